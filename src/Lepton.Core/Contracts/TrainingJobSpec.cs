@@ -1,0 +1,117 @@
+namespace Lepton.Core.Contracts;
+
+/// <summary>
+/// One training job: what to train, on what, with which hyperparameters, and where to write. The JSON
+/// form (camelCase) is what compute targets hand the trainer; its schema is docs/job-spec.md.
+/// </summary>
+public sealed record TrainingJobSpec
+{
+    public string Architecture { get; init; } = "cnn";
+
+    /// <summary>A folder with the four IDX files under their standard names.</summary>
+    public string Data { get; init; } = string.Empty;
+
+    /// <summary>The output folder: model.onnx, metrics.json, history.json, status.json, checkpoints/.</summary>
+    public string Output { get; init; } = string.Empty;
+
+    public int Epochs { get; init; } = 5;
+
+    public int BatchSize { get; init; } = 64;
+
+    public double LearningRate { get; init; } = 0.001;
+
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Use only the first N training images (null: all).</summary>
+    public int? TrainLimit { get; init; }
+
+    /// <summary>Use only the first N test images (null: all).</summary>
+    public int? TestLimit { get; init; }
+
+    /// <summary>The fraction of the training images held out, stratified, for validation.</summary>
+    public double ValidationFraction { get; init; } = 0.1;
+
+    /// <summary>Stop when the validation loss has not improved for this many epochs (null: never).</summary>
+    public int? Patience { get; init; }
+
+    /// <summary>Intra-op threads for TorchSharp (null: the number of cores).</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>Random horizontal flips and shifts of training images (architectures that opt in).</summary>
+    public bool? Augment { get; init; }
+
+    /// <summary>Class names in label order (null: the dataset's labels.txt or its defaults).</summary>
+    public IReadOnlyList<string>? Labels { get; init; }
+
+    /// <summary>Continue from the last checkpoint in the output folder when there is one.</summary>
+    public bool Resume { get; init; } = true;
+
+    /// <summary>Every problem with the spec, empty when it is valid.</summary>
+    public IReadOnlyList<string> Validate(IEnumerable<string> knownArchitectures)
+    {
+        ArgumentNullException.ThrowIfNull(knownArchitectures);
+        var errors = new List<string>();
+        var known = knownArchitectures.ToArray();
+        if (!known.Contains(Architecture, StringComparer.Ordinal))
+        {
+            errors.Add($"unknown architecture '{Architecture}' (known: {string.Join(", ", known)})");
+        }
+
+        if (string.IsNullOrWhiteSpace(Data))
+        {
+            errors.Add("data: a dataset folder is required");
+        }
+
+        if (string.IsNullOrWhiteSpace(Output))
+        {
+            errors.Add("output: an output folder is required");
+        }
+
+        if (Epochs is < 1 or > 10_000)
+        {
+            errors.Add($"epochs must be between 1 and 10000, not {Epochs}");
+        }
+
+        if (BatchSize is < 1 or > 65_536)
+        {
+            errors.Add($"batch size must be between 1 and 65536, not {BatchSize}");
+        }
+
+        if (!(LearningRate > 0 && LearningRate < 10))
+        {
+            errors.Add($"learning rate must be in (0, 10), not {LearningRate}");
+        }
+
+        if (TrainLimit is < 1)
+        {
+            errors.Add($"train limit must be positive, not {TrainLimit}");
+        }
+
+        if (TestLimit is < 1)
+        {
+            errors.Add($"test limit must be positive, not {TestLimit}");
+        }
+
+        if (ValidationFraction is < 0 or >= 0.9)
+        {
+            errors.Add($"validation fraction must be in [0, 0.9), not {ValidationFraction}");
+        }
+
+        if (Patience is < 1)
+        {
+            errors.Add($"patience must be positive, not {Patience}");
+        }
+
+        if (Threads is < 1 or > 1024)
+        {
+            errors.Add($"threads must be between 1 and 1024, not {Threads}");
+        }
+
+        if (Labels is { Count: < 2 })
+        {
+            errors.Add("labels: at least two class names");
+        }
+
+        return errors;
+    }
+}

@@ -1,0 +1,34 @@
+namespace Lepton.Core.Data;
+
+/// <summary>Grayscale images as bytes, row-major, one image after another.</summary>
+public sealed record ImageArray(byte[] Pixels, int Count, int Rows, int Columns)
+{
+    public int PixelsPerImage => Rows * Columns;
+
+    public ReadOnlySpan<byte> Image(int index) => Pixels.AsSpan(index * PixelsPerImage, PixelsPerImage);
+
+    /// <summary>The images at the given indices, in that order.</summary>
+    public ImageArray Select(IReadOnlyList<int> indices)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        var pixels = new byte[indices.Count * PixelsPerImage];
+        for (int i = 0; i < indices.Count; i++)
+        {
+            Image(indices[i]).CopyTo(pixels.AsSpan(i * PixelsPerImage));
+        }
+
+        return new ImageArray(pixels, indices.Count, Rows, Columns);
+    }
+
+    /// <summary>Pixels scaled to [0,1] as float32, the model contract's input.</summary>
+    public float[] ToScaledFloats()
+    {
+        var result = new float[Pixels.Length];
+        for (int i = 0; i < Pixels.Length; i++)
+        {
+            result[i] = Pixels[i] / 255f;
+        }
+
+        return result;
+    }
+}

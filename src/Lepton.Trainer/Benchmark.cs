@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using Lepton.Core.Contracts;
+using Lepton.Core.Data;
+using Lepton.Training.Models;
+using Lepton.Training.Training;
+using TorchSharp;
+
+namespace Lepton.Trainer;
+
+/// <summary>The numbers one benchmark run measured.</summary>
+public sealed record BenchmarkResult(
+    string Architecture,
+    int Epochs,
+    int BatchSize,
+    int Threads,
+    int TrainExamples,
+    double BareLoopSamplesPerSecond,
+    double TrainerSamplesPerSecond,
+    double TrainerToBareRatio,
+    double TestAccuracyOnnx,
+    double TestAccuracyTorch,
+    double ParityMaxAbsDifference,
+    double WallSeconds);
+
+/// <summary>
+/// Trains on the full dataset and reports the exported model's test accuracy (ONNX Runtime), wall time
+/// and samples/s, beside a bare TorchSharp loop (same model, batch size and data, no shuffling,
+/// bookkeeping or validation) timed in the same process, so the trainer's overhead is measured.
+/// </summary>
+public static class Benchmark
+{
+    public static int Run(TrainingJobSpec spec, TextWriter log)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(log);
+        var errors = spec.Validate(ArchitectureRegistry.Names);
+        if (errors.Count > 0)
+        {
+            throw new JobSpecException(errors);
+        }
+
+        spec = spec with { Resume = false };
+        if (Directory.Exists(Path.Combine(spec.Output, "checkpoints")))
+        {
+            Directory.Delete(Path.Combine(spec.Output, "checkpoints"), recursive: true);
+        }
+
+        int threads = spec.Threads ?? Environment.ProcessorCount;
+        torch.set_num_threads(threads);
+        var architecture = ArchitectureRegistry.Get(spec.Architecture);
+        var dataset = MnistDataset.Load(spec.Data, spec.Labels);
+        var all = dataset.Train.Take(spec.TrainLimit);
+        var (trainIndices, _) = StratifiedSplit.Split(all.Labels, spec.ValidationFraction, spec.Seed);
+        var trainSet = all.Select(trainIndices);
+        double bare = BareLoop(architecture, trainSet, dataset.LabelNames.Count, spec);
+        log.WriteLine($"bare TorchSharp loop: {bare:F0} samples/s ({spec.Architecture}, batch {spec.BatchSize}, {threads} threads)");
+
+        var clock = Stopwatch.StartNew();
+        var metrics = new TrainingJob(spec, log).Run();
+        double wall = clock.Elapsed.TotalSeconds;
+        var result = new BenchmarkResult(spec.Architecture, spec.Epochs, spec.BatchSize, threads, metrics.TrainExamples,
+            bare, metrics.TrainSamplesPerSecond, metrics.TrainSamplesPerSecond / bare,
+            metrics.Test.Accuracy, metrics.TorchTestAccuracy, metrics.Parity.MaxAbsDifference, wall);
+        LeptonJson.WriteFile(Path.Combine(spec.Output, "bench.json"), result);
+        log.WriteLine("| arch | epochs | batch | test acc (ONNX Runtime) | wall s | trainer samples/s | bare loop samples/s | ratio |");
+        log.WriteLine($"| {result.Architecture} | {result.Epochs} | {result.BatchSize} | {result.TestAccuracyOnnx:F4} | {result.WallSeconds:F0} | {result.TrainerSamplesPerSecond:F0} | {result.BareLoopSamplesPerSecond:F0} | {result.TrainerToBareRatio:F3} |");
+        return 0;
+    }
+
+    /// <summary>One epoch of the plainest loop: consecutive slices, forward, loss, backward, step.</summary>
+    private static double BareLoop(Architecture architecture, LabeledImages trainSet, int classes, TrainingJobSpec spec)
+    {
+        torch.manual_seed(spec.Seed);
+        using var data = new TensorDataset(trainSet);
+        using var model = architecture.Create(new ModelOptions(classes, Normalization.Compute(trainSet.Images), 1, trainSet.Images.Rows, trainSet.Images.Columns));
+        using var optimizer = torch.optim.Adam(model.parameters(), spec.LearningRate);
+        model.train();
+        void Step(int start)
+        {
+            using var scope = torch.NewDisposeScope();
+            int length = Math.Min(spec.BatchSize, data.Count - start);
+            var x = data.Pixels.narrow(0, start, length);
+            var y = data.Labels.narrow(0, start, length);
+            optimizer.zero_grad();
+            var loss = torch.nn.functional.cross_entropy(model.call(x), y);
+            loss.backward();
+            optimizer.step();
+        }
+
+        for (int start = 0, warm = 0; warm < 20 && start + spec.BatchSize <= data.Count; start += spec.BatchSize, warm++)
+        {
+            Step(start);
+        }
+
+        var clock = Stopwatch.StartNew();
+        long seen = 0;
+        for (int start = 0; start + 2 <= data.Count; start += spec.BatchSize)
+        {
+            Step(start);
+            seen += Math.Min(spec.BatchSize, data.Count - start);
+        }
+
+        return seen / clock.Elapsed.TotalSeconds;
+    }
+}

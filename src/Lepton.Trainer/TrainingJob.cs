@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using Lepton.Core.Contracts;
+using Lepton.Core.Data;
+using Lepton.Core.Evaluation;
+using Lepton.Inference;
+using Lepton.Training.Export;
+using Lepton.Training.Models;
+using Lepton.Training.Training;
+using TorchSharp;
+
+namespace Lepton.Trainer;
+
+/// <summary>The files a training job writes in its output folder.</summary>
+public static class JobFiles
+{
+    public const string Model = "model.onnx";
+    public const string Metrics = "metrics.json";
+    public const string History = "history.json";
+    public const string Status = "status.json";
+    public const string Spec = "job.json";
+}
+
+/// <summary>
+/// One training job end to end: validate the spec, load and split the data, train (resuming from the
+/// last checkpoint), export to ONNX, evaluate the exported file with ONNX Runtime on the test set,
+/// check parity with TorchSharp, and write model.onnx, metrics.json, history.json and status.json.
+/// </summary>
+public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
+{
+    /// <summary>Runs the job; throws <see cref="JobSpecException"/> or <see cref="DatasetFormatException"/> for bad input.</summary>
+    public TrainingMetrics Run(CancellationToken cancellationToken = default)
+    {
+        var errors = spec.Validate(ArchitectureRegistry.Names);
+        if (errors.Count > 0)
+        {
+            throw new JobSpecException(errors);
+        }
+
+        Directory.CreateDirectory(spec.Output);
+        string statusPath = Path.Combine(spec.Output, JobFiles.Status);
+        WriteStatus(statusPath, JobState.Running, "loading data", 0, null, null);
+        try
+        {
+            var metrics = RunCore(statusPath, cancellationToken);
+            WriteStatus(statusPath, JobState.Succeeded, "done", spec.Epochs, null,
+                $"test accuracy {metrics.Test.Accuracy:F4} (ONNX Runtime)");
+            return metrics;
+        }
+        catch (Exception ex)
+        {
+            WriteStatus(statusPath, JobState.Failed, "failed", 0, null, ex.Message);
+            throw;
+        }
+    }
+
+    private TrainingMetrics RunCore(string statusPath, CancellationToken cancellationToken)
+    {
+        var architecture = ArchitectureRegistry.Get(spec.Architecture);
+        var dataset = MnistDataset.Load(spec.Data, spec.Labels);
+        var all = dataset.Train.Take(spec.TrainLimit);
+        var (trainIndices, validationIndices) = StratifiedSplit.Split(all.Labels, spec.ValidationFraction, spec.Seed);
+        var trainSet = all.Select(trainIndices);
+        var validationSet = all.Select(validationIndices);
+        var testSet = dataset.Test.Take(spec.TestLimit);
+        var normalization = Normalization.Compute(trainSet.Images);
+        LeptonJson.WriteFile(Path.Combine(spec.Output, JobFiles.Spec), spec);
+        log.WriteLine($"data: {trainSet.Count} train, {validationSet.Count} validation, {testSet.Count} test images of {trainSet.Images.Rows}x{trainSet.Images.Columns}, {dataset.LabelNames.Count} classes; mean {normalization.Mean:F4}, std {normalization.Std:F4}");
+
+        torch.set_num_threads(spec.Threads ?? Environment.ProcessorCount);
+        var modelOptions = new ModelOptions(dataset.LabelNames.Count, normalization, 1, trainSet.Images.Rows, trainSet.Images.Columns);
+        var options = new TrainerOptions(spec.Epochs, spec.BatchSize, spec.LearningRate, spec.Seed,
+            spec.Augment ?? architecture.UsesAugmentation, spec.Patience, spec.Resume);
+        var trainer = new ModelTrainer(architecture, modelOptions, options, new Checkpoints(spec.Output));
+        trainer.EpochCompleted += (record, history) =>
+        {
+            log.WriteLine($"epoch {record.Epoch}/{spec.Epochs}: train loss {record.TrainLoss:F4} acc {record.TrainAccuracy:F4}, " +
+                $"validation loss {record.ValidationLoss:F4} acc {record.ValidationAccuracy:F4}, {record.Seconds:F1} s, {record.SamplesPerSecond:F0} samples/s");
+            WriteStatus(statusPath, JobState.Running, "training", record.Epoch, record, null);
+        };
+
+        using var train = new TensorDataset(trainSet);
+        using var validation = new TensorDataset(validationSet);
+        using var test = new TensorDataset(testSet);
+        WriteStatus(statusPath, JobState.Running, "training", 0, null, null);
+        var clock = Stopwatch.StartNew();
+        var outcome = trainer.Train(train, validation, cancellationToken);
+        using var model = outcome.Model;
+        LeptonJson.WriteFile(Path.Combine(spec.Output, JobFiles.History), outcome.History);
+        var trained = outcome.History.Epochs.Where(e => e.Epoch > outcome.History.ResumedFromEpoch).ToArray();
+        double trainSeconds = trained.Sum(e => e.Seconds);
+        double samplesPerSecond = trained.Length == 0 ? 0 : trained.Average(e => e.SamplesPerSecond);
+
+        var lastEpoch = outcome.History.Epochs.Count > 0 ? outcome.History.Epochs[^1] : null;
+        WriteStatus(statusPath, JobState.Running, "exporting", spec.Epochs, lastEpoch, null);
+        string modelPath = Path.Combine(spec.Output, JobFiles.Model);
+        OnnxExporter.Save(model, new OnnxExportOptions(architecture.Name, dataset.LabelNames, normalization, 1, trainSet.Images.Rows, trainSet.Images.Columns), modelPath);
+
+        WriteStatus(statusPath, JobState.Running, "evaluating", spec.Epochs, lastEpoch, null);
+        var torchResult = Evaluator.Evaluate(model, test);
+        using var onnx = new OnnxClassifier(modelPath, spec.Threads);
+        float[] onnxScores = onnx.Score(testSet.Images);
+        var report = ClassificationReport.Compute(testSet.Labels, ClassificationReport.ArgMax(onnxScores, onnx.Classes), dataset.LabelNames);
+        var parity = Parity.Compare(torchResult.Scores, onnxScores, onnx.Classes);
+        var metrics = new TrainingMetrics(architecture.Name, dataset.LabelNames, normalization, trainSet.Count, validationSet.Count,
+            report, torchResult.Accuracy, parity, trainSeconds, samplesPerSecond);
+        LeptonJson.WriteFile(Path.Combine(spec.Output, JobFiles.Metrics), metrics);
+        log.WriteLine($"test accuracy {report.Accuracy:F4} (ONNX Runtime, {report.Examples} images), TorchSharp {torchResult.Accuracy:F4}; " +
+            $"parity: max |diff| {parity.MaxAbsDifference:E2}, {parity.PredictionMismatches} prediction mismatches; {clock.Elapsed.TotalSeconds:F1} s");
+        return metrics;
+    }
+
+    private void WriteStatus(string path, JobState state, string stage, int epoch, EpochRecord? latest, string? message) =>
+        LeptonJson.WriteFile(path, new TrainingStatus(state, stage, epoch, spec.Epochs, latest, message, DateTimeOffset.UtcNow));
+}
+
+/// <summary>A job spec with problems; the message lists them all.</summary>
+public sealed class JobSpecException(IReadOnlyList<string> errors)
+    : Exception("invalid job spec: " + string.Join("; ", errors))
+{
+    public IReadOnlyList<string> Errors { get; } = errors;
+}
+
+/// <summary>Compares two score matrices of the same inputs.</summary>
+public static class Parity
+{
+    public static ParityReport Compare(float[] expected, float[] actual, int classes)
+    {
+        ArgumentNullException.ThrowIfNull(expected);
+        ArgumentNullException.ThrowIfNull(actual);
+        if (expected.Length != actual.Length)
+        {
+            throw new ArgumentException($"{expected.Length} scores against {actual.Length}");
+        }
+
+        double max = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            max = Math.Max(max, Math.Abs(expected[i] - actual[i]));
+        }
+
+        var a = ClassificationReport.ArgMax(expected, classes);
+        var b = ClassificationReport.ArgMax(actual, classes);
+        return new ParityReport(a.Length, max, a.Zip(b).Count(p => p.First != p.Second));
+    }
+}

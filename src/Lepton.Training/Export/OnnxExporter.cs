@@ -1,0 +1,275 @@
+using System.Text.Json;
+using Google.Protobuf;
+using Lepton.Core.Contracts;
+using Lepton.Training.Models;
+using Onnx;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Lepton.Training.Export;
+
+/// <summary>
+/// Translates a TorchSharp model (a <see cref="Sequential"/> of the layer types the model zoo uses,
+/// nested or not) into an ONNX graph at opset 17 with a dynamic batch dimension, the input and output
+/// names of <see cref="ModelContract"/>, and the labels, normalization and architecture as metadata.
+/// Layers are exported as they behave in evaluation mode (dropout is the identity; batch norm uses
+/// its running statistics). A module it does not know fails the export with its name.
+/// </summary>
+public static class OnnxExporter
+{
+    private const int FloatType = (int)TensorProto.Types.DataType.Float;
+
+    public static ModelProto Export(nn.Module<Tensor, Tensor> model, OnnxExportOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        var graph = new GraphProto { Name = options.Architecture };
+        var state = new GraphBuilder(graph);
+        string output = ExportModule(state, "model", model, ModelContract.InputName);
+        if (state.Classes is not long classes)
+        {
+            throw new OnnxExportException("the model has no dense output layer: cannot tell the number of classes");
+        }
+
+        // Name the final value as the contract says.
+        state.Add("Identity", [output], ModelContract.OutputName, "output");
+
+        graph.Input.Add(FloatValue(ModelContract.InputName, [null, options.Channels, options.Height, options.Width]));
+        graph.Output.Add(FloatValue(ModelContract.OutputName, [null, classes]));
+
+        var proto = new ModelProto
+        {
+            IrVersion = OnnxExportOptions.IrVersion,
+            ProducerName = "Lepton",
+            ProducerVersion = typeof(OnnxExporter).Assembly.GetName().Version?.ToString() ?? "0",
+            DocString = $"Lepton {options.Architecture} classifier: input '{ModelContract.InputName}' {ModelContract.InputDescription}; output '{ModelContract.OutputName}' [N,{classes}] logits.",
+            Graph = graph,
+        };
+        proto.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = OnnxExportOptions.Opset });
+        AddMetadata(proto, ModelContract.LabelsKey, JsonSerializer.Serialize(options.Labels));
+        AddMetadata(proto, ModelContract.NormalizationKey, JsonSerializer.Serialize(
+            new { mean = options.Normalization.Mean, std = options.Normalization.Std }));
+        AddMetadata(proto, ModelContract.ArchitectureKey, options.Architecture);
+        AddMetadata(proto, ModelContract.InputKey, ModelContract.InputDescription);
+        AddMetadata(proto, ModelContract.OutputKindKey, ModelContract.OutputDescription);
+        foreach (var (key, value) in options.Metadata)
+        {
+            AddMetadata(proto, key, value);
+        }
+
+        if (options.Labels.Count != classes)
+        {
+            throw new OnnxExportException($"the model has {classes} outputs but {options.Labels.Count} labels were given");
+        }
+
+        return proto;
+    }
+
+    /// <summary>Exports and writes the file; returns the bytes written.</summary>
+    public static byte[] Save(nn.Module<Tensor, Tensor> model, OnnxExportOptions options, string path)
+    {
+        byte[] bytes = Export(model, options).ToByteArray();
+        string temp = path + ".tmp-" + Environment.ProcessId;
+        File.WriteAllBytes(temp, bytes);
+        File.Move(temp, path, overwrite: true);
+        return bytes;
+    }
+
+    private static string ExportModule(GraphBuilder g, string name, nn.Module module, string input)
+    {
+        switch (module)
+        {
+            case Sequential sequential:
+                string current = input;
+                foreach (var (childName, child) in sequential.named_children())
+                {
+                    current = ExportModule(g, $"{name}.{childName}", child, current);
+                }
+
+                return current;
+            case Normalize normalize:
+                string mean = g.Constant($"{name}.mean", [normalize.Mean], []);
+                string std = g.Constant($"{name}.std", [normalize.Std], []);
+                string centered = g.Add("Sub", [input, mean], $"{name}.centered", name + ".sub");
+                return g.Add("Div", [centered, std], name, name);
+            case Conv2d conv:
+                return ExportConv(g, name, conv, input);
+            case MaxPool2d pool:
+                return ExportMaxPool(g, name, pool, input);
+            case ReLU:
+                return g.Add("Relu", [input], name, name);
+            case Flatten flatten:
+                if (flatten.end_dim != -1)
+                {
+                    throw new OnnxExportException($"module '{name}' (Flatten): only end_dim = -1 is supported, not {flatten.end_dim}");
+                }
+
+                return g.Add("Flatten", [input], name, name, Int("axis", flatten.start_dim));
+            case Linear linear:
+                return ExportLinear(g, name, linear, input);
+            case BatchNorm1d or BatchNorm2d:
+                return ExportBatchNorm(g, name, (BatchNorm)module, input);
+            case Dropout or Dropout2d:
+                return input; // identity in evaluation mode
+            case Identity:
+                return input;
+            default:
+                throw new OnnxExportException(
+                    $"module '{name}' of type {module.GetType().Name} is not supported by the ONNX exporter " +
+                    "(supported: Sequential, Normalize, Conv2d, MaxPool2d, ReLU, Flatten, Linear, BatchNorm1d, BatchNorm2d, Dropout, Dropout2d, Identity)");
+        }
+    }
+
+    private static string ExportConv(GraphBuilder g, string name, Conv2d conv, string input)
+    {
+        if (conv.padding_mode != PaddingModes.Zeros)
+        {
+            throw new OnnxExportException($"module '{name}' (Conv2d): padding mode {conv.padding_mode} is not supported, only zeros");
+        }
+
+        if (conv.padding_type is not null && conv.padding_type != Padding.Valid)
+        {
+            throw new OnnxExportException($"module '{name}' (Conv2d): padding '{conv.padding_type}' is not supported; give explicit padding");
+        }
+
+        long[] pads = conv.padding_type == Padding.Valid || conv.padding is null ? [0, 0] : Pair(conv.padding);
+        var inputs = new List<string> { input, g.Initializer($"{name}.weight", conv.weight!) };
+        if (conv.bias is not null)
+        {
+            inputs.Add(g.Initializer($"{name}.bias", conv.bias));
+        }
+
+        return g.Add("Conv", inputs, name, name,
+            Ints("kernel_shape", Pair(conv.kernel_size)),
+            Ints("strides", Pair(conv.stride)),
+            Ints("pads", [pads[0], pads[1], pads[0], pads[1]]),
+            Ints("dilations", Pair(conv.dilation)),
+            Int("group", conv.groups));
+    }
+
+    private static string ExportMaxPool(GraphBuilder g, string name, MaxPool2d pool, string input)
+    {
+        long[] kernel = Pair(pool.kernel_size ?? throw new OnnxExportException($"module '{name}' (MaxPool2d) has no kernel size"));
+        long[] stride = pool.stride is { Length: > 0 } ? Pair(pool.stride) : kernel;
+        long[] pads = pool.padding is { Length: > 0 } ? Pair(pool.padding) : [0, 0];
+        long[] dilation = pool.dilation is { Length: > 0 } ? Pair(pool.dilation) : [1, 1];
+        return g.Add("MaxPool", [input], name, name,
+            Ints("kernel_shape", kernel),
+            Ints("strides", stride),
+            Ints("pads", [pads[0], pads[1], pads[0], pads[1]]),
+            Ints("dilations", dilation),
+            Int("ceil_mode", pool.ceil_mode ? 1 : 0));
+    }
+
+    private static string ExportLinear(GraphBuilder g, string name, Linear linear, string input)
+    {
+        var inputs = new List<string> { input, g.Initializer($"{name}.weight", linear.weight!) };
+        if (linear.bias is not null)
+        {
+            inputs.Add(g.Initializer($"{name}.bias", linear.bias));
+        }
+
+        g.Classes = linear.out_features;
+        return g.Add("Gemm", inputs, name, name, Int("transB", 1));
+    }
+
+    private static string ExportBatchNorm(GraphBuilder g, string name, BatchNorm bn, string input)
+    {
+        if (bn.running_mean is null || bn.running_var is null)
+        {
+            throw new OnnxExportException($"module '{name}' ({bn.GetType().Name}): only batch norm with running statistics is supported");
+        }
+
+        long features = bn.num_features;
+        string scale = bn.weight is not null
+            ? g.Initializer($"{name}.weight", bn.weight)
+            : g.Constant($"{name}.weight", Enumerable.Repeat(1f, (int)features).ToArray(), [features]);
+        string bias = bn.bias is not null
+            ? g.Initializer($"{name}.bias", bn.bias)
+            : g.Constant($"{name}.bias", new float[features], [features]);
+        return g.Add("BatchNormalization",
+            [input, scale, bias, g.Initializer($"{name}.running_mean", bn.running_mean), g.Initializer($"{name}.running_var", bn.running_var)],
+            name, name,
+            Float("epsilon", (float)bn.eps));
+    }
+
+    private static long[] Pair(long[] values) => values.Length switch
+    {
+        1 => [values[0], values[0]],
+        2 => values,
+        _ => throw new OnnxExportException($"expected one or two values, got {values.Length}"),
+    };
+
+    private static AttributeProto Int(string name, long value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+
+    private static AttributeProto Float(string name, float value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
+
+    private static AttributeProto Ints(string name, long[] values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+        attribute.Ints.AddRange(values);
+        return attribute;
+    }
+
+    private static ValueInfoProto FloatValue(string name, long?[] dims)
+    {
+        var shape = new TensorShapeProto();
+        foreach (long? d in dims)
+        {
+            shape.Dim.Add(d is long v
+                ? new TensorShapeProto.Types.Dimension { DimValue = v }
+                : new TensorShapeProto.Types.Dimension { DimParam = ModelContract.BatchDimension });
+        }
+
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = FloatType, Shape = shape } },
+        };
+    }
+
+    private static void AddMetadata(ModelProto proto, string key, string value) =>
+        proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+
+    private sealed class GraphBuilder(GraphProto graph)
+    {
+        public long? Classes { get; set; }
+
+        public string Add(string opType, IEnumerable<string> inputs, string output, string nodeName, params AttributeProto[] attributes)
+        {
+            var node = new NodeProto { OpType = opType, Name = nodeName };
+            node.Input.AddRange(inputs);
+            node.Output.Add(output);
+            node.Attribute.AddRange(attributes);
+            graph.Node.Add(node);
+            return output;
+        }
+
+        public string Initializer(string name, Tensor tensor)
+        {
+            using var scope = NewDisposeScope();
+            var cpu = tensor.detach().to(ScalarType.Float32).cpu().contiguous();
+            float[] data = cpu.data<float>().ToArray();
+            return Constant(name, data, cpu.shape);
+        }
+
+        public string Constant(string name, float[] data, long[] dims)
+        {
+            var proto = new TensorProto { Name = name, DataType = FloatType };
+            proto.Dims.AddRange(dims);
+            var bytes = new byte[data.Length * sizeof(float)];
+            Buffer.BlockCopy(data, 0, bytes, 0, bytes.Length);
+            if (!BitConverter.IsLittleEndian)
+            {
+                throw new PlatformNotSupportedException("ONNX raw data is little-endian");
+            }
+
+            proto.RawData = ByteString.CopyFrom(bytes);
+            graph.Initializer.Add(proto);
+            return name;
+        }
+    }
+}

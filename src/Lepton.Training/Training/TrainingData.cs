@@ -1,0 +1,32 @@
+using Lepton.Core.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Lepton.Training.Training;
+
+/// <summary>Labeled images held as tensors: pixels float32 [N,C,H,W] in [0,1], labels int64 [N].</summary>
+public sealed class TensorDataset : IDisposable
+{
+    public TensorDataset(LabeledImages data, int channels = 1)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        Count = data.Count;
+        Pixels = torch.tensor(data.Images.ToScaledFloats(), [data.Count, channels, data.Images.Rows, data.Images.Columns]);
+        Labels = torch.tensor(data.Labels.Select(l => (long)l).ToArray(), [data.Count]);
+        RawLabels = data.Labels;
+    }
+
+    public int Count { get; }
+
+    public Tensor Pixels { get; }
+
+    public Tensor Labels { get; }
+
+    public byte[] RawLabels { get; }
+
+    public void Dispose()
+    {
+        Pixels.Dispose();
+        Labels.Dispose();
+    }
+}
