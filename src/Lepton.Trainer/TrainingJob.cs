@@ -69,7 +69,7 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
         torch.set_num_threads(spec.Threads ?? Environment.ProcessorCount);
         var modelOptions = new ModelOptions(dataset.LabelNames.Count, normalization, 1, trainSet.Images.Rows, trainSet.Images.Columns);
         var options = new TrainerOptions(spec.Epochs, spec.BatchSize, spec.LearningRate, spec.Seed,
-            spec.Augment ?? architecture.UsesAugmentation, spec.Patience, spec.Resume);
+            spec.Augment ?? architecture.UsesAugmentation, spec.Patience, spec.Resume, spec.Schedule ?? architecture.Schedule);
         var trainer = new ModelTrainer(architecture, modelOptions, options, new Checkpoints(spec.Output));
         trainer.EpochCompleted += (record, history) =>
         {

@@ -16,6 +16,7 @@ public static class ModelContract
     public const string ArchitectureKey = "lepton.architecture";
     public const string InputKey = "lepton.input";
     public const string OutputKindKey = "lepton.output";
+    public const string OpsetKey = "lepton.opset";
 
     /// <summary>The value of <see cref="InputKey"/>: what the input holds.</summary>
     public const string InputDescription = "grayscale pixels scaled to [0,1], light object on dark background, shape [N,1,H,W]";

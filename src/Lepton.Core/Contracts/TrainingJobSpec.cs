@@ -1,5 +1,15 @@
 namespace Lepton.Core.Contracts;
 
+/// <summary>How the learning rate moves over the epochs.</summary>
+public enum LearningRateSchedule
+{
+    /// <summary>The same rate every epoch.</summary>
+    Constant,
+
+    /// <summary>Cosine annealing from the rate down towards zero at the last epoch.</summary>
+    Cosine,
+}
+
 /// <summary>
 /// One training job: what to train, on what, with which hyperparameters, and where to write. The JSON
 /// form (camelCase) is what compute targets hand the trainer; its schema is docs/job-spec.md.
@@ -39,6 +49,9 @@ public sealed record TrainingJobSpec
 
     /// <summary>Random horizontal flips and shifts of training images (architectures that opt in).</summary>
     public bool? Augment { get; init; }
+
+    /// <summary>The learning-rate schedule over the epochs (null: as the architecture prefers).</summary>
+    public LearningRateSchedule? Schedule { get; init; }
 
     /// <summary>Class names in label order (null: the dataset's labels.txt or its defaults).</summary>
     public IReadOnlyList<string>? Labels { get; init; }

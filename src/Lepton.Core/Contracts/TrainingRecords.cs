@@ -12,7 +12,8 @@ public sealed record EpochRecord(
     double? ValidationLoss,
     double? ValidationAccuracy,
     double Seconds,
-    double SamplesPerSecond);
+    double SamplesPerSecond,
+    double LearningRate);
 
 /// <summary>history.json: every epoch trained, and why training stopped.</summary>
 public sealed record TrainingHistory(

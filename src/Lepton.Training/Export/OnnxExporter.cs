@@ -53,6 +53,7 @@ public static class OnnxExporter
         AddMetadata(proto, ModelContract.ArchitectureKey, options.Architecture);
         AddMetadata(proto, ModelContract.InputKey, ModelContract.InputDescription);
         AddMetadata(proto, ModelContract.OutputKindKey, ModelContract.OutputDescription);
+        AddMetadata(proto, ModelContract.OpsetKey, OnnxExportOptions.Opset.ToString(System.Globalization.CultureInfo.InvariantCulture));
         foreach (var (key, value) in options.Metadata)
         {
             AddMetadata(proto, key, value);

@@ -1,3 +1,4 @@
+using Lepton.Core.Contracts;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,8 +9,10 @@ namespace Lepton.Training.Models;
 /// <param name="Description">One line for listings and model cards.</param>
 /// <param name="Create">Builds a fresh model taking [N,C,H,W] pixels in [0,1] and returning logits [N,classes].</param>
 /// <param name="UsesAugmentation">Whether training augments images unless the job says otherwise.</param>
+/// <param name="Schedule">The learning-rate schedule unless the job says otherwise.</param>
 public sealed record Architecture(
     string Name,
     string Description,
     Func<ModelOptions, nn.Module<Tensor, Tensor>> Create,
-    bool UsesAugmentation = false);
+    bool UsesAugmentation = false,
+    LearningRateSchedule Schedule = LearningRateSchedule.Constant);

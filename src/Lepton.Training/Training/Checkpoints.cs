@@ -44,6 +44,7 @@ public sealed class Checkpoints(string outputFolder)
     public void SaveBest(nn.Module<Tensor, Tensor> model)
     {
         ArgumentNullException.ThrowIfNull(model);
+        Directory.CreateDirectory(Folder);
         string temp = BestModelPath + ".tmp";
         model.save(temp);
         File.Move(temp, BestModelPath, overwrite: true);

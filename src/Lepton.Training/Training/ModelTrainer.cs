@@ -15,7 +15,16 @@ public sealed record TrainerOptions(
     int Seed,
     bool Augment,
     int? Patience,
-    bool Resume);
+    bool Resume,
+    LearningRateSchedule Schedule = LearningRateSchedule.Constant)
+{
+    /// <summary>The learning rate of a 1-based epoch.</summary>
+    public double LearningRateAt(int epoch) => Schedule switch
+    {
+        LearningRateSchedule.Cosine => LearningRate * 0.5 * (1 + Math.Cos(Math.PI * (epoch - 1) / Math.Max(1, Epochs))),
+        _ => LearningRate,
+    };
+}
 
 /// <summary>What a finished run returns: the trained model (best weights when early stopping) and its history.</summary>
 public sealed record TrainingOutcome(nn.Module<Tensor, Tensor> Model, TrainingHistory History);
@@ -107,6 +116,12 @@ public sealed class ModelTrainer(Architecture architecture, ModelOptions modelOp
     private EpochRecord RunEpoch(nn.Module<Tensor, Tensor> model, OptimizerHelper optimizer, TensorDataset train, TensorDataset? validation, int epoch)
     {
         model.train();
+        double learningRate = options.LearningRateAt(epoch);
+        foreach (var group in optimizer.ParamGroups)
+        {
+            group.LearningRate = learningRate;
+        }
+
         var clock = Stopwatch.StartNew();
         using var generator = new Generator((ulong)((options.Seed * 100_003L) + epoch));
         using var order = torch.randperm(train.Count, generator: generator);
@@ -155,6 +170,7 @@ public sealed class ModelTrainer(Architecture architecture, ModelOptions modelOp
             validationLoss,
             validationAccuracy,
             clock.Elapsed.TotalSeconds,
-            seen / Math.Max(trainSeconds, 1e-9));
+            seen / Math.Max(trainSeconds, 1e-9),
+            learningRate);
     }
 }

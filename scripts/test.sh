@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need, builds once, runs every test project, and ends with
+# one line "N passed, N failed". Exit code 0 only when every test ran and passed.
+#
+# Test projects that load TorchSharp (found from their restore assets) run through
+# scripts/torch-run.sh, natively where the host's libstdc++ is new enough and in a cached Debian 13
+# userland otherwise; the rest run on the host.
+set -uo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0
+export LEPTON_FASHION_MNIST=${LEPTON_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
+
+log() { printf 'test.sh: %s\n' "$*" >&2; }
+finish() { printf '%s passed, %s failed\n' "$1" "$2"; exit "$3"; }
+
+# --- what the tests need --------------------------------------------------------------------------
+apt_updated=
+apt_install() {
+  if [ "$(id -u)" -ne 0 ]; then
+    log "missing Debian packages: $* (run as root, or install them yourself)"
+    return 1
+  fi
+  if [ -z "$apt_updated" ]; then apt-get update -qq >/dev/null && apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+if [ ! -f "$LEPTON_FASHION_MNIST/train-images-idx3-ubyte.gz" ] && [ ! -f "$LEPTON_FASHION_MNIST/train-images-idx3-ubyte" ]; then
+  log "installing Fashion-MNIST (Debian package dataset-fashion-mnist)"
+  apt_install dataset-fashion-mnist || finish 0 1 1
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  log "the .NET 10 SDK is required (dotnet on PATH)"
+  finish 0 1 1
+fi
+
+# --- build once -----------------------------------------------------------------------------------
+log "building"
+if ! dotnet build Lepton.Functions.sln -c Debug -nologo -v quiet -clp:ErrorsOnly >/tmp/lepton-build.$$.log 2>&1; then
+  cat /tmp/lepton-build.$$.log
+  rm -f /tmp/lepton-build.$$.log
+  log "build failed"
+  finish 0 1 1
+fi
+rm -f /tmp/lepton-build.$$.log
+
+# --- run every test project -----------------------------------------------------------------------
+passed=0
+failed=0
+for project in tests/*/*.csproj; do
+  name=$(basename "$project" .csproj)
+  assets="$(dirname "$project")/obj/project.assets.json"
+  runner=()
+  if grep -qi '"torchsharp/' "$assets" 2>/dev/null; then
+    runner=(scripts/torch-run.sh)
+  fi
+  log "running $name${runner:+ (through torch-run)}"
+  out=$(mktemp)
+  "${runner[@]}" dotnet test "$project" --no-build -c Debug --nologo 2>&1 | tee "$out"
+  summary=$(grep -E '^(Passed|Failed)!' "$out" | tail -n 1)
+  rm -f "$out"
+  if [ -z "$summary" ]; then
+    log "$name: no test summary (the test host did not finish)"
+    failed=$((failed + 1))
+    continue
+  fi
+  p=$(sed -E 's/.*Passed: *([0-9]+).*/\1/' <<<"$summary")
+  f=$(sed -E 's/.*Failed: *([0-9]+),.*/\1/' <<<"$summary")
+  passed=$((passed + p))
+  failed=$((failed + f))
+done
+
+if [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]; then
+  finish "$passed" "$failed" 0
+fi
+finish "$passed" "$failed" 1

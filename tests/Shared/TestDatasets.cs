@@ -1,0 +1,42 @@
+using Lepton.Core.Data;
+
+namespace Lepton.Tests;
+
+/// <summary>
+/// Where the tests find Fashion-MNIST (LEPTON_FASHION_MNIST, else the Debian package's folder), loaded
+/// once per test process, and small slices of it written as dataset folders.
+/// </summary>
+internal static class TestDatasets
+{
+    private static readonly Lazy<MnistDataset> Fashion = new(() => MnistDataset.Load(FashionMnistFolder));
+
+    public static string FashionMnistFolder
+    {
+        get
+        {
+            string folder = Environment.GetEnvironmentVariable("LEPTON_FASHION_MNIST") ?? "/usr/share/datasets/fashion-mnist";
+            return Directory.Exists(folder)
+                ? folder
+                : throw new InvalidOperationException(
+                    $"Fashion-MNIST not found at {folder}: install the Debian package dataset-fashion-mnist (scripts/test.sh does) or set LEPTON_FASHION_MNIST");
+        }
+    }
+
+    public static MnistDataset FashionMnist => Fashion.Value;
+
+    /// <summary>Writes the first <paramref name="train"/> training and <paramref name="test"/> test images as a dataset folder.</summary>
+    public static string WriteSlice(string folder, int train, int test)
+    {
+        Directory.CreateDirectory(folder);
+        Write(folder, MnistDataset.TrainImages, MnistDataset.TrainLabels, FashionMnist.Train.Take(train));
+        Write(folder, MnistDataset.TestImages, MnistDataset.TestLabels, FashionMnist.Test.Take(test));
+        File.WriteAllLines(Path.Combine(folder, MnistDataset.LabelsFile), FashionMnist.LabelNames);
+        return folder;
+    }
+
+    private static void Write(string folder, string images, string labels, LabeledImages data)
+    {
+        IdxFile.Write(Path.Combine(folder, images + ".gz"), [data.Count, data.Images.Rows, data.Images.Columns], data.Images.Pixels);
+        IdxFile.Write(Path.Combine(folder, labels + ".gz"), [data.Count], data.Labels);
+    }
+}
