@@ -1,0 +1,128 @@
+using System.Globalization;
+using Lepton.Core.Contracts;
+using Lepton.Core.Registry;
+using Lepton.Inference.Runtime;
+
+namespace Lepton.Cli;
+
+/// <summary><c>lepton models publish|list|show|promote</c>.</summary>
+public static class ModelsCommand
+{
+    public static async Task<int> RunAsync(IReadOnlyList<string> rest, ModelRegistry registry, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(rest);
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(output);
+        if (rest.Count == 0)
+        {
+            throw new UsageException("models needs a subcommand: publish, list, show, promote");
+        }
+
+        var args = new CliArgs(rest.Skip(1).ToArray(), new HashSet<string> { "--name", "--model", "--run", "--alias" });
+        switch (rest[0])
+        {
+            case "publish":
+                return await PublishAsync(args, registry, output).ConfigureAwait(false);
+            case "list":
+                foreach (string name in await registry.ListModelsAsync().ConfigureAwait(false))
+                {
+                    var versions = await registry.ListVersionsAsync(name).ConfigureAwait(false);
+                    var aliases = await registry.GetAliasesAsync(name).ConfigureAwait(false);
+                    string aliasText = string.Join(", ", aliases.Aliases.Select(a => $"{a.Key}={a.Value}"));
+                    await output.WriteLineAsync($"{name}\tlatest {versions[^1]}\t{versions.Count} version(s)\t{aliasText}").ConfigureAwait(false);
+                }
+
+                return 0;
+            case "show":
+            {
+                string name = Single(args, "models show <name>");
+                var versions = await registry.ListVersionsAsync(name).ConfigureAwait(false);
+                if (versions.Count == 0)
+                {
+                    throw new ModelNotFoundException($"model '{name}' not found");
+                }
+
+                var aliases = await registry.GetAliasesAsync(name).ConfigureAwait(false);
+                var manifests = new List<ModelManifest>();
+                foreach (int v in versions)
+                {
+                    manifests.Add(await registry.GetManifestAsync(name, v).ConfigureAwait(false));
+                }
+
+                await output.WriteLineAsync(LeptonJson.Serialize(new { name, aliases = aliases.Aliases, aliasHistory = aliases.History, versions = manifests })).ConfigureAwait(false);
+                return 0;
+            }
+
+            case "promote":
+            {
+                if (args.Positional.Count != 2 || !int.TryParse(args.Positional[1], NumberStyles.None, CultureInfo.InvariantCulture, out int version))
+                {
+                    throw new UsageException("usage: models promote <name> <version> [--alias production]");
+                }
+
+                string alias = args.Get("--alias") ?? ModelRegistry.DefaultAlias;
+                var updated = await registry.SetAliasAsync(args.Positional[0], alias, version).ConfigureAwait(false);
+                await output.WriteLineAsync($"{args.Positional[0]}: {alias} -> version {version} ({string.Join(", ", updated.Aliases.Select(a => $"{a.Key}={a.Value}"))})").ConfigureAwait(false);
+                return 0;
+            }
+
+            default:
+                throw new UsageException($"unknown models subcommand '{rest[0]}' (publish, list, show, promote)");
+        }
+    }
+
+    private static async Task<int> PublishAsync(CliArgs args, ModelRegistry registry, TextWriter output)
+    {
+        string name = args.Require("--name");
+        RegistryNames.ValidateModelName(name);
+        string? run = args.Get("--run");
+        string modelPath = args.Get("--model") ?? (run is not null ? Path.Combine(run, "model.onnx") : throw new UsageException("--model (or --run) is required"));
+        if (!File.Exists(modelPath))
+        {
+            throw new UsageException($"model file not found: {modelPath}");
+        }
+
+        byte[] bytes = await File.ReadAllBytesAsync(modelPath).ConfigureAwait(false);
+        var description = ModelInspector.Describe(bytes);
+        if (run is not null)
+        {
+            string metricsPath = Path.Combine(run, "metrics.json");
+            if (!File.Exists(metricsPath))
+            {
+                throw new UsageException($"--run: {metricsPath} not found (a trainer output folder has it)");
+            }
+
+            var metrics = LeptonJson.ReadFile<TrainingMetrics>(metricsPath);
+            description = description with
+            {
+                Architecture = description.Architecture ?? metrics.Architecture,
+                Labels = description.Labels.Count > 0 ? description.Labels : metrics.Labels,
+                Normalization = description.Normalization ?? metrics.Normalization,
+                Metrics = MetricsOf(metrics),
+                RunId = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(run))),
+            };
+        }
+
+        await using var stream = new MemoryStream(bytes, writable: false);
+        var manifest = await registry.PublishAsync(name, stream, description).ConfigureAwait(false);
+        await output.WriteLineAsync($"published {manifest.Name} version {manifest.Version} (sha256 {manifest.Sha256[..12]}..., {manifest.SizeBytes} bytes)").ConfigureAwait(false);
+        return 0;
+    }
+
+    /// <summary>The scalar metrics a manifest keeps from a training run.</summary>
+    public static Dictionary<string, double> MetricsOf(TrainingMetrics metrics)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        return new Dictionary<string, double>(StringComparer.Ordinal)
+        {
+            ["accuracy"] = metrics.Test.Accuracy,
+            ["macroF1"] = metrics.Test.MacroF1,
+            ["testExamples"] = metrics.Test.Examples,
+            ["torchAccuracy"] = metrics.TorchTestAccuracy,
+            ["parityMaxAbsDifference"] = metrics.Parity.MaxAbsDifference,
+        };
+    }
+
+    private static string Single(CliArgs args, string usage) =>
+        args.Positional.Count == 1 ? args.Positional[0] : throw new UsageException($"usage: {usage}");
+}

@@ -1,0 +1,81 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Lepton.Inference.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Lepton.Cli;
+
+/// <summary>
+/// <c>lepton serve</c>: the inference API on Kestrel, bound to 127.0.0.1 unless told otherwise. Admin
+/// routes need the admin key (header <c>x-functions-key</c>, as in Azure Functions) when one is set
+/// (<c>--admin-key</c> or LEPTON_ADMIN_KEY); without one they answer only loopback clients.
+/// </summary>
+public static class ServeCommand
+{
+    public const string AdminKeyVariable = "LEPTON_ADMIN_KEY";
+
+    public static async Task<int> RunAsync(CliArgs args, string? store, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        string host = args.Get("--host") ?? "127.0.0.1";
+        int port = args.GetInt("--port", 0, 65535) ?? 8080;
+        if (!IPAddress.TryParse(host, out var address))
+        {
+            throw new UsageException($"--host takes an IP address, not '{host}'");
+        }
+
+        string? adminKey = args.Get("--admin-key") ?? Environment.GetEnvironmentVariable(AdminKeyVariable);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Lepton", LogLevel.Information);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(address, port);
+            k.AddServerHeader = false;
+        });
+        builder.Services.AddLeptonInference(store, builder.Configuration);
+        await using var app = builder.Build();
+        app.MapInferenceApi(c => AdminFilterAsync(c, adminKey));
+        await app.StartAsync().ConfigureAwait(false);
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        foreach (string url in app.Urls)
+        {
+            await output.WriteLineAsync($"lepton: serving on {url} (store {app.Services.GetRequiredService<Core.Storage.IArtifactStore>().Location})").ConfigureAwait(false);
+        }
+
+        await output.FlushAsync().ConfigureAwait(false);
+        await app.WaitForShutdownAsync(lifetime.ApplicationStopping).ConfigureAwait(false);
+        return 0;
+    }
+
+    private static async Task<bool> AdminFilterAsync(HttpContext context, string? adminKey)
+    {
+        if (adminKey is null)
+        {
+            var remote = context.Connection.RemoteIpAddress;
+            if (remote is not null && IPAddress.IsLoopback(remote))
+            {
+                return true;
+            }
+
+            await ApiErrors.WriteAsync(context, StatusCodes.Status403Forbidden, "admin routes answer only local clients unless an admin key is set").ConfigureAwait(false);
+            return false;
+        }
+
+        string? given = context.Request.Headers["x-functions-key"].FirstOrDefault() ?? context.Request.Query["code"].FirstOrDefault();
+        if (given is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(adminKey)))
+        {
+            return true;
+        }
+
+        await ApiErrors.WriteAsync(context, StatusCodes.Status401Unauthorized, "this route needs the admin key (header x-functions-key)").ConfigureAwait(false);
+        return false;
+    }
+}

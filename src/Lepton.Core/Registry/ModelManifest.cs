@@ -1,0 +1,80 @@
+using Lepton.Core.Data;
+
+namespace Lepton.Core.Registry;
+
+/// <summary>One tensor of a model's signature, as the Open Inference Protocol describes it (-1: any size).</summary>
+public sealed record TensorSpec(string Name, string Datatype, IReadOnlyList<long> Shape);
+
+/// <summary>
+/// manifest.json of an immutable model version (schema: docs/model-registry.md). Written last when a
+/// version is published: a version without its manifest does not exist.
+/// </summary>
+public sealed record ModelManifest
+{
+    public const int CurrentSchema = 1;
+
+    public int Schema { get; init; } = CurrentSchema;
+
+    public required string Name { get; init; }
+
+    public required int Version { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    public string? Architecture { get; init; }
+
+    public required IReadOnlyList<TensorSpec> Inputs { get; init; }
+
+    public required IReadOnlyList<TensorSpec> Outputs { get; init; }
+
+    public IReadOnlyList<string> Labels { get; init; } = [];
+
+    public Normalization? Normalization { get; init; }
+
+    /// <summary>Scalar metrics (accuracy, macroF1, ...) measured on the held-out test set.</summary>
+    public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
+
+    public string? DatasetVersion { get; init; }
+
+    public string? RunId { get; init; }
+
+    /// <summary>Lower-case hex SHA-256 of model.onnx; servers refuse a file that does not match.</summary>
+    public required string Sha256 { get; init; }
+
+    public required long SizeBytes { get; init; }
+
+    public long? Opset { get; init; }
+}
+
+/// <summary>What a publisher says about a model; the registry adds name, version, time, hash and size.</summary>
+public sealed record ModelDescription
+{
+    public string? Architecture { get; init; }
+
+    public required IReadOnlyList<TensorSpec> Inputs { get; init; }
+
+    public required IReadOnlyList<TensorSpec> Outputs { get; init; }
+
+    public IReadOnlyList<string> Labels { get; init; } = [];
+
+    public Normalization? Normalization { get; init; }
+
+    public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
+
+    public string? DatasetVersion { get; init; }
+
+    public string? RunId { get; init; }
+
+    public long? Opset { get; init; }
+}
+
+/// <summary>aliases.json of a model: alias to version, and every change made.</summary>
+public sealed record AliasDocument
+{
+    public IReadOnlyDictionary<string, int> Aliases { get; init; } = new Dictionary<string, int>();
+
+    public IReadOnlyList<AliasChange> History { get; init; } = [];
+}
+
+/// <summary>One alias move; <see cref="Previous"/> is null when the alias was new.</summary>
+public sealed record AliasChange(string Alias, int Version, int? Previous, DateTimeOffset At);

@@ -1,0 +1,76 @@
+using System.Text.Json;
+
+namespace Lepton.Inference.Decoding;
+
+/// <summary>Reads numeric tensor data from JSON: a flat array or nested arrays of any depth.</summary>
+public static class TensorJson
+{
+    /// <summary>Reads every number of <paramref name="reader"/>'s current array (flat or nested), checking the nesting against <paramref name="shape"/> when given.</summary>
+    public static float[] ReadNumbers(ref Utf8JsonReader reader, int expectedCount, string what, Func<double, float>? convert = null)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw new InputException(400, $"{what}: expected an array of numbers");
+        }
+
+        var values = expectedCount > 0 ? new float[expectedCount] : [];
+        var overflow = expectedCount > 0 ? null : new List<float>();
+        int count = 0;
+        int depth = 0;
+        do
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartArray:
+                    depth++;
+                    if (depth > 8)
+                    {
+                        throw new InputException(400, $"{what}: arrays nested deeper than 8 levels");
+                    }
+
+                    break;
+                case JsonTokenType.EndArray:
+                    depth--;
+                    break;
+                case JsonTokenType.Number:
+                    if (!reader.TryGetDouble(out double d) || !double.IsFinite(d))
+                    {
+                        throw new InputException(400, $"{what}: value {count} is not a finite number");
+                    }
+
+                    float v = convert is null ? (float)d : convert(d);
+                    if (overflow is not null)
+                    {
+                        overflow.Add(v);
+                    }
+                    else if (count < values.Length)
+                    {
+                        values[count] = v;
+                    }
+
+                    count++;
+                    break;
+                default:
+                    throw new InputException(400, $"{what}: value {count} is {reader.TokenType}, not a number");
+            }
+        }
+        while (depth > 0 && reader.Read());
+
+        if (depth != 0)
+        {
+            throw new InputException(400, $"{what}: unterminated array");
+        }
+
+        if (overflow is not null)
+        {
+            return overflow.ToArray();
+        }
+
+        if (count != expectedCount)
+        {
+            throw new InputException(400, $"{what}: expected {expectedCount} values, got {count}");
+        }
+
+        return values;
+    }
+}

@@ -1,0 +1,72 @@
+using System.Text.Json;
+using Lepton.Core.Registry;
+using Lepton.Core.Storage;
+using Lepton.Inference.Decoding;
+using Lepton.Inference.Runtime;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Lepton.Inference.Http;
+
+/// <summary>Maps what went wrong to a status and <c>{"error": "..."}</c>; only server faults are 5xx.</summary>
+public static partial class ApiErrors
+{
+    public static (int Status, string Message) Classify(Exception exception) => exception switch
+    {
+        InputException input => (input.StatusCode, input.Message),
+        InvalidNameException invalid => (StatusCodes.Status400BadRequest, invalid.Message),
+        ArgumentException argument when argument.Message.Contains("artifact path", StringComparison.Ordinal) => (StatusCodes.Status400BadRequest, argument.Message),
+        JsonException json => (StatusCodes.Status400BadRequest, $"malformed JSON: {json.Message}"),
+        ModelNotFoundException notFound => (StatusCodes.Status404NotFound, notFound.Message),
+        ArtifactNotFoundException => (StatusCodes.Status404NotFound, "model file not found"),
+        ArtifactConflictException conflict => (StatusCodes.Status409Conflict, conflict.Message),
+        ModelIntegrityException integrity => (StatusCodes.Status503ServiceUnavailable, integrity.Message),
+        BadHttpRequestException bad => (bad.StatusCode, bad.Message),
+        _ => (StatusCodes.Status500InternalServerError, "internal error"),
+    };
+
+    public static async Task WriteAsync(HttpContext context, int status, string message)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Response.HasStarted)
+        {
+            return;
+        }
+
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        await using var writer = new Utf8JsonWriter(context.Response.Body);
+        writer.WriteStartObject();
+        writer.WriteString("error", message);
+        writer.WriteEndObject();
+        await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs a handler; any exception becomes its error response (server faults are logged, never echoed).</summary>
+    public static async Task RunAsync(HttpContext context, ILogger logger, Func<Task> handler)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(handler);
+        try
+        {
+            await handler().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // the client went away
+        }
+        catch (Exception ex)
+        {
+            var (status, message) = Classify(ex);
+            if (status >= 500)
+            {
+                LogServerError(logger, ex, context.Request.Method, context.Request.Path);
+            }
+
+            await WriteAsync(context, status, message).ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Request {Method} {Path} failed")]
+    private static partial void LogServerError(ILogger logger, Exception exception, string method, string path);
+}

@@ -1,0 +1,393 @@
+using System.Globalization;
+using System.Text.Json;
+using Lepton.Core.Registry;
+using Lepton.Inference.Decoding;
+using Lepton.Inference.Runtime;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Lepton.Inference.Http;
+
+/// <summary>
+/// The HTTP surface, independent of the host: each method handles one route given the request and its
+/// route values, writes JSON, and turns every client mistake into a 4xx <c>{"error": "..."}</c>. The
+/// Functions app and <c>lepton serve</c> are thin adapters over these methods.
+/// </summary>
+public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> logger)
+{
+    public const string ServerName = "lepton";
+    public const string Platform = "onnxruntime_onnx";
+    public const string ProbabilitiesOutput = "probabilities";
+
+    private static readonly string ServerVersion = typeof(InferenceApi).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    private InferenceOptions Options => runtime.Options;
+
+    private ModelRegistry Registry => runtime.Registry;
+
+    // ---- Lepton routes ------------------------------------------------------------------------------
+
+    /// <summary><c>POST /api/models/{name}/predict[?version=|?alias=][&amp;top=k]</c>: a PNG/JPEG body or JSON <c>{"instances": [...]}</c>.</summary>
+    public Task PredictAsync(HttpContext context, string name) => ApiErrors.RunAsync(context, logger, async () =>
+    {
+        var ct = context.RequestAborted;
+        RegistryNames.ValidateModelName(name);
+        var (versionQuery, alias) = VersionOrAlias(context.Request);
+        int top = QueryInt(context.Request, "top") ?? 3;
+        byte[] body = await RequestBody.ReadAsync(context.Request, Options.MaxRequestBytes, ct).ConfigureAwait(false);
+        string? mediaType = RequestBody.MediaType(context.Request);
+        int version = await runtime.ResolveAsync(name, versionQuery, alias, ct).ConfigureAwait(false);
+        await runtime.UseAsync(name, version, async model =>
+        {
+            if (top < 1 || top > model.Classes)
+            {
+                throw new InputException(400, $"top must be between 1 and {model.Classes}");
+            }
+
+            var (pixels, count) = DecodePredictBody(body, mediaType, model);
+            float[] logits = await model.PredictAsync(pixels, count, ct).ConfigureAwait(false);
+            float[] probabilities = Scores.Softmax(logits, model.Classes);
+            await WriteJsonAsync(context, 200, writer =>
+            {
+                writer.WriteString("model", name);
+                writer.WriteNumber("version", version);
+                writer.WriteStartArray("predictions");
+                for (int i = 0; i < count; i++)
+                {
+                    var row = probabilities.AsSpan(i * model.Classes, model.Classes);
+                    int[] best = Scores.TopK(row, top);
+                    writer.WriteStartObject();
+                    WriteClass(writer, model, best[0], row[best[0]]);
+                    writer.WriteStartArray("top");
+                    foreach (int c in best)
+                    {
+                        writer.WriteStartObject();
+                        WriteClass(writer, model, c, row[c]);
+                        writer.WriteEndObject();
+                    }
+
+                    writer.WriteEndArray();
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndArray();
+            }).ConfigureAwait(false);
+            return true;
+        }, ct).ConfigureAwait(false);
+    });
+
+    /// <summary><c>GET /api/models</c>: every model with its latest version and aliases.</summary>
+    public Task ListModelsAsync(HttpContext context) => ApiErrors.RunAsync(context, logger, async () =>
+    {
+        var ct = context.RequestAborted;
+        var names = await Registry.ListModelsAsync(ct).ConfigureAwait(false);
+        var models = new List<object>();
+        foreach (string name in names)
+        {
+            var versions = await Registry.ListVersionsAsync(name, ct).ConfigureAwait(false);
+            var aliases = await Registry.GetAliasesAsync(name, ct).ConfigureAwait(false);
+            models.Add(new { name, latestVersion = versions.Count > 0 ? versions[^1] : 0, versions = versions.Count, aliases = aliases.Aliases });
+        }
+
+        await WriteObjectAsync(context, 200, new { models }).ConfigureAwait(false);
+    });
+
+    /// <summary><c>GET /api/models/{name}</c>: aliases, alias history and every version's manifest.</summary>
+    public Task GetModelAsync(HttpContext context, string name) => ApiErrors.RunAsync(context, logger, async () =>
+    {
+        var ct = context.RequestAborted;
+        RegistryNames.ValidateModelName(name);
+        var versions = await Registry.ListVersionsAsync(name, ct).ConfigureAwait(false);
+        if (versions.Count == 0)
+        {
+            throw new ModelNotFoundException($"model '{name}' not found");
+        }
+
+        var manifests = new List<ModelManifest>();
+        foreach (int v in versions)
+        {
+            manifests.Add(await Registry.GetManifestAsync(name, v, ct).ConfigureAwait(false));
+        }
+
+        var aliases = await Registry.GetAliasesAsync(name, ct).ConfigureAwait(false);
+        await WriteObjectAsync(context, 200, new { name, aliases = aliases.Aliases, aliasHistory = aliases.History, versions = manifests }).ConfigureAwait(false);
+    });
+
+    /// <summary><c>PUT /api/models/{name}/aliases/{alias}</c> with <c>{"version": n}</c> (admin): promote or roll back.</summary>
+    public Task SetAliasAsync(HttpContext context, string name, string alias) => ApiErrors.RunAsync(context, logger, async () =>
+    {
+        var ct = context.RequestAborted;
+        RegistryNames.ValidateModelName(name);
+        RegistryNames.ValidateAlias(alias);
+        byte[] body = await RequestBody.ReadAsync(context.Request, 64 * 1024, ct).ConfigureAwait(false);
+        int version;
+        using (var doc = JsonDocument.Parse(body))
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("version", out var v) || !v.TryGetInt32(out version) || version < 1)
+            {
+                throw new InputException(400, "the body must be {\"version\": n} with a positive whole number");
+            }
+        }
+
+        var updated = await Registry.SetAliasAsync(name, alias, version, ct).ConfigureAwait(false);
+        await WriteObjectAsync(context, 200, new { name, alias, version, aliases = updated.Aliases }).ConfigureAwait(false);
+    });
+
+    // ---- Open Inference Protocol v2 -------------------------------------------------------------------
+
+    /// <summary><c>GET /v2/health/live</c>.</summary>
+    public static Task LiveAsync(HttpContext context) => WriteObjectAsync(context, 200, new { live = true });
+
+    /// <summary><c>GET /v2/health/ready</c>: ready when the model registry answers.</summary>
+    public Task ReadyAsync(HttpContext context) => ApiErrors.RunAsync(context, logger, async () =>
+    {
+        try
+        {
+            _ = await Registry.ListModelsAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await WriteObjectAsync(context, 503, new { ready = false, error = "the model registry is not reachable" }).ConfigureAwait(false);
+            return;
+        }
+
+        await WriteObjectAsync(context, 200, new { ready = true }).ConfigureAwait(false);
+    });
+
+    /// <summary><c>GET /v2</c>: server metadata.</summary>
+    public static Task ServerMetadataAsync(HttpContext context) =>
+        WriteObjectAsync(context, 200, new { name = ServerName, version = ServerVersion, extensions = Array.Empty<string>() });
+
+    /// <summary><c>GET /v2/models/{name}[/versions/{version}]</c>: model metadata.</summary>
+    public Task ModelMetadataAsync(HttpContext context, string name, string? version) => ApiErrors.RunAsync(context, logger, async () =>
+    {
+        var ct = context.RequestAborted;
+        RegistryNames.ValidateModelName(name);
+        int resolved = await runtime.ResolveAsync(name, ParseVersion(version), null, ct).ConfigureAwait(false);
+        var manifest = await Registry.GetManifestAsync(name, resolved, ct).ConfigureAwait(false);
+        var versions = await Registry.ListVersionsAsync(name, ct).ConfigureAwait(false);
+        await WriteObjectAsync(context, 200, new
+        {
+            name,
+            versions = versions.Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray(),
+            platform = Platform,
+            inputs = manifest.Inputs.Select(t => new { name = t.Name, datatype = t.Datatype, shape = t.Shape }).ToArray(),
+            outputs = manifest.Outputs.Select(t => new { name = t.Name, datatype = t.Datatype, shape = t.Shape })
+                .Append(new { name = ProbabilitiesOutput, datatype = "FP32", shape = manifest.Outputs[0].Shape }).ToArray(),
+        }).ConfigureAwait(false);
+    });
+
+    /// <summary><c>GET /v2/models/{name}[/versions/{version}]/ready</c>: loads the model (verifying it) and says so.</summary>
+    public Task ModelReadyAsync(HttpContext context, string name, string? version) => ApiErrors.RunAsync(context, logger, async () =>
+    {
+        var ct = context.RequestAborted;
+        RegistryNames.ValidateModelName(name);
+        int resolved = await runtime.ResolveAsync(name, ParseVersion(version), null, ct).ConfigureAwait(false);
+        _ = await runtime.GetAsync(name, resolved, ct).ConfigureAwait(false);
+        await WriteObjectAsync(context, 200, new { name, version = resolved.ToString(CultureInfo.InvariantCulture), ready = true }).ConfigureAwait(false);
+    });
+
+    /// <summary><c>POST /v2/models/{name}[/versions/{version}]/infer</c>: the protocol's inference request and response.</summary>
+    public Task InferAsync(HttpContext context, string name, string? version) => ApiErrors.RunAsync(context, logger, async () =>
+    {
+        var ct = context.RequestAborted;
+        RegistryNames.ValidateModelName(name);
+        string? mediaType = RequestBody.MediaType(context.Request);
+        if (mediaType is not (null or "application/json"))
+        {
+            throw new InputException(415, $"content type '{mediaType}' is not supported: send application/json");
+        }
+
+        byte[] body = await RequestBody.ReadAsync(context.Request, Options.MaxRequestBytes, ct).ConfigureAwait(false);
+        int resolved = await runtime.ResolveAsync(name, ParseVersion(version), null, ct).ConfigureAwait(false);
+        await runtime.UseAsync(name, resolved, async model =>
+        {
+            var request = InferRequest.Parse(body, model, Options.MaxImagesPerRequest);
+            float[] logits = await model.PredictAsync(request.Pixels, request.Count, ct).ConfigureAwait(false);
+            float[]? probabilities = request.Outputs.Contains(ProbabilitiesOutput) ? Scores.Softmax(logits, model.Classes) : null;
+            await WriteJsonAsync(context, 200, writer =>
+            {
+                writer.WriteString("model_name", name);
+                writer.WriteString("model_version", resolved.ToString(CultureInfo.InvariantCulture));
+                if (request.Id is not null)
+                {
+                    writer.WriteString("id", request.Id);
+                }
+
+                writer.WriteStartArray("outputs");
+                foreach (string output in request.Outputs)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("name", output);
+                    writer.WriteString("datatype", "FP32");
+                    writer.WriteStartArray("shape");
+                    writer.WriteNumberValue(request.Count);
+                    writer.WriteNumberValue(model.Classes);
+                    writer.WriteEndArray();
+                    writer.WriteStartArray("data");
+                    foreach (float v in output == ProbabilitiesOutput ? probabilities! : logits)
+                    {
+                        writer.WriteNumberValue(v);
+                    }
+
+                    writer.WriteEndArray();
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndArray();
+            }).ConfigureAwait(false);
+            return true;
+        }, ct).ConfigureAwait(false);
+    });
+
+    // ---- helpers --------------------------------------------------------------------------------------
+
+    private (float[] Pixels, int Count) DecodePredictBody(byte[] body, string? mediaType, LoadedModel model)
+    {
+        int height = model.InputShape[^2], width = model.InputShape[^1];
+        bool image = mediaType is "image/png" or "image/jpeg" or "image/jpg"
+            || (mediaType is null or "application/octet-stream" && RequestBody.LooksLikeImage(body));
+        if (image)
+        {
+            if (model.ImageValues != height * width)
+            {
+                throw new InputException(400, $"model '{model.Manifest.Name}' takes {model.ImageValues / (height * width)} channels; images are decoded to one");
+            }
+
+            return (ImageDecoder.Decode(body, height, width, Options.Inversion, Options.MaxImagePixels), 1);
+        }
+
+        if (mediaType is not (null or "application/json"))
+        {
+            throw new InputException(415, $"content type '{mediaType}' is not supported: send image/png, image/jpeg or application/json");
+        }
+
+        var reader = new Utf8JsonReader(body);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new InputException(400, "the JSON body must be an object {\"instances\": [...]}");
+        }
+
+        float[]? pixels = null;
+        int count = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            bool instances = reader.ValueTextEquals("instances");
+            reader.Read();
+            if (!instances)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                throw new InputException(400, "instances must be an array of images");
+            }
+
+            var images = new List<float[]>();
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (images.Count >= Options.MaxImagesPerRequest)
+                {
+                    throw new InputException(413, $"at most {Options.MaxImagesPerRequest} instances per request");
+                }
+
+                images.Add(TensorJson.ReadNumbers(ref reader, model.ImageValues, $"instances[{images.Count}]"));
+            }
+
+            count = images.Count;
+            pixels = new float[count * model.ImageValues];
+            for (int i = 0; i < count; i++)
+            {
+                images[i].CopyTo(pixels, i * model.ImageValues);
+            }
+        }
+
+        if (pixels is null || count == 0)
+        {
+            throw new InputException(400, "the JSON body needs a non-empty \"instances\" array (each instance: the model's input values, flat or nested)");
+        }
+
+        return (pixels, count);
+    }
+
+    private static void WriteClass(Utf8JsonWriter writer, LoadedModel model, int index, float probability)
+    {
+        var labels = model.Manifest.Labels;
+        writer.WriteString("label", index < labels.Count ? labels[index] : index.ToString(CultureInfo.InvariantCulture));
+        writer.WriteNumber("class", index);
+        writer.WriteNumber("probability", probability);
+    }
+
+    private static (int? Version, string? Alias) VersionOrAlias(HttpRequest request)
+    {
+        int? version = QueryInt(request, "version");
+        string? alias = request.Query.TryGetValue("alias", out var a) ? a.ToString() : null;
+        if (version is not null && alias is not null)
+        {
+            throw new InputException(400, "give version or alias, not both");
+        }
+
+        if (version is < 1)
+        {
+            throw new InputException(400, "version must be a positive whole number");
+        }
+
+        if (alias is not null)
+        {
+            RegistryNames.ValidateAlias(alias);
+        }
+
+        return (version, alias);
+    }
+
+    private static int? QueryInt(HttpRequest request, string key)
+    {
+        if (!request.Query.TryGetValue(key, out var raw))
+        {
+            return null;
+        }
+
+        return int.TryParse(raw.ToString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
+            ? value
+            : throw new InputException(400, $"{key} must be a whole number, not '{raw}'");
+    }
+
+    private static int? ParseVersion(string? version)
+    {
+        if (version is null)
+        {
+            return null;
+        }
+
+        return int.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= 1
+            ? v
+            : throw new InputException(400, $"version must be a positive whole number, not '{version}'");
+    }
+
+    internal static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            write(writer);
+            writer.WriteEndObject();
+        }
+
+        context.Response.ContentLength = buffer.Length;
+        await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted).ConfigureAwait(false);
+    }
+
+    internal static async Task WriteObjectAsync<T>(HttpContext context, int status, T value)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(value, Core.Contracts.LeptonJson.Options);
+        context.Response.ContentLength = bytes.Length;
+        await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,42 @@
+namespace Lepton.Inference.Runtime;
+
+/// <summary>How models are served; bound from the <c>Lepton:Inference</c> configuration section.</summary>
+public sealed class InferenceOptions
+{
+    public const string Section = "Lepton:Inference";
+
+    /// <summary>Model versions kept loaded; the least recently used beyond this are unloaded.</summary>
+    public int MaxLoadedModels { get; set; } = 8;
+
+    /// <summary>How long an alias resolution is trusted before the registry is asked again.</summary>
+    public TimeSpan AliasCacheDuration { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Merge concurrent requests into one session run (adaptive: no waiting when idle).</summary>
+    public bool Batching { get; set; } = true;
+
+    /// <summary>The most images one merged session run takes.</summary>
+    public int MaxBatchSize { get; set; } = 64;
+
+    /// <summary>ONNX Runtime intra-op threads per session (null: ONNX Runtime's default).</summary>
+    public int? IntraOpThreads { get; set; }
+
+    /// <summary>The largest request body accepted, in bytes (larger: 413).</summary>
+    public long MaxRequestBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>The most images (or batch rows) one request may carry.</summary>
+    public int MaxImagesPerRequest { get; set; } = 256;
+
+    /// <summary>Whether to invert images: auto (when the border is light), always, never.</summary>
+    public ImageInversion Inversion { get; set; } = ImageInversion.Auto;
+
+    /// <summary>The largest image, in pixels, decoded (larger: 413).</summary>
+    public long MaxImagePixels { get; set; } = 40_000_000;
+}
+
+/// <summary>Photos are dark objects on light backgrounds; MNIST-style models expect the opposite.</summary>
+public enum ImageInversion
+{
+    Auto,
+    Always,
+    Never,
+}

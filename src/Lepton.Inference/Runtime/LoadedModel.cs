@@ -1,0 +1,231 @@
+using System.Threading.Channels;
+using Lepton.Core.Registry;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace Lepton.Inference.Runtime;
+
+/// <summary>
+/// One model version in memory: an ONNX Runtime session created once and shared by every request.
+/// With batching on, concurrent single requests are merged into one session run: a worker takes
+/// whatever is queued (up to the batch limit) the moment the previous run ends, so an idle server adds
+/// no delay and a busy one runs larger, cheaper batches.
+/// </summary>
+public sealed class LoadedModel : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly Channel<Pending>? _queue;
+    private readonly Task[] _workers = [];
+    private readonly int _maxBatch;
+    private int _users;
+    private bool _retired;
+    private bool _disposed;
+
+    private sealed record Pending(float[] Pixels, int Count, TaskCompletionSource<float[]> Result);
+
+    public LoadedModel(ModelManifest manifest, byte[] model, InferenceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(options);
+        Manifest = manifest;
+        using var sessionOptions = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        if (options.IntraOpThreads is int threads)
+        {
+            sessionOptions.IntraOpNumThreads = threads;
+        }
+
+        _session = new InferenceSession(model, sessionOptions);
+        var input = _session.InputMetadata.First();
+        InputName = input.Key;
+        InputDatatype = TensorTypes.ToDatatype(input.Value.ElementDataType);
+        InputShape = input.Value.Dimensions;
+        var output = _session.OutputMetadata.First();
+        OutputName = output.Key;
+        OutputShape = output.Value.Dimensions;
+        if (input.Value.ElementDataType != TensorElementType.Float || output.Value.ElementDataType != TensorElementType.Float)
+        {
+            _session.Dispose();
+            throw new InvalidDataException($"model '{manifest.Name}' version {manifest.Version}: only float32 inputs and outputs are served");
+        }
+
+        ImageValues = InputShape.Skip(1).Aggregate(1, (a, d) => a * Math.Max(d, 1));
+        Classes = Math.Max(OutputShape[^1], 1);
+        _maxBatch = Math.Max(1, options.MaxBatchSize);
+        Run(new float[ImageValues], 1); // warm-up: the first real request pays no initialization
+        if (options.Batching)
+        {
+            _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = false });
+            _workers = [Task.Run(WorkAsync), Task.Run(WorkAsync)];
+        }
+    }
+
+    public ModelManifest Manifest { get; }
+
+    public string InputName { get; }
+
+    public string InputDatatype { get; }
+
+    /// <summary>The input shape; -1 for the dynamic batch dimension.</summary>
+    public int[] InputShape { get; }
+
+    public string OutputName { get; }
+
+    public int[] OutputShape { get; }
+
+    /// <summary>Values per image (C*H*W).</summary>
+    public int ImageValues { get; }
+
+    public int Classes { get; }
+
+    /// <summary>Scores [count, classes] for <paramref name="count"/> images.</summary>
+    public Task<float[]> PredictAsync(float[] pixels, int count, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        if (pixels.Length != count * ImageValues)
+        {
+            throw new ArgumentException($"{pixels.Length} values for {count} images of {ImageValues}");
+        }
+
+        if (_queue is null || count >= _maxBatch)
+        {
+            return Task.FromResult(Run(pixels, count));
+        }
+
+        var pending = new Pending(pixels, count, new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            return Task.FromResult(Run(pixels, count));
+        }
+
+        return pending.Result.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Runs the session once on a batch.</summary>
+    public float[] Run(float[] pixels, int count)
+    {
+        var shape = InputShape.ToArray();
+        shape[0] = count;
+        var tensor = new DenseTensor<float>(pixels, shape);
+        using var results = _session.Run([NamedOnnxValue.CreateFromTensor(InputName, tensor)], [OutputName]);
+        return results[0].AsTensor<float>() is DenseTensor<float> dense ? dense.Buffer.ToArray() : results[0].AsTensor<float>().ToArray();
+    }
+
+    private async Task WorkAsync()
+    {
+        var reader = _queue!.Reader;
+        var batch = new List<Pending>(_maxBatch);
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            int images = 0;
+            while (images < _maxBatch && reader.TryPeek(out var next) && (images == 0 || images + next.Count <= _maxBatch) && reader.TryRead(out next))
+            {
+                batch.Add(next);
+                images += next.Count;
+            }
+
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                float[] input;
+                if (batch.Count == 1)
+                {
+                    input = batch[0].Pixels;
+                }
+                else
+                {
+                    input = new float[images * ImageValues];
+                    int offset = 0;
+                    foreach (var p in batch)
+                    {
+                        p.Pixels.CopyTo(input, offset);
+                        offset += p.Pixels.Length;
+                    }
+                }
+
+                float[] scores = Run(input, images);
+                int row = 0;
+                foreach (var p in batch)
+                {
+                    p.Result.TrySetResult(scores.AsSpan(row * Classes, p.Count * Classes).ToArray());
+                    row += p.Count;
+                }
+            }
+            catch (Exception ex) when (ex is OnnxRuntimeException or ObjectDisposedException or ArgumentException)
+            {
+                foreach (var p in batch)
+                {
+                    p.Result.TrySetException(ex);
+                }
+            }
+        }
+    }
+
+    /// <summary>Marks the model as in use; false when it has been unloaded (load it again).</summary>
+    internal bool TryAcquire()
+    {
+        lock (_workers)
+        {
+            if (_retired)
+            {
+                return false;
+            }
+
+            _users++;
+            return true;
+        }
+    }
+
+    internal void Release()
+    {
+        bool dispose;
+        lock (_workers)
+        {
+            _users--;
+            dispose = _retired && _users == 0;
+        }
+
+        if (dispose)
+        {
+            Dispose();
+        }
+    }
+
+    /// <summary>Unloads once the last request using it is done.</summary>
+    internal void Retire()
+    {
+        bool dispose;
+        lock (_workers)
+        {
+            _retired = true;
+            dispose = _users == 0;
+        }
+
+        if (dispose)
+        {
+            Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_workers)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _retired = true;
+        }
+
+        _queue?.Writer.TryComplete();
+        Task.WaitAll(_workers, TimeSpan.FromSeconds(10));
+        _session.Dispose();
+    }
+}
