@@ -32,6 +32,47 @@ if [ ! -f "$LEPTON_FASHION_MNIST/train-images-idx3-ubyte.gz" ] && [ ! -f "$LEPTO
   apt_install dataset-fashion-mnist || finish 0 1 1
 fi
 
+# Azurite (Blob, Queue, Table emulator) for the storage tests: installed with npm into a cache folder,
+# started on 127.0.0.1 with a fresh data folder, stopped when this script ends.
+if [ "$(id -u)" -eq 0 ]; then cache=${LEPTON_CACHE:-/var/cache/lepton}; else cache=${LEPTON_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lepton}; fi
+azurite_dir="$cache/azurite-3.37.0"
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  log "installing Node.js and npm (for Azurite)"
+  apt_install nodejs npm || finish 0 1 1
+fi
+if [ ! -x "$azurite_dir/node_modules/.bin/azurite" ]; then
+  log "installing Azurite into $azurite_dir"
+  mkdir -p "$azurite_dir"
+  if ! npm install --prefix "$azurite_dir" --no-audit --no-fund --loglevel=error azurite@3.37.0 >/dev/null 2>&1; then
+    log "npm install azurite failed"
+    finish 0 1 1
+  fi
+fi
+azurite_data=$(mktemp -d)
+azurite_pid=
+if ! (exec 3<>/dev/tcp/127.0.0.1/10000) 2>/dev/null; then
+  "$azurite_dir/node_modules/.bin/azurite" --silent --skipApiVersionCheck --loose --location "$azurite_data" \
+    --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 >"$azurite_data/azurite.log" 2>&1 &
+  azurite_pid=$!
+  for _ in $(seq 1 100); do
+    (exec 3<>/dev/tcp/127.0.0.1/10000) 2>/dev/null && break
+    sleep 0.2
+  done
+  if ! (exec 3<>/dev/tcp/127.0.0.1/10000) 2>/dev/null; then
+    cat "$azurite_data/azurite.log" >&2
+    log "Azurite did not start"
+    finish 0 1 1
+  fi
+else
+  log "something already listens on 127.0.0.1:10000; using it as Azurite"
+fi
+cleanup() {
+  [ -n "$azurite_pid" ] && kill "$azurite_pid" 2>/dev/null && wait "$azurite_pid" 2>/dev/null
+  rm -rf "$azurite_data"
+}
+trap cleanup EXIT
+export LEPTON_TEST_AZURITE="UseDevelopmentStorage=true"
+
 if ! command -v dotnet >/dev/null 2>&1; then
   log "the .NET 10 SDK is required (dotnet on PATH)"
   finish 0 1 1

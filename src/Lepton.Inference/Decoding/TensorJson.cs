@@ -5,16 +5,20 @@ namespace Lepton.Inference.Decoding;
 /// <summary>Reads numeric tensor data from JSON: a flat array or nested arrays of any depth.</summary>
 public static class TensorJson
 {
-    /// <summary>Reads every number of <paramref name="reader"/>'s current array (flat or nested), checking the nesting against <paramref name="shape"/> when given.</summary>
-    public static float[] ReadNumbers(ref Utf8JsonReader reader, int expectedCount, string what, Func<double, float>? convert = null)
+    /// <summary>
+    /// Reads every number of <paramref name="reader"/>'s current array (flat or nested). With
+    /// <paramref name="exact"/>, exactly <paramref name="expectedCount"/> values must be there; otherwise
+    /// it is only a capacity hint and the caller checks the count.
+    /// </summary>
+    public static float[] ReadNumbers(ref Utf8JsonReader reader, int expectedCount, string what, bool exact = true)
     {
         if (reader.TokenType != JsonTokenType.StartArray)
         {
             throw new InputException(400, $"{what}: expected an array of numbers");
         }
 
-        var values = expectedCount > 0 ? new float[expectedCount] : [];
-        var overflow = expectedCount > 0 ? null : new List<float>();
+        var values = exact && expectedCount > 0 ? new float[expectedCount] : [];
+        var overflow = exact && expectedCount > 0 ? null : new List<float>(Math.Clamp(expectedCount, 16, 1 << 20));
         int count = 0;
         int depth = 0;
         do
@@ -38,7 +42,7 @@ public static class TensorJson
                         throw new InputException(400, $"{what}: value {count} is not a finite number");
                     }
 
-                    float v = convert is null ? (float)d : convert(d);
+                    float v = (float)d;
                     if (overflow is not null)
                     {
                         overflow.Add(v);

@@ -152,7 +152,7 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
                     break;
                 case "data":
                     int expected = shape is not null && shape.All(d => d > 0) && shape.Aggregate(1L, (a, d) => a * d) is long n && n <= 10_000_000 ? (int)n : 0;
-                    data = TensorJson.ReadNumbers(ref reader, expected, "data");
+                    data = TensorJson.ReadNumbers(ref reader, expected, "data", exact: false);
                     break;
                 default:
                     reader.Skip();

@@ -123,7 +123,7 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
         int version;
         using (var doc = JsonDocument.Parse(body))
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("version", out var v) || !v.TryGetInt32(out version) || version < 1)
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("version", out var v) || v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out version) || version < 1)
             {
                 throw new InputException(400, "the body must be {\"version\": n} with a positive whole number");
             }

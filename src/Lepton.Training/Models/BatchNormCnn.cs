@@ -6,9 +6,9 @@ using static TorchSharp.torch.nn;
 namespace Lepton.Training.Models;
 
 /// <summary>
-/// A stronger two-convolution CNN: the paper's layout with 'same' 5x5 convolutions, batch norm after
-/// each convolution and the dense layer, dropout, a wider dense layer, augmentation (random flips and
-/// shifts) and a cosine learning-rate schedule.
+/// A stronger two-convolution CNN: 'same' 3x3 convolutions with batch norm, dropout, a wider dense
+/// layer with batch norm, augmentation (random flips and shifts) and a cosine learning-rate schedule.
+/// (5x5 convolutions, as in the paper's CNN, were tried: slower and no more accurate here.)
 /// </summary>
 public static class BatchNormCnn
 {
@@ -16,7 +16,7 @@ public static class BatchNormCnn
 
     public static readonly Architecture Definition = new(
         Name,
-        "2-conv CNN with batch norm and dropout: conv 32@5x5+BN, pool, conv 64@5x5+BN, pool, dense 256+BN, dense classes",
+        "2-conv CNN with batch norm and dropout: conv 32@3x3+BN, pool, conv 64@3x3+BN, pool, dense 256+BN, dense classes",
         Create,
         UsesAugmentation: true,
         Schedule: LearningRateSchedule.Cosine);
@@ -28,11 +28,11 @@ public static class BatchNormCnn
         long w = options.Width / 4;
         return Sequential(
             ("normalize", new Normalize(options.Normalization.Mean, options.Normalization.Std)),
-            ("conv1", Conv2d(options.Channels, 32, kernel_size: 5, padding: 2, bias: false)),
+            ("conv1", Conv2d(options.Channels, 32, kernel_size: 3, padding: 1, bias: false)),
             ("bn1", BatchNorm2d(32)),
             ("relu1", ReLU()),
             ("pool1", MaxPool2d(kernel_size: 2)),
-            ("conv2", Conv2d(32, 64, kernel_size: 5, padding: 2, bias: false)),
+            ("conv2", Conv2d(32, 64, kernel_size: 3, padding: 1, bias: false)),
             ("bn2", BatchNorm2d(64)),
             ("relu2", ReLU()),
             ("pool2", MaxPool2d(kernel_size: 2)),
@@ -41,7 +41,7 @@ public static class BatchNormCnn
             ("fc1", Linear(64 * h * w, 256, hasBias: false)),
             ("bn3", BatchNorm1d(256)),
             ("relu3", ReLU()),
-            ("drop2", Dropout(0.5)),
+            ("drop2", Dropout(0.4)),
             ("fc2", Linear(256, options.Classes)));
     }
 }

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using Google.Protobuf;
+using Lepton.Core.Contracts;
+using Onnx;
+
+namespace Lepton.Tests;
+
+/// <summary>
+/// Small ONNX models written directly as protobuf, for serving tests that must not need TorchSharp:
+/// pixels [N,1,28,28] -> Flatten -> Gemm -> logits [N,10], where class c sums the pixels whose index
+/// is congruent to (c + shift) mod 10. An image lit only at such pixels is predicted as class c.
+/// </summary>
+internal static class TinyModels
+{
+    public static readonly string[] Labels = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+
+    public static byte[] Linear(int shift = 0)
+    {
+        const int Pixels = 784, Classes = 10;
+        var weights = new float[Classes * Pixels];
+        for (int c = 0; c < Classes; c++)
+        {
+            for (int i = 0; i < Pixels; i++)
+            {
+                weights[(c * Pixels) + i] = i % Classes == (c + shift) % Classes ? 1f : 0f;
+            }
+        }
+
+        var graph = new GraphProto { Name = "tiny-linear" };
+        graph.Initializer.Add(Tensor("W", weights, Classes, Pixels));
+        graph.Initializer.Add(Tensor("B", new float[Classes], Classes));
+        graph.Node.Add(Node("Flatten", [ModelContract.InputName], "flat", new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 }));
+        graph.Node.Add(Node("Gemm", ["flat", "W", "B"], ModelContract.OutputName, new AttributeProto { Name = "transB", Type = AttributeProto.Types.AttributeType.Int, I = 1 }));
+        graph.Input.Add(Value(ModelContract.InputName, null, 1, 28, 28));
+        graph.Output.Add(Value(ModelContract.OutputName, null, Classes));
+        var model = new ModelProto { IrVersion = 8, ProducerName = "lepton-tests", Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = 17 });
+        model.MetadataProps.Add(new StringStringEntryProto { Key = ModelContract.LabelsKey, Value = JsonSerializer.Serialize(Labels) });
+        model.MetadataProps.Add(new StringStringEntryProto { Key = ModelContract.ArchitectureKey, Value = "tiny-linear" });
+        model.MetadataProps.Add(new StringStringEntryProto { Key = ModelContract.OpsetKey, Value = "17" });
+        return model.ToByteArray();
+    }
+
+    /// <summary>An image (values in [0,1]) lit at the pixels class <paramref name="target"/> of <see cref="Linear"/> sums.</summary>
+    public static float[] ImageFor(int target, int shift = 0)
+    {
+        var pixels = new float[784];
+        for (int i = 0; i < pixels.Length; i++)
+        {
+            pixels[i] = i % 10 == (target + shift) % 10 ? 1f : 0f;
+        }
+
+        return pixels;
+    }
+
+    private static TensorProto Tensor(string name, float[] data, params long[] dims)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+        tensor.Dims.AddRange(dims);
+        tensor.FloatData.AddRange(data);
+        return tensor;
+    }
+
+    private static NodeProto Node(string op, string[] inputs, string output, AttributeProto attribute)
+    {
+        var node = new NodeProto { OpType = op, Name = op };
+        node.Input.AddRange(inputs);
+        node.Output.Add(output);
+        node.Attribute.Add(attribute);
+        return node;
+    }
+
+    private static ValueInfoProto Value(string name, long? batch, params long[] dims)
+    {
+        var shape = new TensorShapeProto();
+        shape.Dim.Add(batch is long b ? new TensorShapeProto.Types.Dimension { DimValue = b } : new TensorShapeProto.Types.Dimension { DimParam = "batch" });
+        foreach (long d in dims)
+        {
+            shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
+        }
+
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
+        };
+    }
+}
