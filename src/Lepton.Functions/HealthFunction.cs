@@ -10,7 +10,7 @@ public static class HealthFunction
     public const string Name = "Health";
 
     [Function(Name)]
-    public static IActionResult Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request)
+    public static IActionResult Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/health")] HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         return new OkObjectResult(new HealthReport("ok", typeof(HealthFunction).Assembly.GetName().Version?.ToString() ?? "0"));

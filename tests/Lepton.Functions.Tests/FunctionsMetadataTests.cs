@@ -7,33 +7,59 @@ namespace Lepton.Functions.Tests;
 /// <summary>What the Functions host will index: the functions.metadata the Worker SDK generates at build time.</summary>
 public sealed class FunctionsMetadataTests
 {
-    private static JsonElement[] Functions()
+    private static Dictionary<string, JsonElement> Functions()
     {
         string path = Path.Combine(AppContext.BaseDirectory, "functions.metadata");
         Assert.True(File.Exists(path), $"{path} missing: the Worker SDK did not generate it");
         using var doc = JsonDocument.Parse(File.ReadAllText(path));
-        return doc.RootElement.EnumerateArray().Select(e => e.Clone()).ToArray();
+        return doc.RootElement.EnumerateArray().ToDictionary(e => e.GetProperty("name").GetString()!, e => e.Clone());
     }
 
-    [Fact]
-    public void Metadata_HealthIsAnAnonymousGetHttpTrigger()
+    public static TheoryData<string, string, string, string> Expected() => new()
     {
-        var health = Assert.Single(Functions(), f => f.GetProperty("name").GetString() == HealthFunction.Name);
+        { "Health", "get", "api/health", "Anonymous" },
+        { "Predict", "post", "api/models/{name}/predict", "Anonymous" },
+        { "ListModels", "get", "api/models", "Anonymous" },
+        { "GetModel", "get", "api/models/{name}", "Anonymous" },
+        { "SetAlias", "put", "api/models/{name}/aliases/{alias}", "Function" },
+        { "ServerLive", "get", "v2/health/live", "Anonymous" },
+        { "ServerReady", "get", "v2/health/ready", "Anonymous" },
+        { "ServerMetadata", "get", "v2", "Anonymous" },
+        { "ModelMetadataDefault", "get", "v2/models/{name}", "Anonymous" },
+        { "ModelMetadata", "get", "v2/models/{name}/versions/{version}", "Anonymous" },
+        { "ModelReadyDefault", "get", "v2/models/{name}/ready", "Anonymous" },
+        { "ModelReady", "get", "v2/models/{name}/versions/{version}/ready", "Anonymous" },
+        { "ModelInferDefault", "post", "v2/models/{name}/infer", "Anonymous" },
+        { "ModelInfer", "post", "v2/models/{name}/versions/{version}/infer", "Anonymous" },
+        { "OpenApi", "get", "openapi.json", "Anonymous" },
+    };
 
-        var trigger = health.GetProperty("bindings").EnumerateArray().Single(b => b.GetProperty("direction").GetString() == "In");
+    [Theory]
+    [MemberData(nameof(Expected))]
+    public void Metadata_FunctionHasItsHttpTrigger(string name, string method, string route, string authLevel)
+    {
+        Assert.True(Functions().TryGetValue(name, out var function), $"function {name} missing");
+
+        var trigger = function.GetProperty("bindings").EnumerateArray().Single(b => b.GetProperty("direction").GetString() == "In");
         Assert.Equal("httpTrigger", trigger.GetProperty("type").GetString());
-        Assert.Equal("health", trigger.GetProperty("route").GetString());
-        Assert.Equal("Anonymous", trigger.GetProperty("authLevel").GetString(), ignoreCase: true);
-        Assert.Equal(["get"], trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
+        Assert.Equal(route, trigger.GetProperty("route").GetString());
+        Assert.Equal(authLevel, trigger.GetProperty("authLevel").GetString(), ignoreCase: true);
+        Assert.Equal([method], trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()));
     }
 
     [Fact]
-    public void HostJson_IsCopiedWithTheApiRoutePrefix()
+    public void Metadata_HasNoUnexpectedFunctions()
+    {
+        Assert.Equal(Expected().Select(row => (string)row[0]).Order(), Functions().Keys.Order());
+    }
+
+    [Fact]
+    public void HostJson_IsCopied_WithNoRoutePrefix()
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "host.json")));
 
         Assert.Equal("2.0", doc.RootElement.GetProperty("version").GetString());
-        Assert.Equal("api", doc.RootElement.GetProperty("extensions").GetProperty("http").GetProperty("routePrefix").GetString());
+        Assert.Equal(string.Empty, doc.RootElement.GetProperty("extensions").GetProperty("http").GetProperty("routePrefix").GetString());
     }
 
     [Fact]
