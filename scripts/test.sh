@@ -91,6 +91,34 @@ rm -f /tmp/lepton-build.$$.log
 # --- run every test project -----------------------------------------------------------------------
 passed=0
 failed=0
+
+# Bicep: build and lint infra/ with the Bicep CLI from NuGet, lint warnings counted as failures.
+bicep_version=0.49.2
+bicep_dir="$cache/bicep-$bicep_version"
+bicep="${NUGET_PACKAGES:-$HOME/.nuget/packages}/azure.bicep.commandline.linux-x64/$bicep_version/tools/bicep"
+if [ ! -x "$bicep" ]; then
+  mkdir -p "$bicep_dir"
+  cat >"$bicep_dir/bicep.csproj" <<PROJ
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><TargetFramework>net10.0</TargetFramework><ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally></PropertyGroup>
+  <ItemGroup><PackageReference Include="Azure.Bicep.CommandLine.linux-x64" Version="$bicep_version" ExcludeAssets="all" /></ItemGroup>
+</Project>
+PROJ
+  dotnet restore "$bicep_dir/bicep.csproj" >/dev/null 2>&1 || log "could not restore the Bicep CLI"
+  chmod +x "$bicep" 2>/dev/null || true
+fi
+for step in build lint; do
+  if [ "$step" = build ]; then out=$("$bicep" build infra/main.bicep --stdout 2>&1 >/dev/null); else out=$("$bicep" lint infra/main.bicep 2>&1); fi
+  rc=$?
+  if [ $rc -eq 0 ] && ! grep -qiE 'warning|error' <<<"$out"; then
+    log "bicep $step: ok"
+    passed=$((passed + 1))
+  else
+    printf '%s\n' "$out" >&2
+    log "bicep $step: failed"
+    failed=$((failed + 1))
+  fi
+done
 for project in tests/*/*.csproj; do
   name=$(basename "$project" .csproj)
   assets="$(dirname "$project")/obj/project.assets.json"

@@ -15,6 +15,7 @@ const string Usage = """
       lepton models show <name>
       lepton models promote <name> <version> [--alias production]
       lepton predict <name> <image.png...> [--version v | --alias a] [--top k]
+      lepton bench-onnx <model.onnx> --data <dataset folder> --out <folder>   (raw ONNX Runtime throughput)
 
     every command takes --store <folder | Blob connection string | account URL>
     (default: LEPTON_STORE, else ./.lepton)
@@ -54,6 +55,8 @@ try
             return await PredictCommand.RunAsync(new CliArgs(rest, new HashSet<string> { "--version", "--alias", "--top" }), runtime, Console.Out);
         }
 
+        case "bench-onnx":
+            return await BenchOnnxCommand.RunAsync(new CliArgs(rest, new HashSet<string> { "--data", "--out", "--seconds" }), Console.Out);
         default:
             throw new UsageException($"unknown command '{args[0]}'");
     }

@@ -18,7 +18,7 @@ namespace Lepton.Cli;
 /// </summary>
 public static class ServeCommand
 {
-    public const string AdminKeyVariable = "LEPTON_ADMIN_KEY";
+    public const string AdminKeyVariable = Core.Contracts.LeptonSettings.AdminKey;
 
     public static async Task<int> RunAsync(CliArgs args, string? store, TextWriter output)
     {

@@ -1,3 +1,4 @@
+using Lepton.Core.Contracts;
 using Lepton.Inference.Http;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Configuration;
@@ -8,5 +9,5 @@ builder.ConfigureFunctionsWebApplication();
 
 // LEPTON_STORE: the model registry's storage. An account URL uses the managed identity in Azure
 // (AZURE_CLIENT_ID names a user-assigned one); locally, UseDevelopmentStorage=true is Azurite.
-builder.Services.AddLeptonInference(builder.Configuration["LEPTON_STORE"], builder.Configuration);
+builder.Services.AddLeptonInference(builder.Configuration[LeptonSettings.Store], builder.Configuration);
 builder.Build().Run();

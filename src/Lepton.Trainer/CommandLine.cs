@@ -33,6 +33,7 @@ public static class CommandLine
           --threads <n>            TorchSharp and ONNX Runtime threads (default: all cores)
           --augment | --no-augment random flips and shifts (default: as the architecture prefers)
           --labels <a,b,...>       class names in label order (default: the dataset's labels.txt, or its defaults)
+          --device <d>             auto (CUDA when available), cpu or cuda
           --schedule <s>           learning rate over epochs: constant or cosine (default: as the architecture prefers)
           --no-resume              start over even when the output folder has a checkpoint
           --spec <job.json>        read all of the above from a JSON job spec (docs/job-spec.md)
@@ -76,6 +77,7 @@ public static class CommandLine
                 "--augment" => spec with { Augment = true },
                 "--no-augment" => spec with { Augment = false },
                 "--no-resume" => spec with { Resume = false },
+                "--device" => spec with { Device = Value(args, i) },
                 "--schedule" => spec with { Schedule = Value(args, i) switch
                 {
                     "constant" => LearningRateSchedule.Constant,

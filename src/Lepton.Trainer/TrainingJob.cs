@@ -78,9 +78,11 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
             WriteStatus(statusPath, JobState.Running, "training", record.Epoch, record, null);
         };
 
-        using var train = new TensorDataset(trainSet);
-        using var validation = new TensorDataset(validationSet);
-        using var test = new TensorDataset(testSet);
+        var device = SelectDevice(spec.Device);
+        log.WriteLine($"device: {device.type}");
+        using var train = new TensorDataset(trainSet, device: device);
+        using var validation = new TensorDataset(validationSet, device: device);
+        using var test = new TensorDataset(testSet, device: device);
         WriteStatus(statusPath, JobState.Running, "training", 0, null, null);
         var clock = Stopwatch.StartNew();
         var outcome = trainer.Train(train, validation, cancellationToken);
@@ -108,6 +110,14 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
             $"parity: max |diff| {parity.MaxAbsDifference:E2}, {parity.PredictionMismatches} prediction mismatches; {clock.Elapsed.TotalSeconds:F1} s");
         return metrics;
     }
+
+    private static torch.Device SelectDevice(string device) => device switch
+    {
+        "cpu" => torch.CPU,
+        "cuda" when torch.cuda.is_available() => torch.CUDA,
+        "cuda" => throw new JobSpecException(["device cuda: CUDA is not available (this TorchSharp build or machine has no GPU)"]),
+        _ => torch.cuda.is_available() ? torch.CUDA : torch.CPU,
+    };
 
     private void WriteStatus(string path, JobState state, string stage, int epoch, EpochRecord? latest, string? message) =>
         LeptonJson.WriteFile(path, new TrainingStatus(state, stage, epoch, spec.Epochs, latest, message, DateTimeOffset.UtcNow));

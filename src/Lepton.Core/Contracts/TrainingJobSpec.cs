@@ -56,6 +56,9 @@ public sealed record TrainingJobSpec
     /// <summary>Class names in label order (null: the dataset's labels.txt or its defaults).</summary>
     public IReadOnlyList<string>? Labels { get; init; }
 
+    /// <summary>Where to train: auto (CUDA when the TorchSharp build and the machine have it), cpu or cuda.</summary>
+    public string Device { get; init; } = "auto";
+
     /// <summary>Continue from the last checkpoint in the output folder when there is one.</summary>
     public bool Resume { get; init; } = true;
 
@@ -118,6 +121,11 @@ public sealed record TrainingJobSpec
         if (Threads is < 1 or > 1024)
         {
             errors.Add($"threads must be between 1 and 1024, not {Threads}");
+        }
+
+        if (Device is not ("auto" or "cpu" or "cuda"))
+        {
+            errors.Add($"device must be auto, cpu or cuda, not '{Device}'");
         }
 
         if (Labels is { Count: < 2 })

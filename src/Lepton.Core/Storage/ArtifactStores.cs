@@ -11,7 +11,7 @@ namespace Lepton.Core.Storage;
 public static class ArtifactStores
 {
     public const string DefaultFolder = ".lepton";
-    public const string EnvironmentVariable = "LEPTON_STORE";
+    public const string EnvironmentVariable = Contracts.LeptonSettings.Store;
 
     public static IArtifactStore Open(string? location)
     {

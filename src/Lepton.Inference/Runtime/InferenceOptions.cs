@@ -3,7 +3,7 @@ namespace Lepton.Inference.Runtime;
 /// <summary>How models are served; bound from the <c>Lepton:Inference</c> configuration section.</summary>
 public sealed class InferenceOptions
 {
-    public const string Section = "Lepton:Inference";
+    public const string Section = Core.Contracts.LeptonSettings.InferenceSection;
 
     /// <summary>Model versions kept loaded; the least recently used beyond this are unloaded.</summary>
     public int MaxLoadedModels { get; set; } = 8;

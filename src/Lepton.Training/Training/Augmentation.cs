@@ -15,7 +15,7 @@ public static class Augmentation
     {
         ArgumentNullException.ThrowIfNull(batch);
         long n = batch.shape[0];
-        using var flipMask = torch.rand([n, 1, 1, 1], generator: generator).lt(0.5);
+        using var flipMask = torch.rand([n, 1, 1, 1], generator: generator).lt(0.5).to(batch.device);
         var flipped = torch.where(flipMask, batch.flip(3), batch);
         using var shifts = torch.randint(-MaxShift, MaxShift + 1, [2], generator: generator);
         long dy = shifts[0].item<long>();

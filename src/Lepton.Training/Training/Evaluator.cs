@@ -32,7 +32,7 @@ public static class Evaluator
                 classes = (int)logits.shape[1];
                 lossSum += nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>();
                 correct += logits.argmax(1).eq(y).sum().item<long>();
-                scores.AddRange(logits.contiguous().data<float>().ToArray());
+                scores.AddRange(logits.cpu().contiguous().data<float>().ToArray());
             }
 
             return new Result(lossSum / Math.Max(1, data.Count), (double)correct / Math.Max(1, data.Count), scores.ToArray(), classes);

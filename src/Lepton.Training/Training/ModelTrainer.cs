@@ -44,6 +44,7 @@ public sealed class ModelTrainer(Architecture architecture, ModelOptions modelOp
         ArgumentNullException.ThrowIfNull(train);
         torch.manual_seed(options.Seed);
         var model = architecture.Create(modelOptions);
+        model.to(train.Pixels.device);
         try
         {
             return TrainModel(model, train, validation, cancellationToken);
@@ -137,7 +138,7 @@ public sealed class ModelTrainer(Architecture architecture, ModelOptions modelOp
             }
 
             using var scope = torch.NewDisposeScope();
-            var indices = order.narrow(0, start, length);
+            var indices = order.narrow(0, start, length).to(train.Pixels.device);
             var x = train.Pixels.index_select(0, indices);
             var y = train.Labels.index_select(0, indices);
             if (options.Augment)

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Lepton.Inference.Tests.Http;
+namespace Lepton.Tests;
 
 /// <summary>A real <c>lepton serve</c> process on a free loopback port, stopped on dispose.</summary>
 public sealed class ServerProcess : IAsyncDisposable

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Serving benchmark (not a test): the paper's CNN trained by scripts/run.sh, published to a fresh
+# folder store, served by 'lepton serve' on 127.0.0.1, loaded with wrk from this same machine.
+# Reports: raw in-process ONNX Runtime throughput, time from process start to the first answered
+# prediction, requests/s and p50/p99 latency for Open Inference Protocol 'infer' (one image per
+# request) at 1, 16 and 64 connections, PNG 'predict' at 64 connections, and the server's resident
+# memory. Every request loop is bounded in time (10 s a run).
+#
+#   bench/serve.sh [run folder, default runs/cnn]
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+run=${1:-runs/cnn}
+data=${LEPTON_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
+duration=${BENCH_SECONDS:-10}
+port=${BENCH_PORT:-18080}
+
+command -v wrk >/dev/null 2>&1 || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+if [ ! -f "$run/model.onnx" ]; then
+  echo "serve.sh: no trained model in $run: training one (scripts/run.sh)" >&2
+  scripts/run.sh --out "$run" >&2
+fi
+
+dotnet build src/Lepton.Cli -c Release -nologo -v quiet -clp:ErrorsOnly >&2
+lepton="dotnet src/Lepton.Cli/bin/Release/net10.0/lepton.dll"
+work=$(mktemp -d)
+trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+
+$lepton bench-onnx "$run/model.onnx" --data "$data" --out "$work"
+$lepton models publish --store "$work/store" --name fashion --run "$run" >&2
+
+start=$(date +%s%N)
+$lepton serve --store "$work/store" --port "$port" >"$work/serve.log" 2>&1 &
+server=$!
+until curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' --data-binary "@$work/infer.json" \
+    "http://127.0.0.1:$port/v2/models/fashion/infer"; do
+  sleep 0.005
+done
+first=$(( ($(date +%s%N) - start) / 1000000 ))
+echo "first answered prediction: ${first} ms after process start"
+
+load() { # connections, path, body file, content type
+  local c=$1 threads=$(( $1 < 2 ? 1 : 2 ))
+  BODY_FILE=$3 CONTENT_TYPE=$4 wrk -t"$threads" -c"$c" -d"${duration}s" --latency -s bench/post.lua "http://127.0.0.1:$port$2" >"$work/wrk.txt"
+  local rps p50 p99 errors
+  rps=$(awk '/Requests\/sec/{print $2}' "$work/wrk.txt")
+  p50=$(awk '$1=="50%"{print $2}' "$work/wrk.txt")
+  p99=$(awk '$1=="99%"{print $2}' "$work/wrk.txt")
+  errors=$(awk '/Non-2xx/{print $NF}' "$work/wrk.txt")
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$5" "$c" "$rps" "$p50" "$p99" "${errors:-0}"
+}
+
+echo "| route | connections | requests/s | p50 | p99 | non-2xx |"
+echo "|---|---|---|---|---|---|"
+for c in 1 16 64; do
+  load "$c" /v2/models/fashion/infer "$work/infer.json" application/json "OIP infer (JSON, 1 image)"
+done
+load 64 /api/models/fashion/predict "$work/predict.png" image/png "predict (PNG 112x112)"
+rss=$(awk '/VmRSS/{print $2}' "/proc/$(pgrep -f "lepton.dll serve --store $work/store" | head -n 1)/status")
+echo "server resident memory after the runs: $((rss / 1024)) MB"

@@ -1,0 +1,155 @@
+// Lepton on Azure: the Functions app (Flex Consumption), its storage and identity, monitoring, the
+// Event Grid topic for dataset uploads, and Azure Machine Learning with a GPU cluster that scales to zero.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; part of every resource name.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region for every resource.')
+param location string
+
+@description('Object id of the deploying user, granted the same data roles as the app so local runs against the cloud account work. Empty: none.')
+param principalId string = ''
+
+@description('Always-ready instances of the HTTP functions (0: scale to zero).')
+@minValue(0)
+param alwaysReadyInstances int = 0
+
+@description('Memory of each Function App instance, in MB.')
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+@description('VM size of the GPU training cluster.')
+param gpuVmSize string = 'Standard_NC4as_T4_v3'
+
+@description('Largest number of GPU nodes the training cluster scales out to.')
+@minValue(1)
+param gpuMaxNodes int = 2
+
+@description('Container image of the trainer job (built from src/Lepton.Trainer/Dockerfile and pushed to the workspace registry).')
+param trainerImage string = ''
+
+@description('Minimum test accuracy a model needs to be promoted to production.')
+param minimumAccuracy string = '0.85'
+
+var tags = { 'azd-env-name': environmentName }
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'modules/identity.bicep' = {
+  scope: rg
+  params: {
+    name: 'id-lepton-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  scope: rg
+  params: {
+    logAnalyticsName: 'log-${resourceToken}'
+    appInsightsName: 'appi-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  scope: rg
+  params: {
+    name: 'st${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module ml 'modules/ml.bicep' = {
+  scope: rg
+  params: {
+    workspaceName: 'mlw-${resourceToken}'
+    keyVaultName: 'kv-${resourceToken}'
+    registryName: 'cr${resourceToken}'
+    storageName: 'stml${resourceToken}'
+    clusterName: 'gpu-cluster'
+    gpuVmSize: gpuVmSize
+    gpuMaxNodes: gpuMaxNodes
+    appInsightsId: monitoring.outputs.appInsightsId
+    location: location
+    tags: tags
+  }
+}
+
+module roles 'modules/roles.bicep' = {
+  scope: rg
+  params: {
+    storageName: storage.outputs.name
+    appInsightsName: monitoring.outputs.appInsightsName
+    workspaceName: ml.outputs.workspaceName
+    appPrincipalId: identity.outputs.principalId
+    userPrincipalId: principalId
+  }
+}
+
+module functionApp 'modules/functionapp.bicep' = {
+  scope: rg
+  params: {
+    planName: 'plan-${resourceToken}'
+    appName: 'func-lepton-${resourceToken}'
+    location: location
+    tags: union(tags, { 'azd-service-name': 'api' })
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageName: storage.outputs.name
+    blobEndpoint: storage.outputs.blobEndpoint
+    queueEndpoint: storage.outputs.queueEndpoint
+    tableEndpoint: storage.outputs.tableEndpoint
+    deploymentContainerUrl: '${storage.outputs.blobEndpoint}${storage.outputs.deploymentContainer}'
+    appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
+    alwaysReadyInstances: alwaysReadyInstances
+    instanceMemoryMB: instanceMemoryMB
+    appSettings: {
+      LEPTON_STORE: storage.outputs.blobEndpoint
+      TASKHUB_NAME: 'lepton'
+      LEPTON_COMPUTE_TARGET: 'azureml'
+      LEPTON_AZUREML_SUBSCRIPTION_ID: subscription().subscriptionId
+      LEPTON_AZUREML_RESOURCE_GROUP: rg.name
+      LEPTON_AZUREML_WORKSPACE: ml.outputs.workspaceName
+      LEPTON_AZUREML_CLUSTER: ml.outputs.clusterName
+      LEPTON_AZUREML_TRAINER_IMAGE: empty(trainerImage) ? '${ml.outputs.registryLoginServer}/lepton-trainer:latest' : trainerImage
+      LEPTON_GATE_MIN_ACCURACY: minimumAccuracy
+    }
+  }
+  dependsOn: [roles]
+}
+
+module events 'modules/events.bicep' = {
+  scope: rg
+  params: {
+    name: 'evgt-${resourceToken}'
+    location: location
+    tags: tags
+    storageId: storage.outputs.id
+  }
+}
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output AZURE_FUNCTION_APP_URL string = functionApp.outputs.url
+output AZURE_STORAGE_ACCOUNT string = storage.outputs.name
+output AZURE_STORAGE_BLOB_ENDPOINT string = storage.outputs.blobEndpoint
+output AZURE_EVENTGRID_TOPIC string = events.outputs.name
+output AZURE_ML_WORKSPACE string = ml.outputs.workspaceName
+output AZURE_ML_CLUSTER string = ml.outputs.clusterName
+output AZURE_CONTAINER_REGISTRY string = ml.outputs.registryLoginServer
+output LEPTON_STORE string = storage.outputs.blobEndpoint

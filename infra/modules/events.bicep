@@ -1,0 +1,20 @@
+// The Event Grid system topic of the storage account. Flex Consumption runs blob triggers only with
+// the Event Grid source; the subscription to the function's webhook (BlobCreated in the datasets
+// container) needs the deployed app's blobs_extension key, so the azd postdeploy hook creates it
+// (infra/hooks/postdeploy.sh).
+param name string
+param location string
+param tags object
+param storageId string
+
+resource topic 'Microsoft.EventGrid/systemTopics@2024-06-01-preview' = {
+  name: name
+  location: location
+  tags: tags
+  properties: {
+    source: storageId
+    topicType: 'Microsoft.Storage.StorageAccounts'
+  }
+}
+
+output name string = topic.name

@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Lepton.Core.Data;
+using Lepton.Core.Registry;
+using Lepton.Inference.Runtime;
+using SkiaSharp;
+
+namespace Lepton.Cli;
+
+/// <summary>
+/// <c>lepton bench-onnx &lt;model.onnx&gt; --data &lt;dataset folder&gt; --out &lt;folder&gt;</c>: raw in-process
+/// ONNX Runtime throughput of a model (one image per run, and batches of 64), the baseline the HTTP
+/// benchmark is compared with; also writes request bodies for it (infer.json, predict.png) made from
+/// the first test image.
+/// </summary>
+public static class BenchOnnxCommand
+{
+    public static async Task<int> RunAsync(CliArgs args, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        if (args.Positional.Count != 1)
+        {
+            throw new UsageException("usage: bench-onnx <model.onnx> --data <dataset folder> --out <folder> [--seconds 5]");
+        }
+
+        byte[] bytes = await File.ReadAllBytesAsync(args.Positional[0]).ConfigureAwait(false);
+        var description = ModelInspector.Describe(bytes);
+        var manifest = new ModelManifest
+        {
+            Name = "bench", Version = 1, CreatedAt = DateTimeOffset.UtcNow, Inputs = description.Inputs, Outputs = description.Outputs,
+            Labels = description.Labels, Sha256 = string.Empty, SizeBytes = bytes.Length,
+        };
+        var test = MnistDataset.Load(args.Require("--data")).Test.Take(512);
+        int seconds = args.GetInt("--seconds", 1, 600) ?? 5;
+        string outDir = args.Require("--out");
+        Directory.CreateDirectory(outDir);
+        WriteBodies(test, outDir);
+
+        using var model = new LoadedModel(manifest, bytes, new InferenceOptions { Batching = false });
+        float[] all = test.Images.ToScaledFloats();
+        double single = Measure(seconds, i =>
+        {
+            int k = i % test.Count;
+            model.Run(all.AsSpan(k * 784, 784).ToArray(), 1);
+            return 1;
+        });
+        double batched = Measure(seconds, i =>
+        {
+            int k = (i * 64) % (test.Count - 64);
+            model.Run(all.AsSpan(k * 784, 64 * 784).ToArray(), 64);
+            return 64;
+        });
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"raw ONNX Runtime, in process: {single:F0} images/s one at a time, {batched:F0} images/s in batches of 64")).ConfigureAwait(false);
+        return 0;
+    }
+
+    private static double Measure(int seconds, Func<int, int> run)
+    {
+        for (int i = 0; i < 50; i++)
+        {
+            run(i);
+        }
+
+        var clock = Stopwatch.StartNew();
+        long images = 0;
+        for (int i = 0; clock.Elapsed.TotalSeconds < seconds; i++)
+        {
+            images += run(i);
+        }
+
+        return images / clock.Elapsed.TotalSeconds;
+    }
+
+    private static void WriteBodies(LabeledImages test, string outDir)
+    {
+        var image = test.Images.Image(0);
+        var json = new StringBuilder("{\"inputs\":[{\"name\":\"pixels\",\"shape\":[1,1,28,28],\"datatype\":\"UINT8\",\"data\":[");
+        json.AppendJoin(',', image.ToArray());
+        json.Append("]}]}");
+        File.WriteAllText(Path.Combine(outDir, "infer.json"), json.ToString());
+
+        // The same garment as a photo would show it: dark on white, 112x112.
+        using var bitmap = new SKBitmap(new SKImageInfo(112, 112, SKColorType.Gray8, SKAlphaType.Opaque));
+        for (int y = 0; y < 112; y++)
+        {
+            for (int x = 0; x < 112; x++)
+            {
+                byte v = (byte)(255 - image[((y / 4) * 28) + (x / 4)]);
+                bitmap.SetPixel(x, y, new SKColor(v, v, v));
+            }
+        }
+
+        using var encoded = SKImage.FromBitmap(bitmap).Encode(SKEncodedImageFormat.Png, 100);
+        File.WriteAllBytes(Path.Combine(outDir, "predict.png"), encoded.ToArray());
+    }
+}

@@ -1,0 +1,24 @@
+namespace Lepton.Core.Contracts;
+
+/// <summary>
+/// Every setting (app setting / environment variable) Lepton reads, in one place. A test checks that
+/// each app setting is in local.settings.sample.json and in the Bicep app settings, and that no code
+/// reads a setting that is not listed here.
+/// </summary>
+public static class LeptonSettings
+{
+    /// <summary>The model registry's store: an account URL (managed identity), a connection string, or a folder.</summary>
+    public const string Store = "LEPTON_STORE";
+
+    /// <summary>Serving options (<c>Lepton:Inference:*</c>, e.g. AliasCacheDuration, MaxBatchSize); all optional with defaults.</summary>
+    public const string InferenceSection = "Lepton:Inference";
+
+    /// <summary>The admin key of <c>lepton serve</c> (the CLI's own host; Azure Functions uses function keys).</summary>
+    public const string AdminKey = "LEPTON_ADMIN_KEY";
+
+    /// <summary>Settings the Functions app needs, locally and in Azure.</summary>
+    public static readonly IReadOnlyList<string> AppSettings = [Store];
+
+    /// <summary>Settings read only by local tools (the CLI), or optional tuning with defaults: documented, not deployed.</summary>
+    public static readonly IReadOnlyList<string> LocalOnly = [AdminKey, InferenceSection];
+}
