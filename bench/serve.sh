@@ -22,7 +22,7 @@ if [ ! -f "$run/model.onnx" ]; then
   scripts/run.sh --out "$run" >&2
 fi
 
-dotnet build src/Lepton.Cli -c Release -nologo -v quiet -clp:ErrorsOnly >&2
+dotnet build src/Lepton.Cli -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null
 lepton="dotnet src/Lepton.Cli/bin/Release/net10.0/lepton.dll"
 work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -50,6 +50,11 @@ load() { # connections, path, body file, content type
   errors=$(awk '/Non-2xx/{print $NF}' "$work/wrk.txt")
   printf '| %s | %s | %s | %s | %s | %s |\n' "$5" "$c" "$rps" "$p50" "$p99" "${errors:-0}"
 }
+
+# Warm-up (not reported): JIT tiering and first allocations happen here, as in a server that has
+# been up for a few seconds.
+BODY_FILE="$work/infer.json" CONTENT_TYPE=application/json wrk -t2 -c16 -d5s -s bench/post.lua "http://127.0.0.1:$port/v2/models/fashion/infer" >/dev/null
+BODY_FILE="$work/predict.png" CONTENT_TYPE=image/png wrk -t2 -c16 -d3s -s bench/post.lua "http://127.0.0.1:$port/api/models/fashion/predict" >/dev/null
 
 echo "| route | connections | requests/s | p50 | p99 | non-2xx |"
 echo "|---|---|---|---|---|---|"

@@ -35,21 +35,8 @@ public static class ModelsCommand
                 return 0;
             case "show":
             {
-                string name = Single(args, "models show <name>");
-                var versions = await registry.ListVersionsAsync(name).ConfigureAwait(false);
-                if (versions.Count == 0)
-                {
-                    throw new ModelNotFoundException($"model '{name}' not found");
-                }
-
-                var aliases = await registry.GetAliasesAsync(name).ConfigureAwait(false);
-                var manifests = new List<ModelManifest>();
-                foreach (int v in versions)
-                {
-                    manifests.Add(await registry.GetManifestAsync(name, v).ConfigureAwait(false));
-                }
-
-                await output.WriteLineAsync(LeptonJson.Serialize(new { name, aliases = aliases.Aliases, aliasHistory = aliases.History, versions = manifests })).ConfigureAwait(false);
+                var details = await registry.GetModelAsync(Single(args, "models show <name>")).ConfigureAwait(false);
+                await output.WriteLineAsync(LeptonJson.Serialize(details)).ConfigureAwait(false);
                 return 0;
             }
 

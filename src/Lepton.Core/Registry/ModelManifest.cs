@@ -68,6 +68,13 @@ public sealed record ModelDescription
     public long? Opset { get; init; }
 }
 
+/// <summary>Everything the registry knows of one model.</summary>
+public sealed record ModelDetails(
+    string Name,
+    IReadOnlyDictionary<string, int> Aliases,
+    IReadOnlyList<AliasChange> AliasHistory,
+    IReadOnlyList<ModelManifest> Versions);
+
 /// <summary>aliases.json of a model: alias to version, and every change made.</summary>
 public sealed record AliasDocument
 {

@@ -153,6 +153,25 @@ public sealed class ModelRegistry(IArtifactStore store, TimeProvider? clock = nu
         return LeptonJson.Deserialize<ModelManifest>(content.Data.ToString(), ManifestPath(name, version));
     }
 
+    /// <summary>A model's aliases with their history and every version's manifest, oldest first.</summary>
+    public async Task<ModelDetails> GetModelAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var versions = await ListVersionsAsync(name, cancellationToken).ConfigureAwait(false);
+        if (versions.Count == 0)
+        {
+            throw new ModelNotFoundException($"model '{name}' not found");
+        }
+
+        var manifests = new List<ModelManifest>(versions.Count);
+        foreach (int v in versions)
+        {
+            manifests.Add(await GetManifestAsync(name, v, cancellationToken).ConfigureAwait(false));
+        }
+
+        var aliases = await GetAliasesAsync(name, cancellationToken).ConfigureAwait(false);
+        return new ModelDetails(name, aliases.Aliases, aliases.History, manifests);
+    }
+
     public async Task<AliasDocument> GetAliasesAsync(string name, CancellationToken cancellationToken = default)
     {
         RegistryNames.ValidateModelName(name);

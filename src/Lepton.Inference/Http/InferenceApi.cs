@@ -95,22 +95,8 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
     /// <summary><c>GET /api/models/{name}</c>: aliases, alias history and every version's manifest.</summary>
     public Task GetModelAsync(HttpContext context, string name) => ApiErrors.RunAsync(context, logger, async () =>
     {
-        var ct = context.RequestAborted;
-        RegistryNames.ValidateModelName(name);
-        var versions = await Registry.ListVersionsAsync(name, ct).ConfigureAwait(false);
-        if (versions.Count == 0)
-        {
-            throw new ModelNotFoundException($"model '{name}' not found");
-        }
-
-        var manifests = new List<ModelManifest>();
-        foreach (int v in versions)
-        {
-            manifests.Add(await Registry.GetManifestAsync(name, v, ct).ConfigureAwait(false));
-        }
-
-        var aliases = await Registry.GetAliasesAsync(name, ct).ConfigureAwait(false);
-        await WriteObjectAsync(context, 200, new { name, aliases = aliases.Aliases, aliasHistory = aliases.History, versions = manifests }).ConfigureAwait(false);
+        var details = await Registry.GetModelAsync(name, context.RequestAborted).ConfigureAwait(false);
+        await WriteObjectAsync(context, 200, details).ConfigureAwait(false);
     });
 
     /// <summary><c>PUT /api/models/{name}/aliases/{alias}</c> with <c>{"version": n}</c> (admin): promote or roll back.</summary>

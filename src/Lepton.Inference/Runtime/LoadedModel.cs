@@ -7,9 +7,10 @@ namespace Lepton.Inference.Runtime;
 
 /// <summary>
 /// One model version in memory: an ONNX Runtime session created once and shared by every request.
-/// With batching on, concurrent single requests are merged into one session run: a worker takes
-/// whatever is queued (up to the batch limit) the moment the previous run ends, so an idle server adds
-/// no delay and a busy one runs larger, cheaper batches.
+/// With batching on, a request that finds the model idle runs at once on its own thread; requests that
+/// arrive while it runs are queued and merged into one session run by a worker, which takes whatever is
+/// queued (up to the batch limit) the moment its previous run ends. An idle server adds no delay; a
+/// busy one runs larger, cheaper batches.
 /// </summary>
 public sealed class LoadedModel : IDisposable
 {
@@ -18,6 +19,7 @@ public sealed class LoadedModel : IDisposable
     private readonly Task[] _workers = [];
     private readonly int _maxBatch;
     private int _users;
+    private int _inlineBusy;
     private bool _retired;
     private bool _disposed;
 
@@ -89,6 +91,20 @@ public sealed class LoadedModel : IDisposable
         if (_queue is null || count >= _maxBatch)
         {
             return Task.FromResult(Run(pixels, count));
+        }
+
+        // Nothing running: answer on this thread, no hand-off. Requests that arrive meanwhile queue up
+        // and the workers merge them.
+        if (Interlocked.CompareExchange(ref _inlineBusy, 1, 0) == 0)
+        {
+            try
+            {
+                return Task.FromResult(Run(pixels, count));
+            }
+            finally
+            {
+                Volatile.Write(ref _inlineBusy, 0);
+            }
         }
 
         var pending = new Pending(pixels, count, new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously));
