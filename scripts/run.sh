@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The main job: train a model on Fashion-MNIST with TorchSharp, export it to ONNX, and evaluate the
-# exported file with ONNX Runtime. Sets up what it needs on a fresh machine (the dataset, and where the
-# host's libstdc++ is too old for TorchSharp, the Debian 13 userland scripts/torch-run.sh uses).
+# The main job: train the paper's CNN on Fashion-MNIST with the Durable training pipeline (prepare,
+# train with TorchSharp, export to ONNX, evaluate with ONNX Runtime, publish, promote), then serve it.
+# Sets up what it needs on a fresh machine: the dataset and, where the host's libstdc++ is too old for
+# TorchSharp, the Debian 13 userland scripts/torch-run.sh uses.
 #
-#   scripts/run.sh [trainer options]      e.g. scripts/run.sh --arch cnn-bn --epochs 15
+#   scripts/run.sh [pipeline options]     e.g. scripts/run.sh --arch cnn-bn --epochs 30
 #
-# Defaults: --arch cnn --epochs 5 --data /usr/share/datasets/fashion-mnist --out runs/<arch>.
-# Options given later win. See 'scripts/run.sh --help' for them all.
+# Defaults: --name fashion --arch cnn --epochs 5 --min-accuracy 0.85, the store ./.lepton (LEPTON_STORE
+# overrides), runs in ./.lepton-runs. Then 'lepton serve' on http://127.0.0.1:8080 until Ctrl-C
+# (LEPTON_NO_SERVE=1 skips it).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,14 +25,17 @@ if [ ! -e "$data/train-images-idx3-ubyte.gz" ] && [ ! -e "$data/train-images-idx
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null
 fi
 
-arch=cnn
-prev=
-for a in "$@"; do
-  [ "$prev" = --arch ] && arch=$a
-  prev=$a
-done
+echo "run.sh: building the trainer and the lepton CLI" >&2
+dotnet build src/Lepton.Trainer -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null
+dotnet build src/Lepton.Cli -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null
+lepton=(dotnet "$repo/src/Lepton.Cli/bin/Release/net10.0/lepton.dll")
+# Prepare the TorchSharp userland now (once) rather than inside the first training job.
+scripts/torch-run.sh true
 
-echo "run.sh: building the trainer" >&2
-dotnet build src/Lepton.Trainer -c Release -nologo -v quiet -clp:ErrorsOnly >&2
-exec scripts/torch-run.sh dotnet src/Lepton.Trainer/bin/Release/net10.0/lepton-trainer.dll train \
-  --arch "$arch" --epochs 5 --data "$data" --out "runs/$arch" "$@"
+"${lepton[@]}" pipeline run --name fashion --data "$data" --arch cnn --epochs 5 --min-accuracy 0.85 "$@"
+
+if [ "${LEPTON_NO_SERVE:-}" != 1 ]; then
+  echo "run.sh: serving on http://127.0.0.1:8080 (Ctrl-C stops): try" >&2
+  echo "  curl -s http://127.0.0.1:8080/api/models" >&2
+  exec "${lepton[@]}" serve
+fi

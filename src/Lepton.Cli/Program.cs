@@ -9,6 +9,8 @@ const string Usage = """
     lepton: publish, serve and query models.
 
     usage:
+      lepton pipeline run --name N --data <folder or archive> [--arch cnn] [--epochs 5] [--train-limit K]
+                          [--test-limit K] [--min-accuracy X] [--batch-size B] [--lr X] [--seed S] [--work DIR]
       lepton serve [--port 8080] [--host 127.0.0.1] [--admin-key K]
       lepton models publish --name N (--model model.onnx | --run <trainer output folder>) [--model path]
       lepton models list
@@ -55,6 +57,8 @@ try
             return await PredictCommand.RunAsync(new CliArgs(rest, new HashSet<string> { "--version", "--alias", "--top" }), runtime, Console.Out);
         }
 
+        case "pipeline":
+            return await PipelineCommand.RunAsync(rest, new ModelRegistry(ArtifactStores.Open(store)), Console.Out);
         case "bench-onnx":
             return await BenchOnnxCommand.RunAsync(new CliArgs(rest, new HashSet<string> { "--data", "--out", "--seconds" }), Console.Out);
         default:
@@ -66,7 +70,7 @@ catch (UsageException ex)
     Console.Error.WriteLine($"lepton: {ex.Message}\n(lepton --help lists the commands)");
     return 2;
 }
-catch (Exception ex) when (ex is InvalidNameException or ModelNotFoundException or InputException or InvalidDataException or ModelIntegrityException or ArtifactNotFoundException or ArtifactConflictException)
+catch (Exception ex) when (ex is InvalidNameException or ModelNotFoundException or InputException or InvalidDataException or ModelIntegrityException or ArtifactNotFoundException or ArtifactConflictException or Lepton.Core.Data.DatasetFormatException or FileNotFoundException)
 {
     Console.Error.WriteLine($"lepton: {ex.Message}");
     return 1;

@@ -57,7 +57,7 @@ catch (OnnxExportException ex)
     Console.Error.WriteLine($"lepton-trainer: export failed: {ex.Message}");
     return 4;
 }
-catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or InjectedCrashException)
 {
     Console.Error.WriteLine($"lepton-trainer: {ex.Message}");
     return 1;

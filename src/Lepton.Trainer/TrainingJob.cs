@@ -71,8 +71,14 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
         var options = new TrainerOptions(spec.Epochs, spec.BatchSize, spec.LearningRate, spec.Seed,
             spec.Augment ?? architecture.UsesAugmentation, spec.Patience, spec.Resume, spec.Schedule ?? architecture.Schedule);
         var trainer = new ModelTrainer(architecture, modelOptions, options, new Checkpoints(spec.Output));
+        int? crashAfter = int.TryParse(Environment.GetEnvironmentVariable(LeptonSettings.TrainerCrashAfterEpoch), out int n) ? n : null;
         trainer.EpochCompleted += (record, history) =>
         {
+            if (record.Epoch == crashAfter)
+            {
+                throw new InjectedCrashException($"injected crash after epoch {record.Epoch} ({LeptonSettings.TrainerCrashAfterEpoch})");
+            }
+
             log.WriteLine($"epoch {record.Epoch}/{spec.Epochs}: train loss {record.TrainLoss:F4} acc {record.TrainAccuracy:F4}, " +
                 $"validation loss {record.ValidationLoss:F4} acc {record.ValidationAccuracy:F4}, {record.Seconds:F1} s, {record.SamplesPerSecond:F0} samples/s");
             WriteStatus(statusPath, JobState.Running, "training", record.Epoch, record, null);
@@ -122,6 +128,9 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
     private void WriteStatus(string path, JobState state, string stage, int epoch, EpochRecord? latest, string? message) =>
         LeptonJson.WriteFile(path, new TrainingStatus(state, stage, epoch, spec.Epochs, latest, message, DateTimeOffset.UtcNow));
 }
+
+/// <summary>The crash a test asked for (<see cref="LeptonSettings.TrainerCrashAfterEpoch"/>), after the epoch's checkpoint.</summary>
+public sealed class InjectedCrashException(string message) : Exception(message);
 
 /// <summary>A job spec with problems; the message lists them all.</summary>
 public sealed class JobSpecException(IReadOnlyList<string> errors)

@@ -16,9 +16,15 @@ public static class LeptonSettings
     /// <summary>The admin key of <c>lepton serve</c> (the CLI's own host; Azure Functions uses function keys).</summary>
     public const string AdminKey = "LEPTON_ADMIN_KEY";
 
+    /// <summary>Where the process compute target finds lepton-trainer.dll (default: the repository's build).</summary>
+    public const string TrainerPath = "LEPTON_TRAINER";
+
+    /// <summary>Testing aid read by the trainer: exit with a failure after this epoch (a crash to recover from).</summary>
+    public const string TrainerCrashAfterEpoch = "LEPTON_TRAINER_CRASH_AFTER_EPOCH";
+
     /// <summary>Settings the Functions app needs, locally and in Azure.</summary>
     public static readonly IReadOnlyList<string> AppSettings = [Store];
 
     /// <summary>Settings read only by local tools (the CLI), or optional tuning with defaults: documented, not deployed.</summary>
-    public static readonly IReadOnlyList<string> LocalOnly = [AdminKey, InferenceSection];
+    public static readonly IReadOnlyList<string> LocalOnly = [AdminKey, InferenceSection, TrainerPath, TrainerCrashAfterEpoch];
 }

@@ -1,0 +1,152 @@
+using System.Globalization;
+using Lepton.Core.Registry;
+using Lepton.Pipeline;
+using Lepton.Pipeline.Compute;
+using Lepton.Pipeline.Orchestration;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Testing;
+using Microsoft.Extensions.Logging;
+
+namespace Lepton.Cli;
+
+/// <summary>
+/// <c>lepton pipeline run</c>: the training pipeline's orchestrator on the in-process Durable Task
+/// engine, training with the local trainer process, publishing to the store. Ctrl-C cancels the run
+/// (the trainer is stopped). Exit code 0 only when a version was published.
+/// </summary>
+public static class PipelineCommand
+{
+    private static readonly HashSet<string> Options =
+    [
+        "--name", "--data", "--arch", "--epochs", "--batch-size", "--lr", "--seed", "--train-limit", "--test-limit",
+        "--min-accuracy", "--work", "--attempts",
+    ];
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> rest, ModelRegistry registry, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(rest);
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(output);
+        if (rest.Count == 0 || rest[0] != "run")
+        {
+            throw new UsageException("usage: pipeline run --name N --data <folder or archive> [--arch cnn] [--epochs 5] [--train-limit K] [--min-accuracy 0.85]");
+        }
+
+        var args = new CliArgs(rest.Skip(1).ToArray(), Options);
+        var request = new PipelineRequest
+        {
+            ModelName = args.Require("--name"),
+            Dataset = args.Require("--data"),
+            Architecture = args.Get("--arch") ?? "cnn",
+            Epochs = args.GetInt("--epochs", 1, 10_000) ?? 5,
+            BatchSize = args.GetInt("--batch-size", 1, 65_536) ?? 64,
+            LearningRate = Number(args, "--lr") ?? 0.001,
+            Seed = args.GetInt("--seed") ?? 42,
+            TrainLimit = args.GetInt("--train-limit", 1),
+            TestLimit = args.GetInt("--test-limit", 1),
+            MinimumAccuracy = Number(args, "--min-accuracy") ?? 0.0,
+            MaxTrainingAttempts = args.GetInt("--attempts", 1, 20) ?? 3,
+            PollInterval = TimeSpan.FromSeconds(1),
+        };
+        RegistryNames.ValidateModelName(request.ModelName);
+        string work = Path.GetFullPath(args.Get("--work") ?? ".lepton-runs");
+        var compute = new ProcessComputeTarget(TrainerCommand.Locate(output), work);
+
+        // The engine's own hosts log every gRPC call at Information: keep them to warnings.
+        Environment.SetEnvironmentVariable("ASPNETCORE_Logging__LogLevel__Default", "Warning");
+        Environment.SetEnvironmentVariable("Logging__LogLevel__Default", "Warning");
+        using var quiet = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole(o => o.SingleLine = true));
+        await using var engine = await DurableTaskTestHost.StartAsync(
+            tasks => tasks.AddTrainingPipeline(registry, compute, work),
+            new DurableTaskTestHostOptions { LoggerFactory = quiet }).ConfigureAwait(false);
+        var client = engine.Client;
+        var (id, started) = await PipelineEngine.StartAsync(client, request).ConfigureAwait(false);
+        await output.WriteLineAsync($"pipeline {id}{(started ? string.Empty : " (already ran)")}: {request.Architecture} on {request.Dataset}, {request.Epochs} epoch(s)").ConfigureAwait(false);
+
+        using var interrupt = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            interrupt.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            string? last = null;
+            bool cancelSent = false;
+            while (true)
+            {
+                if (interrupt.IsCancellationRequested && !cancelSent)
+                {
+                    await output.WriteLineAsync("canceling (stopping the trainer)...").ConfigureAwait(false);
+                    await client.RaiseEventAsync(id, TrainingPipeline.CancelEvent, "interrupted").ConfigureAwait(false);
+                    cancelSent = true;
+                }
+
+                var state = await client.GetInstanceAsync(id, getInputsAndOutputs: true).ConfigureAwait(false);
+                if (state?.ReadCustomStatusAs<PipelineProgress>() is { } progress)
+                {
+                    string line = Describe(progress);
+                    if (line != last)
+                    {
+                        await output.WriteLineAsync(line).ConfigureAwait(false);
+                        last = line;
+                    }
+                }
+
+                if (state is { IsCompleted: true })
+                {
+                    return await ReportAsync(state, output).ConfigureAwait(false);
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(500), CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private static async Task<int> ReportAsync(OrchestrationMetadata state, TextWriter output)
+    {
+        if (state.RuntimeStatus != OrchestrationRuntimeStatus.Completed)
+        {
+            await Console.Error.WriteLineAsync($"lepton: pipeline {state.RuntimeStatus.ToString().ToLowerInvariant()}: {state.FailureDetails?.ErrorMessage}").ConfigureAwait(false);
+            return 1;
+        }
+
+        var result = state.ReadOutputAs<PipelineResult>()!;
+        if (result.Outcome != PipelineOutcome.Published)
+        {
+            await Console.Error.WriteLineAsync($"lepton: pipeline {result.Reason}").ConfigureAwait(false);
+            return 1;
+        }
+
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"published {result.ModelName} version {result.Version}: test accuracy {result.Accuracy:F4} (ONNX Runtime), dataset {result.DatasetVersion[..12]}, {result.TrainingAttempts} training attempt(s)")).ConfigureAwait(false);
+        await output.WriteLineAsync($"{(result.Promoted ? "promoted to production" : "not promoted")}: {result.Reason}").ConfigureAwait(false);
+        return 0;
+    }
+
+    private static string Describe(PipelineProgress p) => p.Stage switch
+    {
+        "training" when p.Epoch > 0 => string.Create(CultureInfo.InvariantCulture,
+            $"training (attempt {p.Attempt}): epoch {p.Epoch}/{p.TotalEpochs}{(p.ValidationAccuracy is double a ? $", validation accuracy {a:F4}" : string.Empty)}"),
+        "training" => $"training (attempt {p.Attempt}): {p.Message ?? "starting"}",
+        _ => p.Stage,
+    };
+
+    private static double? Number(CliArgs args, string name)
+    {
+        string? raw = args.Get(name);
+        if (raw is null)
+        {
+            return null;
+        }
+
+        return double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
+            ? value
+            : throw new UsageException($"{name} takes a number, not '{raw}'");
+    }
+}

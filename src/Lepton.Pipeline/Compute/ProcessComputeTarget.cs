@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Lepton.Core.Contracts;
+
+namespace Lepton.Pipeline.Compute;
+
+/// <summary>
+/// Runs the trainer as a child process on this machine (the default for local runs): one output
+/// folder per run under <c>{work}/runs/{runId}</c>, so a resubmitted job resumes from the run's last
+/// checkpoint; the trainer's status.json and exit code give the job's state; cancel kills the process.
+/// </summary>
+public sealed class ProcessComputeTarget(TrainerCommand trainer, string workFolder) : IComputeTarget
+{
+    private readonly ConcurrentDictionary<string, Process> _processes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _canceled = new(StringComparer.Ordinal);
+
+    public const string TargetName = "process";
+
+    public string Name => TargetName;
+
+    public Task<TrainingJobHandle> SubmitAsync(TrainingJobSubmission submission, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(submission);
+        string output = Path.Combine(Path.GetFullPath(workFolder), "runs", submission.RunId);
+        Directory.CreateDirectory(output);
+        var args = new List<string>
+        {
+            "train", "--arch", submission.Architecture, "--data", submission.DatasetFolder, "--out", output,
+            "--epochs", I(submission.Epochs), "--batch-size", I(submission.BatchSize),
+            "--lr", submission.LearningRate.ToString("R", CultureInfo.InvariantCulture), "--seed", I(submission.Seed),
+        };
+        if (submission.TrainLimit is int trainLimit)
+        {
+            args.AddRange(["--train-limit", I(trainLimit)]);
+        }
+
+        if (submission.TestLimit is int testLimit)
+        {
+            args.AddRange(["--test-limit", I(testLimit)]);
+        }
+
+        var environment = new Dictionary<string, string>();
+        if (submission.CrashAfterEpoch is int crash && submission.Attempt == 1)
+        {
+            environment[LeptonSettings.TrainerCrashAfterEpoch] = I(crash);
+        }
+
+        var process = trainer.Start(args, environment, Path.Combine(output, "trainer.log"));
+        string jobId = $"{submission.RunId}.{submission.Attempt}";
+        _processes[jobId] = process;
+        return Task.FromResult(new TrainingJobHandle(Name, jobId, output, submission.Attempt));
+    }
+
+    public Task<TrainingJobStatus> GetStatusAsync(TrainingJobHandle job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var status = ReadStatus(job.OutputFolder);
+        if (_canceled.ContainsKey(job.JobId))
+        {
+            return Task.FromResult(new TrainingJobStatus(TrainingJobState.Canceled, status?.Epoch ?? 0, status?.TotalEpochs ?? 0, null, "canceled"));
+        }
+
+        int epoch = status?.Epoch ?? 0;
+        int total = status?.TotalEpochs ?? 0;
+        double? accuracy = status?.Latest?.ValidationAccuracy;
+        if (!_processes.TryGetValue(job.JobId, out var process))
+        {
+            // Not started by this process (a restarted host): the status file is all there is.
+            return Task.FromResult(status?.State switch
+            {
+                JobState.Succeeded => new TrainingJobStatus(TrainingJobState.Succeeded, epoch, total, accuracy, status.Message),
+                JobState.Failed => new TrainingJobStatus(TrainingJobState.Failed, epoch, total, accuracy, status.Message),
+                _ => new TrainingJobStatus(TrainingJobState.Failed, epoch, total, accuracy, "the trainer process is gone"),
+            });
+        }
+
+        if (!process.HasExited)
+        {
+            return Task.FromResult(new TrainingJobStatus(status is null ? TrainingJobState.Queued : TrainingJobState.Running, epoch, total, accuracy, status?.Stage));
+        }
+
+        if (process.ExitCode == 0 && status?.State == JobState.Succeeded)
+        {
+            return Task.FromResult(new TrainingJobStatus(TrainingJobState.Succeeded, epoch, total, accuracy, status.Message));
+        }
+
+        string reason = status?.State == JobState.Failed && status.Message is not null
+            ? status.Message
+            : $"the trainer exited with code {process.ExitCode}: {LogTail(job.OutputFolder)}";
+        return Task.FromResult(new TrainingJobStatus(TrainingJobState.Failed, epoch, total, accuracy, reason));
+    }
+
+    public Task CancelAsync(TrainingJobHandle job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        _canceled[job.JobId] = true;
+        if (_processes.TryGetValue(job.JobId, out var process) && !process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(10_000);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static TrainingStatus? ReadStatus(string output)
+    {
+        string path = Path.Combine(output, "status.json");
+        try
+        {
+            return File.Exists(path) ? LeptonJson.ReadFile<TrainingStatus>(path) : null;
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException)
+        {
+            return null; // being replaced right now; the next poll reads it
+        }
+    }
+
+    private static string LogTail(string output)
+    {
+        string path = Path.Combine(output, "trainer.log");
+        if (!File.Exists(path))
+        {
+            return "no log";
+        }
+
+        var lines = File.ReadAllLines(path).Where(l => l.Length > 0).TakeLast(3);
+        return string.Join(" | ", lines);
+    }
+
+    private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

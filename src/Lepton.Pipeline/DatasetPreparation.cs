@@ -1,0 +1,183 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using Lepton.Core.Contracts;
+using Lepton.Core.Data;
+
+namespace Lepton.Pipeline;
+
+/// <summary>
+/// Turns an upload (a dataset folder, or a .zip / .tar.gz archive holding the four IDX files and an
+/// optional labels.txt) into the canonical dataset folder the trainer reads, identified by the SHA-256
+/// of the content (the dataset version): the same data always gets the same version and is prepared once.
+/// </summary>
+public static class DatasetPreparation
+{
+    private static readonly string[] Files = [MnistDataset.TrainImages, MnistDataset.TrainLabels, MnistDataset.TestImages, MnistDataset.TestLabels];
+
+    /// <summary>The dataset version of an upload, without preparing it.</summary>
+    public static string ComputeVersion(string upload)
+    {
+        string folder = Unpack(upload, out string? temp);
+        try
+        {
+            return Version(folder);
+        }
+        finally
+        {
+            DeleteQuietly(temp);
+        }
+    }
+
+    /// <summary>Validates the upload and writes (once per version) <c>{work}/prepared/{version}</c>.</summary>
+    public static PreparedDataset Prepare(string upload, string workFolder)
+    {
+        string folder = Unpack(upload, out string? temp);
+        try
+        {
+            string version = Version(folder);
+            var dataset = MnistDataset.Load(folder); // validates: a bad upload stops here, with the file and the problem
+            string target = Path.Combine(Path.GetFullPath(workFolder), "prepared", version);
+            bool reused = File.Exists(Path.Combine(target, "dataset.json"));
+            if (!reused)
+            {
+                string staging = target + ".tmp-" + Guid.NewGuid().ToString("N");
+                Directory.CreateDirectory(staging);
+                foreach (string name in Files)
+                {
+                    using var input = OpenMaybeGzip(MnistDataset.FindFile(folder, name)!);
+                    using var output = new GZipStream(File.Create(Path.Combine(staging, name + ".gz")), CompressionLevel.Fastest);
+                    input.CopyTo(output);
+                }
+
+                File.WriteAllLines(Path.Combine(staging, MnistDataset.LabelsFile), dataset.LabelNames);
+                LeptonJson.WriteFile(Path.Combine(staging, "dataset.json"), new
+                {
+                    version,
+                    trainExamples = dataset.Train.Count,
+                    testExamples = dataset.Test.Count,
+                    rows = dataset.Train.Images.Rows,
+                    columns = dataset.Train.Images.Columns,
+                    labels = dataset.LabelNames,
+                });
+                try
+                {
+                    Directory.Move(staging, target);
+                }
+                catch (IOException) when (Directory.Exists(target))
+                {
+                    Directory.Delete(staging, recursive: true); // prepared concurrently: same content
+                    reused = true;
+                }
+            }
+
+            return new PreparedDataset(version, target, dataset.Train.Count, dataset.Test.Count, dataset.LabelNames, reused);
+        }
+        finally
+        {
+            DeleteQuietly(temp);
+        }
+    }
+
+    /// <summary>SHA-256 over the four files' uncompressed content (and labels.txt when present), in a fixed order.</summary>
+    private static string Version(string folder)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (string name in Files)
+        {
+            string path = MnistDataset.FindFile(folder, name)
+                ?? throw new DatasetFormatException(Path.Combine(folder, name + "[.gz]"), "missing: a dataset holds the four IDX files under their standard names");
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(name));
+            using var input = OpenMaybeGzip(path);
+            var buffer = new byte[81920];
+            int read;
+            try
+            {
+                while ((read = input.Read(buffer)) > 0)
+                {
+                    hash.AppendData(buffer, 0, read);
+                }
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new DatasetFormatException(path, $"corrupt gzip stream ({ex.Message})");
+            }
+        }
+
+        string labels = Path.Combine(folder, MnistDataset.LabelsFile);
+        if (File.Exists(labels))
+        {
+            hash.AppendData(File.ReadAllBytes(labels));
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static Stream OpenMaybeGzip(string path)
+    {
+        var file = File.OpenRead(path);
+        int b0 = file.ReadByte(), b1 = file.ReadByte();
+        file.Position = 0;
+        return b0 == 0x1f && b1 == 0x8b ? new GZipStream(file, CompressionMode.Decompress) : file;
+    }
+
+    /// <summary>A folder as is; an archive extracted (only the dataset's files, by name, never by path) to a temporary folder.</summary>
+    private static string Unpack(string upload, out string? temp)
+    {
+        temp = null;
+        if (Directory.Exists(upload))
+        {
+            return upload;
+        }
+
+        if (!File.Exists(upload))
+        {
+            throw new DatasetFormatException(upload, "not found: give a dataset folder or a .zip / .tar.gz archive");
+        }
+
+        temp = Directory.CreateTempSubdirectory("lepton-upload-").FullName;
+        var wanted = Files.SelectMany(f => new[] { f, f + ".gz" }).Append(MnistDataset.LabelsFile).ToHashSet(StringComparer.Ordinal);
+        try
+        {
+            if (upload.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
+            {
+                using var zip = ZipFile.OpenRead(upload);
+                foreach (var entry in zip.Entries.Where(e => wanted.Contains(e.Name)))
+                {
+                    entry.ExtractToFile(Path.Combine(temp, entry.Name), overwrite: true);
+                }
+            }
+            else if (upload.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase) || upload.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase))
+            {
+                using var gz = new GZipStream(File.OpenRead(upload), CompressionMode.Decompress);
+                using var tar = new TarReader(gz);
+                while (tar.GetNextEntry() is { } entry)
+                {
+                    string name = Path.GetFileName(entry.Name);
+                    if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile && wanted.Contains(name))
+                    {
+                        entry.ExtractToFile(Path.Combine(temp, name), overwrite: true);
+                    }
+                }
+            }
+            else
+            {
+                throw new DatasetFormatException(upload, "not a dataset archive: use .zip or .tar.gz");
+            }
+        }
+        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException)
+        {
+            throw new DatasetFormatException(upload, $"corrupt archive ({ex.Message})");
+        }
+
+        return temp;
+    }
+
+    private static void DeleteQuietly(string? folder)
+    {
+        if (folder is not null && Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,192 @@
+using System.IO.Compression;
+using Lepton.Core.Contracts;
+using Lepton.Core.Data;
+using Lepton.Core.Registry;
+using Lepton.Core.Storage;
+using Lepton.Inference.Runtime;
+using Lepton.Pipeline.Compute;
+using Lepton.Pipeline.Orchestration;
+using Lepton.Tests;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Testing;
+
+namespace Lepton.Pipeline.Tests;
+
+/// <summary>The real orchestrator and activities on the in-process Durable Task engine, training with the real trainer process.</summary>
+public sealed class PipelineHost : IAsyncLifetime
+{
+    public string Work { get; } = Directory.CreateTempSubdirectory("lepton-pipeline-").FullName;
+
+    public ModelRegistry Registry { get; private set; } = null!;
+
+    public DurableTaskTestHost Host { get; private set; } = null!;
+
+    public string Dataset { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Registry = new ModelRegistry(new FolderArtifactStore(Path.Combine(Work, "store")));
+        var compute = new ProcessComputeTarget(TrainerCommand.Locate(), Path.Combine(Work, "compute"));
+        Dataset = TestDatasets.WriteSlice(Path.Combine(Work, "upload"), train: 1200, test: 200);
+        Host = await DurableTaskTestHost.StartAsync(tasks => tasks.AddTrainingPipeline(Registry, compute, Path.Combine(Work, "compute")));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        Directory.Delete(Work, recursive: true);
+    }
+}
+
+public sealed class TrainingPipelineTests(PipelineHost host) : IClassFixture<PipelineHost>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(4);
+
+    private DurableTaskClient Client => host.Host.Client;
+
+    private PipelineRequest Request(string model, string? dataset = null) => new()
+    {
+        ModelName = model,
+        Dataset = dataset ?? host.Dataset,
+        Architecture = "mlp",
+        Epochs = 2,
+        PollInterval = TimeSpan.FromMilliseconds(200),
+    };
+
+    private async Task<OrchestrationMetadata> RunAsync(PipelineRequest request)
+    {
+        var (id, started) = await PipelineEngine.StartAsync(Client, request);
+        Assert.True(started);
+        using var timeout = new CancellationTokenSource(Patience);
+        return await Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, timeout.Token);
+    }
+
+    [Fact]
+    public async Task HappyPath_PublishesPromotesAndServes()
+    {
+        var run = await RunAsync(Request("happy") with { MinimumAccuracy = 0.5 });
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, run.RuntimeStatus);
+        var result = run.ReadOutputAs<PipelineResult>()!;
+        Assert.Equal(PipelineOutcome.Published, result.Outcome);
+        Assert.Equal(1, result.Version);
+        Assert.True(result.Promoted, result.Reason);
+        Assert.True(result.Accuracy > 0.5);
+        Assert.Equal(1, (await host.Registry.GetAliasesAsync("happy")).Aliases["production"]);
+        var manifest = await host.Registry.GetManifestAsync("happy", 1);
+        Assert.Equal(result.DatasetVersion, manifest.DatasetVersion);
+        Assert.Equal(result.RunId, manifest.RunId);
+        Assert.Equal(result.Accuracy, manifest.Metrics["accuracy"]);
+
+        using var runtime = new ModelRuntime(host.Registry, new InferenceOptions());
+        var model = await runtime.GetAsync("happy", await runtime.ResolveAsync("happy", null, null));
+        var image = TestDatasets.FashionMnist.Test.Take(1);
+        float[] scores = await model.PredictAsync(image.Images.ToScaledFloats(), 1);
+        Assert.Equal(10, scores.Length);
+        Assert.Equal(MnistDataset.FashionMnistLabels, model.Manifest.Labels);
+    }
+
+    [Fact]
+    public async Task TrainerCrash_IsResubmittedAndResumesFromTheCheckpoint()
+    {
+        var run = await RunAsync(Request("crashy") with { CrashFirstAttemptAfterEpoch = 1 });
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, run.RuntimeStatus);
+        var result = run.ReadOutputAs<PipelineResult>()!;
+        Assert.Equal(2, result.TrainingAttempts);
+        var history = LeptonJson.ReadFile<TrainingHistory>(Path.Combine(host.Work, "compute", "runs", result.RunId, "history.json"));
+        Assert.Equal(1, history.ResumedFromEpoch);
+        Assert.Equal(2, history.Epochs.Count);
+        Assert.Contains("injected crash", File.ReadAllText(Path.Combine(host.Work, "compute", "runs", result.RunId, "trainer.log")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task QualityGate_PublishesButDoesNotPromoteAWeakModel()
+    {
+        var first = (await RunAsync(Request("gated") with { MinimumAccuracy = 0.5 })).ReadOutputAs<PipelineResult>()!;
+        var second = (await RunAsync(Request("gated") with { Seed = 7, MinimumAccuracy = 0.999 })).ReadOutputAs<PipelineResult>()!;
+
+        Assert.True(first.Promoted);
+        Assert.Equal(2, second.Version);
+        Assert.False(second.Promoted);
+        Assert.Contains("below the minimum", second.Reason, StringComparison.Ordinal);
+        Assert.Equal(1, (await host.Registry.GetAliasesAsync("gated")).Aliases["production"]);
+        Assert.Equal([1, 2], await host.Registry.ListVersionsAsync("gated"));
+    }
+
+    [Fact]
+    public async Task Cancel_StopsTheJobAndPublishesNothing()
+    {
+        var request = Request("canceled") with { Architecture = "cnn", Epochs = 40 };
+        var (id, _) = await PipelineEngine.StartAsync(Client, request);
+        using var timeout = new CancellationTokenSource(Patience);
+        while (true)
+        {
+            var state = await Client.GetInstanceAsync(id, getInputsAndOutputs: true, timeout.Token);
+            if (state?.ReadCustomStatusAs<PipelineProgress>() is { Stage: "training", Epoch: >= 1 })
+            {
+                break;
+            }
+
+            await Task.Delay(100, timeout.Token);
+        }
+
+        await Client.RaiseEventAsync(id, TrainingPipeline.CancelEvent, "asked by the test", timeout.Token);
+        var run = await Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, timeout.Token);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, run.RuntimeStatus);
+        var result = run.ReadOutputAs<PipelineResult>()!;
+        Assert.Equal(PipelineOutcome.Canceled, result.Outcome);
+        Assert.Empty(await host.Registry.ListVersionsAsync("canceled"));
+        var status = LeptonJson.ReadFile<TrainingStatus>(Path.Combine(host.Work, "compute", "runs", result.RunId, "status.json"));
+        Assert.NotEqual(JobState.Succeeded, status.State);
+        Assert.True(status.Epoch < 40);
+    }
+
+    [Fact]
+    public async Task CorruptDataset_FailsWithTheReason_AndPublishesNothing()
+    {
+        string bad = TestDatasets.WriteSlice(Path.Combine(host.Work, "bad-upload"), train: 100, test: 20);
+        IdxFile.Write(Path.Combine(bad, MnistDataset.TestLabels + ".gz"), [19], new byte[19]);
+
+        var run = await RunAsync(Request("corrupt", bad));
+
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, run.RuntimeStatus);
+        Assert.Contains("dataset rejected", run.FailureDetails!.ErrorMessage, StringComparison.Ordinal);
+        Assert.Contains("label/image count mismatch", run.FailureDetails.ErrorMessage, StringComparison.Ordinal);
+        Assert.Empty(await host.Registry.ListVersionsAsync("corrupt"));
+    }
+
+    [Fact]
+    public async Task SameUploadTwice_IsOneRun()
+    {
+        string archive = Path.Combine(host.Work, "upload.zip");
+        if (!File.Exists(archive))
+        {
+            ZipFile.CreateFromDirectory(host.Dataset, archive);
+        }
+
+        var request = Request("twice", archive);
+        var first = await PipelineEngine.StartAsync(Client, request);
+        var second = await PipelineEngine.StartAsync(Client, request);
+        using var timeout = new CancellationTokenSource(Patience);
+        var run = await Client.WaitForInstanceCompletionAsync(first.InstanceId, getInputsAndOutputs: true, timeout.Token);
+        var third = await PipelineEngine.StartAsync(Client, request);
+
+        Assert.True(first.Started);
+        Assert.False(second.Started);
+        Assert.False(third.Started);
+        Assert.Equal(first.InstanceId, second.InstanceId);
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, run.RuntimeStatus);
+        Assert.Equal([1], await host.Registry.ListVersionsAsync("twice"));
+    }
+
+    [Fact]
+    public void DatasetVersion_IsTheSameForAFolderAndItsArchive()
+    {
+        string archive = Path.Combine(host.Work, "same.zip");
+        ZipFile.CreateFromDirectory(host.Dataset, archive);
+
+        Assert.Equal(DatasetPreparation.ComputeVersion(host.Dataset), DatasetPreparation.ComputeVersion(archive));
+    }
+}
