@@ -1,0 +1,179 @@
+using Azure;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Lepton.Pipeline.Compute;
+
+namespace Lepton.Pipeline.Tests;
+
+public sealed class AzureMLComputeTargetTests : IAsyncLifetime
+{
+    private FakeArm _arm = null!;
+    private readonly RecordingCredential _credential = new();
+
+    public async Task InitializeAsync() => _arm = await FakeArm.StartAsync();
+
+    public async Task DisposeAsync() => await _arm.DisposeAsync();
+
+    private AzureMLComputeTarget Target()
+    {
+        var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, cert, _, _) => cert?.Thumbprint == _arm.Certificate.Thumbprint };
+        var options = new AzureMLClientOptions { Transport = new HttpClientTransport(new HttpClient(handler)) };
+        options.Retry.Delay = TimeSpan.FromMilliseconds(50);
+        return new AzureMLComputeTarget(new AzureMLOptions
+        {
+            SubscriptionId = "sub-1",
+            ResourceGroup = "rg-lepton",
+            Workspace = "mlw-lepton",
+            Cluster = "gpu-cluster",
+            TrainerImage = "crlepton.azurecr.io/lepton-trainer:latest",
+            StorageBlobEndpoint = new Uri("https://stlepton.blob.core.windows.net/"),
+            Endpoint = _arm.Endpoint,
+        }, _credential, options);
+    }
+
+    private static TrainingJobSubmission Submission(int attempt = 1) =>
+        new("fashion-abc", attempt, "prepared/abc123", "cnn", 5, 64, 0.001, 42, 1000, null, null);
+
+    [Fact]
+    public async Task Submit_PutsACommandJobWithTheRightShapeAndToken()
+    {
+        var job = await Target().SubmitAsync(Submission());
+
+        Assert.Equal("fashion-abc-a1", job.JobId);
+        Assert.Equal("https://stlepton.blob.core.windows.net/runs/fashion-abc/", job.OutputFolder);
+        Assert.Equal([AzureMLOptions.Scope], _credential.Scopes.Distinct());
+        var put = Assert.Single(_arm.Requests, r => r.Method == "PUT" && r.Path.Contains("/jobs/", StringComparison.Ordinal));
+        Assert.Equal("/subscriptions/sub-1/resourceGroups/rg-lepton/providers/Microsoft.MachineLearningServices/workspaces/mlw-lepton/jobs/fashion-abc-a1", put.Path);
+        Assert.Equal("2024-10-01", put.ApiVersion);
+        Assert.Equal($"Bearer {FakeArm.Token}", put.Authorization);
+        var p = put.Body!["properties"]!;
+        Assert.Equal("Command", (string?)p["jobType"]);
+        Assert.EndsWith("/workspaces/mlw-lepton/computes/gpu-cluster", (string?)p["computeId"], StringComparison.Ordinal);
+        Assert.Contains("/environments/lepton-trainer/versions/", (string?)p["environmentId"], StringComparison.Ordinal);
+        string command = (string)p["command"]!;
+        Assert.Contains("--data ${{inputs.data}} --out ${{outputs.out}}", command, StringComparison.Ordinal);
+        Assert.Contains("--arch cnn --epochs 5", command, StringComparison.Ordinal);
+        Assert.Contains("--train-limit 1000", command, StringComparison.Ordinal);
+        Assert.Equal("https://stlepton.blob.core.windows.net/prepared/abc123/", (string?)p["inputs"]!["data"]!["uri"]);
+        Assert.Equal("uri_folder", (string?)p["outputs"]!["out"]!["jobOutputType"]);
+        var environment = Assert.Single(_arm.Requests, r => r.Path.Contains("/environments/", StringComparison.Ordinal));
+        Assert.Equal("crlepton.azurecr.io/lepton-trainer:latest", (string?)environment.Body!["properties"]!["image"]);
+    }
+
+    [Fact]
+    public async Task Status_ReplaysTheJobsStatesMapped()
+    {
+        var target = Target();
+        var job = await target.SubmitAsync(Submission());
+        _arm.States[job.JobId] = new Queue<string>(["Queued", "Running", "Finalizing", "Completed"]);
+
+        var states = new List<TrainingJobState>();
+        for (int i = 0; i < 5; i++)
+        {
+            states.Add((await target.GetStatusAsync(job)).State);
+        }
+
+        Assert.Equal([TrainingJobState.Queued, TrainingJobState.Running, TrainingJobState.Running, TrainingJobState.Succeeded, TrainingJobState.Succeeded], states);
+    }
+
+    [Fact]
+    public async Task FailedJob_CarriesTheReason()
+    {
+        var target = Target();
+        var job = await target.SubmitAsync(Submission());
+        _arm.States[job.JobId] = new Queue<string>(["Failed"]);
+
+        var status = await target.GetStatusAsync(job);
+
+        Assert.Equal(TrainingJobState.Failed, status.State);
+        Assert.Equal("the node ran out of memory", status.Message);
+    }
+
+    [Fact]
+    public async Task Throttling_IsRetriedAfterRetryAfter()
+    {
+        var target = Target();
+        var job = await target.SubmitAsync(Submission());
+        _arm.Faults[$"GET {job.JobId}"] = new Queue<int>([429]);
+
+        var status = await target.GetStatusAsync(job);
+
+        Assert.Equal(TrainingJobState.Queued, status.State);
+        var gets = _arm.Requests.Where(r => r.Method == "GET").ToArray();
+        Assert.Equal([429, 200], gets.Select(r => r.Status));
+        Assert.True(gets[1].At - gets[0].At >= TimeSpan.FromMilliseconds(900), $"retried after {(gets[1].At - gets[0].At).TotalMilliseconds} ms");
+    }
+
+    [Fact]
+    public async Task ServerErrors_AreRetried_ThenSurfaced()
+    {
+        var target = Target();
+        var job = await target.SubmitAsync(Submission());
+        _arm.Faults[$"GET {job.JobId}"] = new Queue<int>([503, 500]);
+
+        Assert.Equal(TrainingJobState.Queued, (await target.GetStatusAsync(job)).State);
+
+        _arm.Faults[$"GET {job.JobId}"] = new Queue<int>(Enumerable.Repeat(503, 10));
+        var ex = await Assert.ThrowsAsync<RequestFailedException>(() => target.GetStatusAsync(job));
+        Assert.Equal(503, ex.Status);
+    }
+
+    [Fact]
+    public async Task Cancel_PostsCancel_AndTheJobEndsCanceled()
+    {
+        var target = Target();
+        var job = await target.SubmitAsync(Submission(attempt: 2));
+
+        await target.CancelAsync(job);
+        var first = await target.GetStatusAsync(job);
+        var second = await target.GetStatusAsync(job);
+
+        Assert.Equal("fashion-abc-a2", job.JobId);
+        Assert.Contains(_arm.Requests, r => r.Method == "POST" && r.Path.EndsWith("/jobs/fashion-abc-a2/cancel", StringComparison.Ordinal));
+        Assert.Equal(TrainingJobState.Running, first.State); // CancelRequested
+        Assert.Equal(TrainingJobState.Canceled, second.State);
+    }
+
+    [Fact]
+    public async Task BadToken_IsAnAuthenticationError()
+    {
+        _credential.Token = "wrong";
+
+        var ex = await Assert.ThrowsAsync<RequestFailedException>(() => Target().SubmitAsync(Submission()));
+
+        Assert.Equal(401, ex.Status);
+    }
+
+    [Theory]
+    [InlineData("NotStarted", TrainingJobState.Queued)]
+    [InlineData("Provisioning", TrainingJobState.Queued)]
+    [InlineData("Running", TrainingJobState.Running)]
+    [InlineData("CancelRequested", TrainingJobState.Running)]
+    [InlineData("Completed", TrainingJobState.Succeeded)]
+    [InlineData("Failed", TrainingJobState.Failed)]
+    [InlineData("Canceled", TrainingJobState.Canceled)]
+    public void MapState_CoversAzureMLStates(string status, TrainingJobState expected)
+    {
+        Assert.Equal(expected, AzureMLComputeTarget.MapState(status));
+    }
+
+    private sealed class RecordingCredential : TokenCredential
+    {
+        public string Token { get; set; } = FakeArm.Token;
+
+        public List<string> Scopes { get; } = [];
+
+        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken)
+        {
+            lock (Scopes)
+            {
+                Scopes.AddRange(requestContext.Scopes);
+            }
+
+            return new AccessToken(Token, DateTimeOffset.UtcNow.AddHours(1));
+        }
+
+        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            new(GetToken(requestContext, cancellationToken));
+    }
+}
