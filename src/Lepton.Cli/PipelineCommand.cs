@@ -51,16 +51,17 @@ public static class PipelineCommand
         RegistryNames.ValidateModelName(request.ModelName);
         string work = Path.GetFullPath(args.Get("--work") ?? ".lepton-runs");
         var compute = new ProcessComputeTarget(TrainerCommand.Locate(output), work);
+        var workspace = new PipelineWorkspace(registry.Store, work);
 
         // The engine's own hosts log every gRPC call at Information: keep them to warnings.
         Environment.SetEnvironmentVariable("ASPNETCORE_Logging__LogLevel__Default", "Warning");
         Environment.SetEnvironmentVariable("Logging__LogLevel__Default", "Warning");
         using var quiet = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole(o => o.SingleLine = true));
         await using var engine = await DurableTaskTestHost.StartAsync(
-            tasks => tasks.AddTrainingPipeline(registry, compute, work),
+            tasks => tasks.AddTrainingPipeline(registry, compute, workspace),
             new DurableTaskTestHostOptions { LoggerFactory = quiet }).ConfigureAwait(false);
         var client = engine.Client;
-        var (id, started) = await PipelineEngine.StartAsync(client, request).ConfigureAwait(false);
+        var (id, started) = await PipelineEngine.StartAsync(client, request, workspace).ConfigureAwait(false);
         await output.WriteLineAsync($"pipeline {id}{(started ? string.Empty : " (already ran)")}: {request.Architecture} on {request.Dataset}, {request.Epochs} epoch(s)").ConfigureAwait(false);
 
         using var interrupt = new CancellationTokenSource();

@@ -42,10 +42,16 @@ public sealed record PipelineRequest
 }
 
 /// <summary>A validated dataset in canonical form, identified by the SHA-256 of its content.</summary>
-public sealed record PreparedDataset(string Version, string Folder, int TrainExamples, int TestExamples, IReadOnlyList<string> Labels, bool Reused);
+public sealed record PreparedDataset(string Version, string Folder, int TrainExamples, int TestExamples, IReadOnlyList<string> Labels, bool Reused)
+{
+    /// <summary>Where the canonical folder is in the artifact store.</summary>
+    public string StorePath => $"{PipelineWorkspace.PreparedContainer}/{Version}";
+}
 
 /// <summary>A training job on a compute target.</summary>
-public sealed record TrainingJobHandle(string Target, string JobId, string OutputFolder, int Attempt);
+/// <param name="OutputFolder">Where the trainer writes: a local folder, or the blob folder a cloud job mounts.</param>
+/// <param name="OutputStorePath">The same folder as an artifact-store path (<c>runs/{runId}</c>) when it is in the store.</param>
+public sealed record TrainingJobHandle(string Target, string JobId, string OutputFolder, int Attempt, string? OutputStorePath = null);
 
 /// <summary>The states the pipeline distinguishes, whatever the compute target calls them.</summary>
 public enum TrainingJobState

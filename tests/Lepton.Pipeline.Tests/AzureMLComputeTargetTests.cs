@@ -32,7 +32,7 @@ public sealed class AzureMLComputeTargetTests : IAsyncLifetime
     }
 
     private static TrainingJobSubmission Submission(int attempt = 1) =>
-        new("fashion-abc", attempt, "prepared/abc123", "cnn", 5, 64, 0.001, 42, 1000, null, null);
+        new("fashion-abc", attempt, "/tmp/prepared/abc123", "prepared/abc123", "cnn", 5, 64, 0.001, 42, 1000, null, null);
 
     [Fact]
     public async Task Submit_PutsACommandJobWithTheRightShapeAndToken()

@@ -21,6 +21,8 @@ public sealed class PipelineHost : IAsyncLifetime
 
     public DurableTaskTestHost Host { get; private set; } = null!;
 
+    public PipelineWorkspace Workspace { get; private set; } = null!;
+
     public string Dataset { get; private set; } = null!;
 
     public async Task InitializeAsync()
@@ -28,7 +30,8 @@ public sealed class PipelineHost : IAsyncLifetime
         Registry = new ModelRegistry(new FolderArtifactStore(Path.Combine(Work, "store")));
         var compute = new ProcessComputeTarget(TrainerCommand.Locate(), Path.Combine(Work, "compute"));
         Dataset = TestDatasets.WriteSlice(Path.Combine(Work, "upload"), train: 1200, test: 200);
-        Host = await DurableTaskTestHost.StartAsync(tasks => tasks.AddTrainingPipeline(Registry, compute, Path.Combine(Work, "compute")));
+        Workspace = new PipelineWorkspace(Registry.Store, Path.Combine(Work, "compute"));
+        Host = await DurableTaskTestHost.StartAsync(tasks => tasks.AddTrainingPipeline(Registry, compute, Workspace));
     }
 
     public async Task DisposeAsync()
@@ -55,7 +58,7 @@ public sealed class TrainingPipelineTests(PipelineHost host) : IClassFixture<Pip
 
     private async Task<OrchestrationMetadata> RunAsync(PipelineRequest request)
     {
-        var (id, started) = await PipelineEngine.StartAsync(Client, request);
+        var (id, started) = await PipelineEngine.StartAsync(Client, request, host.Workspace);
         Assert.True(started);
         using var timeout = new CancellationTokenSource(Patience);
         return await Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, timeout.Token);
@@ -118,7 +121,7 @@ public sealed class TrainingPipelineTests(PipelineHost host) : IClassFixture<Pip
     public async Task Cancel_StopsTheJobAndPublishesNothing()
     {
         var request = Request("canceled") with { Architecture = "cnn", Epochs = 40 };
-        var (id, _) = await PipelineEngine.StartAsync(Client, request);
+        var (id, _) = await PipelineEngine.StartAsync(Client, request, host.Workspace);
         using var timeout = new CancellationTokenSource(Patience);
         while (true)
         {
@@ -167,11 +170,11 @@ public sealed class TrainingPipelineTests(PipelineHost host) : IClassFixture<Pip
         }
 
         var request = Request("twice", archive);
-        var first = await PipelineEngine.StartAsync(Client, request);
-        var second = await PipelineEngine.StartAsync(Client, request);
+        var first = await PipelineEngine.StartAsync(Client, request, host.Workspace);
+        var second = await PipelineEngine.StartAsync(Client, request, host.Workspace);
         using var timeout = new CancellationTokenSource(Patience);
         var run = await Client.WaitForInstanceCompletionAsync(first.InstanceId, getInputsAndOutputs: true, timeout.Token);
-        var third = await PipelineEngine.StartAsync(Client, request);
+        var third = await PipelineEngine.StartAsync(Client, request, host.Workspace);
 
         Assert.True(first.Started);
         Assert.False(second.Started);
@@ -179,6 +182,43 @@ public sealed class TrainingPipelineTests(PipelineHost host) : IClassFixture<Pip
         Assert.Equal(first.InstanceId, second.InstanceId);
         Assert.Equal(OrchestrationRuntimeStatus.Completed, run.RuntimeStatus);
         Assert.Equal([1], await host.Registry.ListVersionsAsync("twice"));
+    }
+
+    [Fact]
+    public async Task StoredUpload_IsFetchedPrepared_AndSharedThroughTheStore()
+    {
+        string archive = Path.Combine(host.Work, "stored.zip");
+        ZipFile.CreateFromDirectory(host.Dataset, archive);
+        await using (var upload = File.OpenRead(archive))
+        {
+            await host.Registry.Store.WriteAsync("datasets/stored/upload.zip", upload);
+        }
+
+        var run = await RunAsync(Request("stored", "datasets/stored/upload.zip"));
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, run.RuntimeStatus);
+        string version = run.ReadOutputAs<PipelineResult>()!.DatasetVersion;
+        var prepared = await host.Registry.Store.ListAsync($"prepared/{version}/").ToListAsync();
+        Assert.Contains($"prepared/{version}/dataset.json", prepared);
+        Assert.Contains($"prepared/{version}/{MnistDataset.TrainImages}.gz", prepared);
+    }
+
+    [Fact]
+    public async Task AnotherMachine_FetchesThePreparedDatasetAndTheModelFromTheStore()
+    {
+        var here = new PipelineWorkspace(host.Registry.Store, Path.Combine(host.Work, "machine-a"));
+        var there = new PipelineWorkspace(host.Registry.Store, Path.Combine(host.Work, "machine-b"));
+        var prepared = DatasetPreparation.Prepare(host.Dataset, here.WorkFolder);
+        await here.PublishPreparedAsync(prepared);
+        await host.Registry.Store.WriteAsync("runs/remote-run/model.onnx", new MemoryStream([1, 2, 3]));
+        var remote = prepared with { Folder = Path.Combine(host.Work, "nowhere") };
+
+        string folder = await there.LocalPreparedAsync(remote);
+        string model = await there.LocalModelAsync(new TrainingJobHandle("azureml", "remote-run-a1", "https://example.invalid/runs/remote-run/", 1, "runs/remote-run"));
+
+        Assert.StartsWith(there.WorkFolder, folder, StringComparison.Ordinal);
+        Assert.Equal(prepared.TestExamples, MnistDataset.Load(folder).Test.Count);
+        Assert.Equal([1, 2, 3], await File.ReadAllBytesAsync(model));
     }
 
     [Fact]

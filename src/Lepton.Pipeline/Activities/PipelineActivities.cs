@@ -7,13 +7,28 @@ using Microsoft.DurableTask;
 
 namespace Lepton.Pipeline.Activities;
 
-/// <summary>Validates the upload, computes its dataset version and writes the canonical dataset folder (once per version).</summary>
-public sealed class PrepareDatasetActivity(string workFolder) : TaskActivity<PipelineRequest, PreparedDataset>
+/// <summary>
+/// An activity whose work does not depend on the Durable Task context, so that the Durable Task worker
+/// (through <see cref="RunAsync"/>) and Azure Functions activity triggers (through
+/// <see cref="ExecuteAsync"/>) run the same code.
+/// </summary>
+public abstract class PipelineActivity<TInput, TOutput> : TaskActivity<TInput, TOutput>
 {
-    public override Task<PreparedDataset> RunAsync(TaskActivityContext context, PipelineRequest input)
+    public sealed override Task<TOutput> RunAsync(TaskActivityContext context, TInput input) => ExecuteAsync(input);
+
+    public abstract Task<TOutput> ExecuteAsync(TInput input);
+}
+
+/// <summary>Validates the upload, computes its dataset version and writes the canonical dataset folder (once per version).</summary>
+public sealed class PrepareDatasetActivity(PipelineWorkspace workspace) : PipelineActivity<PipelineRequest, PreparedDataset>
+{
+    public override async Task<PreparedDataset> ExecuteAsync(PipelineRequest input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return Task.Run(() => DatasetPreparation.Prepare(input.Dataset, workFolder));
+        string upload = await workspace.LocalizeUploadAsync(input.Dataset).ConfigureAwait(false);
+        var prepared = await Task.Run(() => DatasetPreparation.Prepare(upload, workspace.WorkFolder)).ConfigureAwait(false);
+        await workspace.PublishPreparedAsync(prepared).ConfigureAwait(false);
+        return prepared;
     }
 }
 
@@ -21,28 +36,28 @@ public sealed class PrepareDatasetActivity(string workFolder) : TaskActivity<Pip
 public sealed record SubmitTrainingInput(PipelineRequest Request, PreparedDataset Dataset, string RunId, int Attempt);
 
 /// <summary>Submits the training job to the compute target.</summary>
-public sealed class SubmitTrainingActivity(IComputeTarget compute) : TaskActivity<SubmitTrainingInput, TrainingJobHandle>
+public sealed class SubmitTrainingActivity(IComputeTarget compute) : PipelineActivity<SubmitTrainingInput, TrainingJobHandle>
 {
-    public override Task<TrainingJobHandle> RunAsync(TaskActivityContext context, SubmitTrainingInput input)
+    public override Task<TrainingJobHandle> ExecuteAsync(SubmitTrainingInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var r = input.Request;
         return compute.SubmitAsync(new TrainingJobSubmission(
-            input.RunId, input.Attempt, input.Dataset.Folder, r.Architecture, r.Epochs, r.BatchSize, r.LearningRate, r.Seed,
+            input.RunId, input.Attempt, input.Dataset.Folder, input.Dataset.StorePath, r.Architecture, r.Epochs, r.BatchSize, r.LearningRate, r.Seed,
             r.TrainLimit, r.TestLimit, r.CrashFirstAttemptAfterEpoch));
     }
 }
 
 /// <summary>Polls the training job's state and progress.</summary>
-public sealed class GetTrainingStatusActivity(IComputeTarget compute) : TaskActivity<TrainingJobHandle, TrainingJobStatus>
+public sealed class GetTrainingStatusActivity(IComputeTarget compute) : PipelineActivity<TrainingJobHandle, TrainingJobStatus>
 {
-    public override Task<TrainingJobStatus> RunAsync(TaskActivityContext context, TrainingJobHandle input) => compute.GetStatusAsync(input);
+    public override Task<TrainingJobStatus> ExecuteAsync(TrainingJobHandle input) => compute.GetStatusAsync(input);
 }
 
 /// <summary>Stops the training job on its compute target.</summary>
-public sealed class CancelTrainingActivity(IComputeTarget compute) : TaskActivity<TrainingJobHandle, bool>
+public sealed class CancelTrainingActivity(IComputeTarget compute) : PipelineActivity<TrainingJobHandle, bool>
 {
-    public override async Task<bool> RunAsync(TaskActivityContext context, TrainingJobHandle input)
+    public override async Task<bool> ExecuteAsync(TrainingJobHandle input)
     {
         await compute.CancelAsync(input).ConfigureAwait(false);
         return true;
@@ -50,27 +65,29 @@ public sealed class CancelTrainingActivity(IComputeTarget compute) : TaskActivit
 }
 
 /// <summary>Evaluates the exported model.onnx with ONNX Runtime on the prepared dataset's test split.</summary>
-public sealed class EvaluateActivity : TaskActivity<EvaluationRequest, ClassificationReport>
+public sealed class EvaluateActivity(PipelineWorkspace workspace) : PipelineActivity<EvaluationRequest, ClassificationReport>
 {
-    public override Task<ClassificationReport> RunAsync(TaskActivityContext context, EvaluationRequest input)
+    public override async Task<ClassificationReport> ExecuteAsync(EvaluationRequest input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return Task.Run(() =>
+        string folder = await workspace.LocalPreparedAsync(input.Dataset).ConfigureAwait(false);
+        string modelPath = await workspace.LocalModelAsync(input.Job).ConfigureAwait(false);
+        return await Task.Run(() =>
         {
-            var dataset = Core.Data.MnistDataset.Load(input.Dataset.Folder);
-            using var model = new OnnxClassifier(Path.Combine(input.Job.OutputFolder, "model.onnx"));
+            var dataset = Core.Data.MnistDataset.Load(folder);
+            using var model = new OnnxClassifier(modelPath);
             return model.Evaluate(dataset.Test.Take(input.TestLimit), dataset.LabelNames);
-        });
+        }).ConfigureAwait(false);
     }
 }
 
 /// <summary>Publishes the trained model as the next version, with its metrics and where it came from.</summary>
-public sealed class PublishActivity(ModelRegistry registry) : TaskActivity<PublishRequest, int>
+public sealed class PublishActivity(ModelRegistry registry, PipelineWorkspace workspace) : PipelineActivity<PublishRequest, int>
 {
-    public override async Task<int> RunAsync(TaskActivityContext context, PublishRequest input)
+    public override async Task<int> ExecuteAsync(PublishRequest input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        byte[] model = await File.ReadAllBytesAsync(Path.Combine(input.Job.OutputFolder, "model.onnx")).ConfigureAwait(false);
+        byte[] model = await File.ReadAllBytesAsync(await workspace.LocalModelAsync(input.Job).ConfigureAwait(false)).ConfigureAwait(false);
         var description = ModelInspector.Describe(model) with
         {
             Metrics = new Dictionary<string, double>(StringComparer.Ordinal)
@@ -91,9 +108,9 @@ public sealed class PublishActivity(ModelRegistry registry) : TaskActivity<Publi
 /// The quality gate (champion/challenger): promote to production only when the new version meets the
 /// minimum accuracy and is not worse than the current production version.
 /// </summary>
-public sealed class PromoteActivity(ModelRegistry registry) : TaskActivity<PromotionRequest, PromotionDecision>
+public sealed class PromoteActivity(ModelRegistry registry) : PipelineActivity<PromotionRequest, PromotionDecision>
 {
-    public override async Task<PromotionDecision> RunAsync(TaskActivityContext context, PromotionRequest input)
+    public override async Task<PromotionDecision> ExecuteAsync(PromotionRequest input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var aliases = await registry.GetAliasesAsync(input.ModelName).ConfigureAwait(false);

@@ -75,7 +75,7 @@ public sealed class AzureMLComputeTarget : IComputeTarget
         string jobId = JobName(submission.RunId, submission.Attempt);
         string output = new Uri(_options.StorageBlobEndpoint, $"runs/{submission.RunId}/").ToString();
         await SendAsync(RequestMethod.Put, $"/jobs/{jobId}", JobBody(submission, output), cancellationToken).ConfigureAwait(false);
-        return new TrainingJobHandle(Name, jobId, output, submission.Attempt);
+        return new TrainingJobHandle(Name, jobId, output, submission.Attempt, $"runs/{submission.RunId}");
     }
 
     public async Task<TrainingJobStatus> GetStatusAsync(TrainingJobHandle job, CancellationToken cancellationToken = default)
@@ -142,7 +142,7 @@ public sealed class AzureMLComputeTarget : IComputeTarget
                     ["data"] = new JsonObject
                     {
                         ["jobInputType"] = "uri_folder",
-                        ["uri"] = new Uri(_options.StorageBlobEndpoint, s.DatasetFolder.TrimEnd('/') + "/").ToString(),
+                        ["uri"] = new Uri(_options.StorageBlobEndpoint, s.DatasetStorePath.TrimEnd('/') + "/").ToString(),
                         ["mode"] = "ReadOnlyMount",
                     },
                 },

@@ -5,6 +5,7 @@ public sealed record TrainingJobSubmission(
     string RunId,
     int Attempt,
     string DatasetFolder,
+    string DatasetStorePath,
     string Architecture,
     int Epochs,
     int BatchSize,

@@ -12,18 +12,19 @@ namespace Lepton.Pipeline.Orchestration;
 /// <summary>Registers the pipeline with a Durable Task worker and starts runs without duplicates.</summary>
 public static class PipelineEngine
 {
-    /// <summary>Adds the orchestrator and its activities, bound to a registry, a compute target and a work folder.</summary>
-    public static DurableTaskRegistry AddTrainingPipeline(this DurableTaskRegistry tasks, ModelRegistry registry, IComputeTarget compute, string workFolder)
+    /// <summary>Adds the orchestrator and its activities, bound to a registry, a compute target and a workspace.</summary>
+    public static DurableTaskRegistry AddTrainingPipeline(this DurableTaskRegistry tasks, ModelRegistry registry, IComputeTarget compute, PipelineWorkspace workspace)
     {
         ArgumentNullException.ThrowIfNull(tasks);
+        var activities = new PipelineActivities(registry, compute, workspace);
         tasks.AddOrchestrator<TrainingPipeline>();
-        tasks.AddActivity(nameof(PrepareDatasetActivity), new PrepareDatasetActivity(workFolder));
-        tasks.AddActivity(nameof(SubmitTrainingActivity), new SubmitTrainingActivity(compute));
-        tasks.AddActivity(nameof(GetTrainingStatusActivity), new GetTrainingStatusActivity(compute));
-        tasks.AddActivity(nameof(CancelTrainingActivity), new CancelTrainingActivity(compute));
-        tasks.AddActivity(nameof(EvaluateActivity), new EvaluateActivity());
-        tasks.AddActivity(nameof(PublishActivity), new PublishActivity(registry));
-        tasks.AddActivity(nameof(PromoteActivity), new PromoteActivity(registry));
+        tasks.AddActivity(nameof(PrepareDatasetActivity), activities.Prepare);
+        tasks.AddActivity(nameof(SubmitTrainingActivity), activities.Submit);
+        tasks.AddActivity(nameof(GetTrainingStatusActivity), activities.Status);
+        tasks.AddActivity(nameof(CancelTrainingActivity), activities.Cancel);
+        tasks.AddActivity(nameof(EvaluateActivity), activities.Evaluate);
+        tasks.AddActivity(nameof(PublishActivity), activities.Publish);
+        tasks.AddActivity(nameof(PromoteActivity), activities.Promote);
         return tasks;
     }
 
@@ -44,12 +45,14 @@ public static class PipelineEngine
     /// Starts a run unless the same run exists already (running, or finished without failing): then its
     /// instance id is returned and nothing new starts. Returns the instance id and whether it started now.
     /// </summary>
-    public static async Task<(string InstanceId, bool Started)> StartAsync(DurableTaskClient client, PipelineRequest request, CancellationToken cancellationToken = default)
+    public static async Task<(string InstanceId, bool Started)> StartAsync(DurableTaskClient client, PipelineRequest request, PipelineWorkspace workspace, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(workspace);
         RegistryNames.ValidateModelName(request.ModelName);
-        string id = InstanceId(request, DatasetPreparation.ComputeVersion(request.Dataset));
+        string upload = await workspace.LocalizeUploadAsync(request.Dataset, cancellationToken).ConfigureAwait(false);
+        string id = InstanceId(request, DatasetPreparation.ComputeVersion(upload));
         var existing = await client.GetInstanceAsync(id, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false);
         if (existing is not null && existing.RuntimeStatus is not (OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated))
         {

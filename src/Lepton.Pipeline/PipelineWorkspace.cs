@@ -1,0 +1,101 @@
+using Lepton.Core.Storage;
+
+namespace Lepton.Pipeline;
+
+/// <summary>
+/// Where pipeline files live: the artifact store (shared by every host and compute target:
+/// <c>datasets/</c> uploads, <c>prepared/{version}/</c>, <c>runs/{runId}/</c>) and a local work folder
+/// for what an activity needs on disk. Activities may run on different machines (Azure Functions
+/// instances), so anything not found locally is fetched from the store.
+/// </summary>
+public sealed class PipelineWorkspace(IArtifactStore store, string workFolder)
+{
+    public const string UploadsContainer = "datasets";
+    public const string PreparedContainer = "prepared";
+    public const string RunsContainer = "runs";
+
+    public IArtifactStore Store => store;
+
+    public string WorkFolder { get; } = Path.GetFullPath(workFolder);
+
+    /// <summary>True for an upload that lives in the store (<c>datasets/{model}/{file}</c>) rather than on this machine.</summary>
+    public static bool IsStoredUpload(string dataset) =>
+        dataset.StartsWith(UploadsContainer + "/", StringComparison.Ordinal) && !Directory.Exists(dataset) && !File.Exists(dataset);
+
+    /// <summary>A local path for the upload: itself, or a download of the stored blob.</summary>
+    public async Task<string> LocalizeUploadAsync(string dataset, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        if (!IsStoredUpload(dataset))
+        {
+            return dataset;
+        }
+
+        string local = Path.Combine(WorkFolder, "uploads", dataset[(UploadsContainer.Length + 1)..].Replace('/', '_'));
+        await DownloadAsync(dataset, local, cancellationToken).ConfigureAwait(false);
+        return local;
+    }
+
+    /// <summary>Copies the canonical dataset folder to <c>prepared/{version}/</c> in the store, once.</summary>
+    public async Task PublishPreparedAsync(PreparedDataset dataset, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        if (await store.GetInfoAsync($"{dataset.StorePath}/dataset.json", cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return;
+        }
+
+        // dataset.json last: its presence means the folder is complete.
+        foreach (string file in Directory.GetFiles(dataset.Folder).OrderBy(f => Path.GetFileName(f) == "dataset.json" ? 1 : 0))
+        {
+            await using var input = File.OpenRead(file);
+            await store.WriteAsync($"{dataset.StorePath}/{Path.GetFileName(file)}", input, null, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The prepared dataset on this machine, fetched from the store when another machine prepared it.</summary>
+    public async Task<string> LocalPreparedAsync(PreparedDataset dataset, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        if (File.Exists(Path.Combine(dataset.Folder, "dataset.json")))
+        {
+            return dataset.Folder;
+        }
+
+        string local = Path.Combine(WorkFolder, "prepared", dataset.Version);
+        await foreach (string path in store.ListAsync(dataset.StorePath + "/", cancellationToken).ConfigureAwait(false))
+        {
+            await DownloadAsync(path, Path.Combine(local, Path.GetFileName(path)), cancellationToken).ConfigureAwait(false);
+        }
+
+        return local;
+    }
+
+    /// <summary>The trained model.onnx on this machine: in the job's local output folder, or fetched from <c>runs/{runId}/</c>.</summary>
+    public async Task<string> LocalModelAsync(TrainingJobHandle job, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        string local = Path.Combine(job.OutputFolder, "model.onnx");
+        if (File.Exists(local) || job.OutputStorePath is null)
+        {
+            return local;
+        }
+
+        string downloaded = Path.Combine(WorkFolder, "runs", job.JobId, "model.onnx");
+        await DownloadAsync($"{job.OutputStorePath}/model.onnx", downloaded, cancellationToken).ConfigureAwait(false);
+        return downloaded;
+    }
+
+    private async Task DownloadAsync(string path, string local, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(local)!);
+        await using var input = await store.OpenReadAsync(path, cancellationToken).ConfigureAwait(false);
+        string temp = local + ".tmp-" + Guid.NewGuid().ToString("N");
+        await using (var output = File.Create(temp))
+        {
+            await input.CopyToAsync(output, cancellationToken).ConfigureAwait(false);
+        }
+
+        File.Move(temp, local, overwrite: true);
+    }
+}
