@@ -32,7 +32,19 @@ public sealed class FunctionsMetadataTests
         { "ModelInferDefault", "post", "v2/models/{name}/infer", "Anonymous" },
         { "ModelInfer", "post", "v2/models/{name}/versions/{version}/infer", "Anonymous" },
         { "OpenApi", "get", "openapi.json", "Anonymous" },
+        { "StartPipeline", "post", "api/pipelines", "Function" },
+        { "GetPipeline", "get", "api/pipelines/{id}", "Function" },
+        { "CancelPipeline", "post", "api/pipelines/{id}/cancel", "Function" },
     };
+
+    private static readonly string[] Activities =
+    [
+        "PrepareDatasetActivity", "SubmitTrainingActivity", "GetTrainingStatusActivity", "CancelTrainingActivity",
+        "EvaluateActivity", "PublishActivity", "PromoteActivity",
+    ];
+
+    private static JsonElement Trigger(JsonElement function) =>
+        function.GetProperty("bindings").EnumerateArray().First(b => b.GetProperty("direction").GetString() == "In" && b.GetProperty("type").GetString()!.EndsWith("Trigger", StringComparison.Ordinal));
 
     [Theory]
     [MemberData(nameof(Expected))]
@@ -40,7 +52,7 @@ public sealed class FunctionsMetadataTests
     {
         Assert.True(Functions().TryGetValue(name, out var function), $"function {name} missing");
 
-        var trigger = function.GetProperty("bindings").EnumerateArray().Single(b => b.GetProperty("direction").GetString() == "In");
+        var trigger = Trigger(function);
         Assert.Equal("httpTrigger", trigger.GetProperty("type").GetString());
         Assert.Equal(route, trigger.GetProperty("route").GetString());
         Assert.Equal(authLevel, trigger.GetProperty("authLevel").GetString(), ignoreCase: true);
@@ -48,9 +60,44 @@ public sealed class FunctionsMetadataTests
     }
 
     [Fact]
+    public void Metadata_PipelineOrchestratorAndActivities()
+    {
+        var functions = Functions();
+
+        Assert.Equal("orchestrationTrigger", Trigger(functions["TrainingPipeline"]).GetProperty("type").GetString());
+        Assert.All(Activities, name => Assert.Equal("activityTrigger", Trigger(functions[name]).GetProperty("type").GetString()));
+    }
+
+    [Theory]
+    [InlineData("DatasetUploaded", "EventGrid")]
+    [InlineData("DatasetUploadedLocal", "LogsAndContainerScan")]
+    public void Metadata_UploadsTriggerThePipeline(string name, string source)
+    {
+        var function = Functions()[name];
+        var trigger = Trigger(function);
+
+        Assert.Equal("blobTrigger", trigger.GetProperty("type").GetString());
+        Assert.Equal("datasets/{model}/{file}", trigger.GetProperty("path").GetString());
+        Assert.Equal(source, trigger.GetProperty("source").GetString());
+        Assert.Contains(function.GetProperty("bindings").EnumerateArray(), b => b.GetProperty("type").GetString() == "durableClient");
+    }
+
+    [Fact]
     public void Metadata_HasNoUnexpectedFunctions()
     {
-        Assert.Equal(Expected().Select(row => (string)row[0]).Order(), Functions().Keys.Order());
+        var expected = Expected().Select(row => (string)row[0]).Concat(Activities).Concat(["TrainingPipeline", "DatasetUploaded", "DatasetUploadedLocal"]);
+
+        Assert.Equal(expected.Order(), Functions().Keys.Order());
+    }
+
+    [Fact]
+    public void ExtensionsJson_HasDurableTaskAndBlobs()
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "extensions.json")));
+        var names = doc.RootElement.GetProperty("extensions").EnumerateArray().Select(e => e.GetProperty("name").GetString()).ToArray();
+
+        Assert.Contains("DurableTask", names);
+        Assert.Contains("AzureStorageBlobs", names);
     }
 
     [Fact]
@@ -60,6 +107,7 @@ public sealed class FunctionsMetadataTests
 
         Assert.Equal("2.0", doc.RootElement.GetProperty("version").GetString());
         Assert.Equal(string.Empty, doc.RootElement.GetProperty("extensions").GetProperty("http").GetProperty("routePrefix").GetString());
+        Assert.Equal("%TASKHUB_NAME%", doc.RootElement.GetProperty("extensions").GetProperty("durableTask").GetProperty("hubName").GetString());
     }
 
     [Fact]

@@ -22,9 +22,31 @@ public static class LeptonSettings
     /// <summary>Testing aid read by the trainer: exit with a failure after this epoch (a crash to recover from).</summary>
     public const string TrainerCrashAfterEpoch = "LEPTON_TRAINER_CRASH_AFTER_EPOCH";
 
+    /// <summary>The training pipeline's compute target: process (a local trainer process) or azureml.</summary>
+    public const string ComputeTarget = "LEPTON_COMPUTE_TARGET";
+
+    public const string AzureMLSubscriptionId = "LEPTON_AZUREML_SUBSCRIPTION_ID";
+    public const string AzureMLResourceGroup = "LEPTON_AZUREML_RESOURCE_GROUP";
+    public const string AzureMLWorkspace = "LEPTON_AZUREML_WORKSPACE";
+    public const string AzureMLCluster = "LEPTON_AZUREML_CLUSTER";
+    public const string AzureMLTrainerImage = "LEPTON_AZUREML_TRAINER_IMAGE";
+
+    /// <summary>The quality gate's minimum test accuracy for runs started by an upload.</summary>
+    public const string GateMinimumAccuracy = "LEPTON_GATE_MIN_ACCURACY";
+
+    /// <summary>The Durable Functions task hub (host.json refers to it).</summary>
+    public const string TaskHub = "TASKHUB_NAME";
+
+    /// <summary>A local folder for pipeline files on the machine running an activity (default: the temp folder).</summary>
+    public const string WorkFolder = "LEPTON_WORK";
+
     /// <summary>Settings the Functions app needs, locally and in Azure.</summary>
-    public static readonly IReadOnlyList<string> AppSettings = [Store];
+    public static readonly IReadOnlyList<string> AppSettings =
+    [
+        Store, ComputeTarget, TaskHub, GateMinimumAccuracy,
+        AzureMLSubscriptionId, AzureMLResourceGroup, AzureMLWorkspace, AzureMLCluster, AzureMLTrainerImage,
+    ];
 
     /// <summary>Settings read only by local tools (the CLI), or optional tuning with defaults: documented, not deployed.</summary>
-    public static readonly IReadOnlyList<string> LocalOnly = [AdminKey, InferenceSection, TrainerPath, TrainerCrashAfterEpoch];
+    public static readonly IReadOnlyList<string> LocalOnly = [AdminKey, InferenceSection, TrainerPath, TrainerCrashAfterEpoch, WorkFolder];
 }

@@ -1,0 +1,192 @@
+using System.Text.Json;
+using Azure.Storage.Blobs;
+using Lepton.Core.Contracts;
+using Lepton.Core.Data;
+using Lepton.Core.Evaluation;
+using Lepton.Core.Registry;
+using Lepton.Core.Storage;
+using Lepton.Inference.Http;
+using Lepton.Pipeline;
+using Lepton.Pipeline.Activities;
+using Lepton.Pipeline.Orchestration;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+
+namespace Lepton.Functions;
+
+/// <summary>
+/// The training pipeline in Azure Functions: the orchestrator and activities as Durable Functions over
+/// the host-neutral code in Lepton.Pipeline, a blob trigger that starts a run for each dataset upload,
+/// and admin HTTP routes to start, watch and cancel runs.
+/// </summary>
+public sealed partial class PipelineFunctions(PipelineActivities activities, PipelineWorkspace workspace, PipelineDefaults defaults, ILogger<PipelineFunctions> logger)
+{
+    public const string UploadPath = "datasets/{model}/{file}";
+
+    [Function(nameof(TrainingPipeline))]
+    public static Task<PipelineResult> OrchestrateAsync([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return new TrainingPipeline().RunAsync(context, context.GetInput<PipelineRequest>()!);
+    }
+
+    [Function(nameof(PrepareDatasetActivity))]
+    public Task<PreparedDataset> PrepareAsync([ActivityTrigger] PipelineRequest input) => activities.Prepare.ExecuteAsync(input);
+
+    [Function(nameof(SubmitTrainingActivity))]
+    public Task<TrainingJobHandle> SubmitAsync([ActivityTrigger] SubmitTrainingInput input) => activities.Submit.ExecuteAsync(input);
+
+    [Function(nameof(GetTrainingStatusActivity))]
+    public Task<TrainingJobStatus> StatusAsync([ActivityTrigger] TrainingJobHandle input) => activities.Status.ExecuteAsync(input);
+
+    [Function(nameof(CancelTrainingActivity))]
+    public Task<bool> CancelTrainingAsync([ActivityTrigger] TrainingJobHandle input) => activities.Cancel.ExecuteAsync(input);
+
+    [Function(nameof(EvaluateActivity))]
+    public Task<ClassificationReport> EvaluateAsync([ActivityTrigger] EvaluationRequest input) => activities.Evaluate.ExecuteAsync(input);
+
+    [Function(nameof(PublishActivity))]
+    public Task<int> PublishAsync([ActivityTrigger] PublishRequest input) => activities.Publish.ExecuteAsync(input);
+
+    [Function(nameof(PromoteActivity))]
+    public Task<PromotionDecision> PromoteAsync([ActivityTrigger] PromotionRequest input) => activities.Promote.ExecuteAsync(input);
+
+    /// <summary>An upload in Azure (Flex Consumption runs blob triggers only from Event Grid).</summary>
+    [Function("DatasetUploaded")]
+    public Task DatasetUploadedAsync(
+        [BlobTrigger(UploadPath, Source = BlobTriggerSource.EventGrid, Connection = "AzureWebJobsStorage")] BlobClient blob,
+        string model, string file, [DurableClient] DurableTaskClient client) =>
+        StartForUploadAsync(model, file, client);
+
+    /// <summary>An upload locally (Azurite has no Event Grid: container scan). Disabled in Azure by an app setting.</summary>
+    [Function("DatasetUploadedLocal")]
+    public Task DatasetUploadedLocalAsync(
+        [BlobTrigger(UploadPath, Source = BlobTriggerSource.LogsAndContainerScan, Connection = "AzureWebJobsStorage")] BlobClient blob,
+        string model, string file, [DurableClient] DurableTaskClient client) =>
+        StartForUploadAsync(model, file, client);
+
+    /// <summary>Starts (once per model and dataset content) the run for an uploaded archive.</summary>
+    public async Task<string?> StartForUploadAsync(string model, string file, DurableTaskClient client)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (!(file.EndsWith(".zip", StringComparison.OrdinalIgnoreCase) || file.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase) || file.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase)))
+        {
+            LogIgnored(model, file);
+            return null;
+        }
+
+        var request = new PipelineRequest
+        {
+            ModelName = model,
+            Dataset = $"{PipelineWorkspace.UploadsContainer}/{model}/{file}",
+            MinimumAccuracy = defaults.MinimumAccuracy,
+            PollInterval = TimeSpan.FromSeconds(30),
+        };
+        try
+        {
+            var (id, started) = await PipelineEngine.StartAsync(client, request, workspace).ConfigureAwait(false);
+            LogStarted(model, file, id, started);
+            return id;
+        }
+        catch (Exception ex) when (ex is DatasetFormatException or InvalidNameException)
+        {
+            LogRejected(ex, model, file);
+            return null;
+        }
+    }
+
+    /// <summary><c>POST /api/pipelines</c> with a pipeline request (admin): starts a run, 202 with its status URLs.</summary>
+    [Function("StartPipeline")]
+    public async Task<IActionResult> StartAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/pipelines")] HttpRequest request, [DurableClient] DurableTaskClient client)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        PipelineRequest run;
+        try
+        {
+            using var reader = new StreamReader(request.Body);
+            run = LeptonJson.Deserialize<PipelineRequest>(await reader.ReadToEndAsync(request.HttpContext.RequestAborted).ConfigureAwait(false), "request body");
+        }
+        catch (Exception ex) when (ex is InvalidDataException or JsonException)
+        {
+            return Error(400, $"the body must be a pipeline request ({{\"modelName\", \"dataset\", ...}}): {ex.Message}");
+        }
+
+        try
+        {
+            var (id, started) = await PipelineEngine.StartAsync(client, run, workspace, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            return new ObjectResult(new { id, started, statusUri = $"/api/pipelines/{id}", cancelUri = $"/api/pipelines/{id}/cancel" }) { StatusCode = 202 };
+        }
+        catch (Exception ex) when (ex is InvalidNameException or DatasetFormatException)
+        {
+            return Error(400, ex.Message);
+        }
+        catch (ArtifactNotFoundException ex)
+        {
+            return Error(404, $"dataset not found: {ex.ArtifactPath}");
+        }
+    }
+
+    /// <summary><c>GET /api/pipelines/{id}</c> (admin): state, progress (stage, epoch, latest metrics), result or failure.</summary>
+    [Function("GetPipeline")]
+    public static async Task<IActionResult> GetAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/pipelines/{id}")] HttpRequest request, string id, [DurableClient] DurableTaskClient client)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        var state = await client.GetInstanceAsync(id, getInputsAndOutputs: true, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        if (state is null)
+        {
+            return Error(404, $"no pipeline run '{id}'");
+        }
+
+        return new OkObjectResult(new
+        {
+            id,
+            status = state.RuntimeStatus.ToString(),
+            progress = state.ReadCustomStatusAs<PipelineProgress>(),
+            result = state.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? state.ReadOutputAs<PipelineResult>() : null,
+            failure = state.FailureDetails?.ErrorMessage,
+            createdAt = state.CreatedAt,
+            lastUpdatedAt = state.LastUpdatedAt,
+        });
+    }
+
+    /// <summary><c>POST /api/pipelines/{id}/cancel</c> (admin): stops the training job and ends the run as canceled.</summary>
+    [Function("CancelPipeline")]
+    public static async Task<IActionResult> CancelAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/pipelines/{id}/cancel")] HttpRequest request, string id, [DurableClient] DurableTaskClient client)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        var state = await client.GetInstanceAsync(id, getInputsAndOutputs: false, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        if (state is null)
+        {
+            return Error(404, $"no pipeline run '{id}'");
+        }
+
+        if (state.IsCompleted)
+        {
+            return Error(409, $"pipeline run '{id}' has already ended ({state.RuntimeStatus})");
+        }
+
+        await client.RaiseEventAsync(id, TrainingPipeline.CancelEvent, "canceled over HTTP", request.HttpContext.RequestAborted).ConfigureAwait(false);
+        return new ObjectResult(new { id, canceling = true }) { StatusCode = 202 };
+    }
+
+    private static ObjectResult Error(int status, string message) => new(new { error = message }) { StatusCode = status };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upload {Model}/{File} is not a dataset archive; ignored")]
+    private partial void LogIgnored(string model, string file);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upload {Model}/{File}: pipeline {InstanceId} (started now: {Started})")]
+    private partial void LogStarted(string model, string file, string instanceId, bool started);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upload {Model}/{File} rejected")]
+    private partial void LogRejected(Exception exception, string model, string file);
+}
