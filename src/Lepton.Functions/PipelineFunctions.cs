@@ -88,11 +88,17 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
         };
         try
         {
+            var settings = await workspace.Store.ReadAsync($"{PipelineWorkspace.UploadsContainer}/{model}/{UploadSettings.FileName}").ConfigureAwait(false);
+            if (settings is not null)
+            {
+                request = LeptonJson.Deserialize<UploadSettings>(settings.Data.ToString(), $"{model}/{UploadSettings.FileName}").ApplyTo(request);
+            }
+
             var (id, started) = await PipelineEngine.StartAsync(client, request, workspace).ConfigureAwait(false);
             LogStarted(model, file, id, started);
             return id;
         }
-        catch (Exception ex) when (ex is DatasetFormatException or InvalidNameException)
+        catch (Exception ex) when (ex is DatasetFormatException or InvalidNameException or InvalidDataException or ArgumentException)
         {
             LogRejected(ex, model, file);
             return null;

@@ -41,6 +41,47 @@ public sealed record PipelineRequest
     public int? CrashFirstAttemptAfterEpoch { get; init; }
 }
 
+/// <summary>
+/// Training settings that travel with an upload: <c>datasets/{model}/lepton.json</c> beside the archive.
+/// Every field is optional; what is given overrides the defaults.
+/// </summary>
+public sealed record UploadSettings
+{
+    public const string FileName = "lepton.json";
+
+    public string? Architecture { get; init; }
+
+    public int? Epochs { get; init; }
+
+    public int? BatchSize { get; init; }
+
+    public double? LearningRate { get; init; }
+
+    public int? Seed { get; init; }
+
+    public int? TrainLimit { get; init; }
+
+    public int? TestLimit { get; init; }
+
+    public double? MinimumAccuracy { get; init; }
+
+    public PipelineRequest ApplyTo(PipelineRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return request with
+        {
+            Architecture = Architecture ?? request.Architecture,
+            Epochs = Epochs ?? request.Epochs,
+            BatchSize = BatchSize ?? request.BatchSize,
+            LearningRate = LearningRate ?? request.LearningRate,
+            Seed = Seed ?? request.Seed,
+            TrainLimit = TrainLimit ?? request.TrainLimit,
+            TestLimit = TestLimit ?? request.TestLimit,
+            MinimumAccuracy = MinimumAccuracy ?? request.MinimumAccuracy,
+        };
+    }
+}
+
 /// <summary>A validated dataset in canonical form, identified by the SHA-256 of its content.</summary>
 public sealed record PreparedDataset(string Version, string Folder, int TrainExamples, int TestExamples, IReadOnlyList<string> Labels, bool Reused)
 {

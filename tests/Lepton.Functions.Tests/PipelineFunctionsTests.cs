@@ -95,6 +95,28 @@ public sealed class PipelineFunctionsTests : IAsyncLifetime
         Assert.Equal(OrchestrationRuntimeStatus.Completed, run.RuntimeStatus);
     }
 
+    [Fact]
+    public async Task Upload_WithSettingsBeside_UsesThem()
+    {
+        await _store.WriteAsync("datasets/shoes/lepton.json", new MemoryStream(Encoding.UTF8.GetBytes("""{"architecture":"mlp","epochs":1,"minimumAccuracy":0.99}""")));
+
+        string? id = await _functions.StartForUploadAsync("shoes", "upload.zip", _host.Client);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var run = await _host.Client.WaitForInstanceCompletionAsync(id!, getInputsAndOutputs: true, timeout.Token);
+
+        var request = run.ReadInputAs<PipelineRequest>()!;
+        Assert.Equal(("mlp", 1, 0.99), (request.Architecture, request.Epochs, request.MinimumAccuracy));
+        Assert.False(run.ReadOutputAs<PipelineResult>()!.Promoted);
+    }
+
+    [Fact]
+    public async Task Upload_WithBrokenSettings_StartsNothing()
+    {
+        await _store.WriteAsync("datasets/shoes/lepton.json", new MemoryStream(Encoding.UTF8.GetBytes("""{"epochs":"many"}""")));
+
+        Assert.Null(await _functions.StartForUploadAsync("shoes", "upload.zip", _host.Client));
+    }
+
     [Theory]
     [InlineData("not json", 400, "pipeline request")]
     [InlineData("""{"modelName":"Bad/Name","dataset":"datasets/shoes/upload.zip"}""", 400, "invalid model name")]
