@@ -1,12 +1,25 @@
+using Azure.Identity;
+using Azure.Monitor.OpenTelemetry.AspNetCore;
 using Lepton.Core.Contracts;
 using Lepton.Functions;
 using Lepton.Inference.Http;
 using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+
+// Telemetry only where Application Insights is configured; in Azure it authenticates with the app's
+// identity (local auth is disabled on the resource).
+if (!string.IsNullOrEmpty(builder.Configuration[LeptonSettings.AppInsightsConnectionString]))
+{
+    var telemetry = builder.Services.AddOpenTelemetry();
+    telemetry.UseFunctionsWorkerDefaults();
+    telemetry.UseAzureMonitor(o => o.Credential = new DefaultAzureCredential());
+}
 
 // LEPTON_STORE: the model registry's storage. An account URL uses the managed identity in Azure
 // (AZURE_CLIENT_ID names a user-assigned one); locally, UseDevelopmentStorage=true is Azurite.

@@ -177,3 +177,37 @@ public sealed class AzureMLComputeTargetTests : IAsyncLifetime
             new(GetToken(requestContext, cancellationToken));
     }
 }
+
+public sealed class CloudProgressTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("lepton-progress-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public async Task StatusActivity_ReadsTheTrainersProgressFromTheStore()
+    {
+        var store = new Core.Storage.FolderArtifactStore(Path.Combine(_root, "store"));
+        var workspace = new PipelineWorkspace(store, Path.Combine(_root, "work"));
+        var epoch = new Core.Contracts.EpochRecord(3, 0.3, 0.9, 0.31, 0.88, 10, 5000, 0.001);
+        string json = Core.Contracts.LeptonJson.Serialize(new Core.Contracts.TrainingStatus(Core.Contracts.JobState.Running, "training", 3, 5, epoch, null, DateTimeOffset.UtcNow));
+        await store.WriteAsync("runs/cloud-run/status.json", new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json)));
+        var activity = new Activities.GetTrainingStatusActivity(new RunningTarget(), workspace);
+
+        var status = await activity.ExecuteAsync(new TrainingJobHandle("azureml", "cloud-run-a1", "https://example.invalid/runs/cloud-run/", 1, "runs/cloud-run"));
+
+        Assert.Equal((TrainingJobState.Running, 3, 5, 0.88), (status.State, status.Epoch, status.TotalEpochs, status.ValidationAccuracy));
+    }
+
+    private sealed class RunningTarget : IComputeTarget
+    {
+        public string Name => "azureml";
+
+        public Task<TrainingJobHandle> SubmitAsync(TrainingJobSubmission submission, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<TrainingJobStatus> GetStatusAsync(TrainingJobHandle job, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new TrainingJobStatus(TrainingJobState.Running, 0, 0, null, "Running"));
+
+        public Task CancelAsync(TrainingJobHandle job, CancellationToken cancellationToken = default) => Task.CompletedTask;
+    }
+}

@@ -40,6 +40,9 @@ public static class LeptonSettings
     /// <summary>A local folder for pipeline files on the machine running an activity (default: the temp folder).</summary>
     public const string WorkFolder = "LEPTON_WORK";
 
+    /// <summary>Application Insights; telemetry is sent only when it is set (with the app's identity in Azure).</summary>
+    public const string AppInsightsConnectionString = "APPLICATIONINSIGHTS_CONNECTION_STRING";
+
     /// <summary>Settings the Functions app needs, locally and in Azure.</summary>
     public static readonly IReadOnlyList<string> AppSettings =
     [
@@ -48,5 +51,5 @@ public static class LeptonSettings
     ];
 
     /// <summary>Settings read only by local tools (the CLI), or optional tuning with defaults: documented, not deployed.</summary>
-    public static readonly IReadOnlyList<string> LocalOnly = [AdminKey, InferenceSection, TrainerPath, TrainerCrashAfterEpoch, WorkFolder];
+    public static readonly IReadOnlyList<string> LocalOnly = [AdminKey, InferenceSection, TrainerPath, TrainerCrashAfterEpoch, WorkFolder, AppInsightsConnectionString];
 }

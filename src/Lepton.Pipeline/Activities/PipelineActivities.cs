@@ -48,10 +48,37 @@ public sealed class SubmitTrainingActivity(IComputeTarget compute) : PipelineAct
     }
 }
 
-/// <summary>Polls the training job's state and progress.</summary>
-public sealed class GetTrainingStatusActivity(IComputeTarget compute) : PipelineActivity<TrainingJobHandle, TrainingJobStatus>
+/// <summary>
+/// Polls the training job's state and progress. A cloud job's state comes from its compute target; its
+/// progress (epoch, validation accuracy) from the status.json the trainer keeps in the run's folder in the store.
+/// </summary>
+public sealed class GetTrainingStatusActivity(IComputeTarget compute, PipelineWorkspace workspace) : PipelineActivity<TrainingJobHandle, TrainingJobStatus>
 {
-    public override Task<TrainingJobStatus> ExecuteAsync(TrainingJobHandle input) => compute.GetStatusAsync(input);
+    public override async Task<TrainingJobStatus> ExecuteAsync(TrainingJobHandle input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var status = await compute.GetStatusAsync(input).ConfigureAwait(false);
+        if (input.OutputStorePath is null || status.Epoch > 0)
+        {
+            return status;
+        }
+
+        var progress = await workspace.Store.ReadAsync($"{input.OutputStorePath}/status.json").ConfigureAwait(false);
+        if (progress is null)
+        {
+            return status;
+        }
+
+        try
+        {
+            var trainer = Core.Contracts.LeptonJson.Deserialize<Core.Contracts.TrainingStatus>(progress.Data.ToString(), "status.json");
+            return status with { Epoch = trainer.Epoch, TotalEpochs = trainer.TotalEpochs, ValidationAccuracy = trainer.Latest?.ValidationAccuracy };
+        }
+        catch (InvalidDataException)
+        {
+            return status; // being rewritten: the next poll reads it
+        }
+    }
 }
 
 /// <summary>Stops the training job on its compute target.</summary>

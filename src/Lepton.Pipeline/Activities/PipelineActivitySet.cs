@@ -10,7 +10,7 @@ public sealed class PipelineActivities(ModelRegistry registry, IComputeTarget co
 
     public SubmitTrainingActivity Submit { get; } = new(compute);
 
-    public GetTrainingStatusActivity Status { get; } = new(compute);
+    public GetTrainingStatusActivity Status { get; } = new(compute, workspace);
 
     public CancelTrainingActivity Cancel { get; } = new(compute);
 
