@@ -8,7 +8,7 @@ namespace Lepton.Pipeline;
 
 /// <summary>
 /// Turns an upload (a dataset folder, or a .zip / .tar.gz archive holding the four IDX files and an
-/// optional labels.txt) into the canonical dataset folder the trainer reads, identified by the SHA-256
+/// optional labels.txt, or image folders: see <see cref="ImageFolders"/>) into the canonical dataset folder the trainer reads, identified by the SHA-256
 /// of the content (the dataset version): the same data always gets the same version and is prepared once.
 /// </summary>
 public static class DatasetPreparation
@@ -135,16 +135,36 @@ public static class DatasetPreparation
             throw new DatasetFormatException(upload, "not found: give a dataset folder or a .zip / .tar.gz archive");
         }
 
-        temp = Directory.CreateTempSubdirectory("lepton-upload-").FullName;
+        string extracted = Directory.CreateTempSubdirectory("lepton-upload-").FullName;
+        temp = extracted;
         var wanted = Files.SelectMany(f => new[] { f, f + ".gz" }).Append(MnistDataset.LabelsFile).ToHashSet(StringComparer.Ordinal);
+        var images = new List<ImageFolders.Entry>();
+        void Take(string path, Func<Stream> open)
+        {
+            string name = Path.GetFileName(path);
+            if (wanted.Contains(name))
+            {
+                using var input = open();
+                using var output = File.Create(Path.Combine(extracted, name));
+                input.CopyTo(output);
+            }
+            else if (ImageFolders.IsImage(name) && ImageFolders.Classify(path) is { } place && images.Count <= ImageFolders.MaxImages)
+            {
+                using var input = open();
+                using var buffer = new MemoryStream();
+                input.CopyTo(buffer);
+                images.Add(new ImageFolders.Entry($"{upload}:{path}", place.Class, place.Split, buffer.ToArray()));
+            }
+        }
+
         try
         {
             if (upload.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
             {
                 using var zip = ZipFile.OpenRead(upload);
-                foreach (var entry in zip.Entries.Where(e => wanted.Contains(e.Name)))
+                foreach (var entry in zip.Entries.Where(e => e.Name.Length > 0))
                 {
-                    entry.ExtractToFile(Path.Combine(temp, entry.Name), overwrite: true);
+                    Take(entry.FullName, entry.Open);
                 }
             }
             else if (upload.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase) || upload.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase))
@@ -153,10 +173,9 @@ public static class DatasetPreparation
                 using var tar = new TarReader(gz);
                 while (tar.GetNextEntry() is { } entry)
                 {
-                    string name = Path.GetFileName(entry.Name);
-                    if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile && wanted.Contains(name))
+                    if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile && entry.DataStream is { } data)
                     {
-                        entry.ExtractToFile(Path.Combine(temp, name), overwrite: true);
+                        Take(entry.Name, () => new NonClosingStream(data));
                     }
                 }
             }
@@ -170,7 +189,12 @@ public static class DatasetPreparation
             throw new DatasetFormatException(upload, $"corrupt archive ({ex.Message})");
         }
 
-        return temp;
+        if (MnistDataset.FindFile(extracted, MnistDataset.TrainImages) is null && images.Count > 0)
+        {
+            ImageFolders.WriteDataset(images, extracted);
+        }
+
+        return extracted;
     }
 
     private static void DeleteQuietly(string? folder)
@@ -179,5 +203,31 @@ public static class DatasetPreparation
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    /// <summary>A tar entry's data stream, left open for the reader that owns it.</summary>
+    private sealed class NonClosingStream(Stream inner) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
