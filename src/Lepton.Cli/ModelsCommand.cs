@@ -100,14 +100,10 @@ public static class ModelsCommand
     public static Dictionary<string, double> MetricsOf(TrainingMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(metrics);
-        return new Dictionary<string, double>(StringComparer.Ordinal)
-        {
-            ["accuracy"] = metrics.Test.Accuracy,
-            ["macroF1"] = metrics.Test.MacroF1,
-            ["testExamples"] = metrics.Test.Examples,
-            ["torchAccuracy"] = metrics.TorchTestAccuracy,
-            ["parityMaxAbsDifference"] = metrics.Parity.MaxAbsDifference,
-        };
+        var result = ManifestMetrics.From(metrics.Test);
+        result["torchAccuracy"] = metrics.TorchTestAccuracy;
+        result["parityMaxAbsDifference"] = metrics.Parity.MaxAbsDifference;
+        return result;
     }
 
     private static string Single(CliArgs args, string usage) =>

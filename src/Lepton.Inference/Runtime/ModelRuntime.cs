@@ -80,11 +80,16 @@ public sealed partial class ModelRuntime(ModelRegistry registry, InferenceOption
     {
         var key = (name, version);
         _lastUsed[key] = Interlocked.Increment(ref _useCounter);
+        if (_loaded.TryGetValue(key, out var existing) && existing.Value.IsCompletedSuccessfully)
+        {
+            return existing.Value.Result; // the hot path: no locks beyond the lookup
+        }
+
         var lazy = _loaded.GetOrAdd(key, k => new Lazy<Task<LoadedModel>>(() => LoadAsync(k.Name, k.Version)));
         try
         {
             var model = await lazy.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
-            EvictBeyondCapacity();
+            EvictBeyondCapacity(); // only a load can take the cache over its capacity
             return model;
         }
         catch (Exception) when (lazy.Value.IsFaulted || lazy.Value.IsCanceled)

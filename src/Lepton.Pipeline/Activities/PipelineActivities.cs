@@ -117,12 +117,7 @@ public sealed class PublishActivity(ModelRegistry registry, PipelineWorkspace wo
         byte[] model = await File.ReadAllBytesAsync(await workspace.LocalModelAsync(input.Job).ConfigureAwait(false)).ConfigureAwait(false);
         var description = ModelInspector.Describe(model) with
         {
-            Metrics = new Dictionary<string, double>(StringComparer.Ordinal)
-            {
-                ["accuracy"] = input.Evaluation.Accuracy,
-                ["macroF1"] = input.Evaluation.MacroF1,
-                ["testExamples"] = input.Evaluation.Examples,
-            },
+            Metrics = ManifestMetrics.From(input.Evaluation),
             DatasetVersion = input.Dataset.Version,
             RunId = input.RunId,
         };
@@ -150,7 +145,7 @@ public sealed class PromoteActivity(ModelRegistry registry) : PipelineActivity<P
         if (current is int champion)
         {
             var manifest = await registry.GetManifestAsync(input.ModelName, champion).ConfigureAwait(false);
-            double championAccuracy = manifest.Metrics.GetValueOrDefault("accuracy");
+            double championAccuracy = manifest.Metrics.GetValueOrDefault(ManifestMetrics.Accuracy);
             if (input.Accuracy < championAccuracy)
             {
                 return new PromotionDecision(false, current, $"accuracy {input.Accuracy:F4} is worse than production (version {champion}: {championAccuracy:F4})");
