@@ -105,6 +105,12 @@ public sealed class UploadTriggerTests(HostsFixture fixture)
             ["LEPTON_STORE"] = Path.Combine(root, "store"),
             ["TASKHUB_NAME"] = "c" + Guid.NewGuid().ToString("N")[..12],
             ["LEPTON_WORK"] = Path.Combine(root, "work"),
+            // The restarted host is the same app: the same host id, so it takes over its own leases.
+            ["AzureFunctionsWebHost__hostid"] = "lepton-crash-" + Guid.NewGuid().ToString("N")[..8],
+            // Messages the killed host had taken reappear after the queues' visibility timeout (5 minutes
+            // by default); a short one keeps the test short. Nothing else differs from a real restart.
+            ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__controlQueueVisibilityTimeout"] = "00:00:15",
+            ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__workItemQueueVisibilityTimeout"] = "00:00:15",
         };
         string model = "crash-" + Guid.NewGuid().ToString("N")[..6];
         string archive = Archive("crash", train: 3000, test: 200);

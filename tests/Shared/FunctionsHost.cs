@@ -144,6 +144,9 @@ public sealed class FunctionsHost : IAsyncDisposable
         string settingsFolder = Directory.CreateTempSubdirectory("lepton-host-").FullName;
         var values = new Dictionary<string, string>(settings) { ["FUNCTIONS_WORKER_RUNTIME"] = "dotnet-isolated" };
         values.TryAdd("AzureWebJobsStorage", "UseDevelopmentStorage=true");
+        // The host id comes from the machine name: two hosts on one machine would share the timer's
+        // singleton lock in storage, and only one of them would ever run its timers.
+        values.TryAdd("AzureFunctionsWebHost__hostid", "lepton-test-" + key[..12]);
         string settingsFile = Path.Combine(settingsFolder, "local.settings.json");
         await File.WriteAllTextAsync(settingsFile, JsonSerializer.Serialize(new { IsEncrypted = false, Values = values }));
 
