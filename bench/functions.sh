@@ -73,9 +73,23 @@ done
 curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' --data-binary "@$work/infer.json" "http://127.0.0.1:$app_port/v2/models/fashion/infer" \
   || { cat "$work/app.log" >&2; log "the app does not answer"; exit 1; }
 
-declare -A ceiling_rps
+# CPU time of a process (user + system, in clock ticks) from /proc: where each request's CPU goes,
+# the host's proxy or the worker (the worker is the host's child process, measured apart).
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+host_of() { pgrep -f "Microsoft.Azure.WebJobs.Script.WebHost.dll" | while read -r p; do tr '\0' '\n' <"/proc/$p/environ" | grep -q "AzureWebJobsScriptRoot=.*$1" && echo "$p"; done | head -n 1; }
+worker_of() { pgrep -P "$1" -f dotnet | head -n 1; }
+app_host=$(host_of src/Lepton.Functions/bin)
+app_worker=$(worker_of "$app_host")
+ceiling_host=$(host_of bench/functions-ceiling/bin)
+ceiling_worker=$(worker_of "$ceiling_host")
+
 load() { # label, port, path, body file (or - for GET), content type, connections
   local label=$1 port=$2 path=$3 body=$4 type=$5 c=$6 threads=$(( $6 < 2 ? 1 : 2 ))
+  local h w
+  if [ "$port" = "$app_port" ]; then h=$app_host w=$app_worker; else h=$ceiling_host w=$ceiling_worker; fi
+  local h0 w0
+  h0=$(ticks "$h") w0=$(ticks "$w")
   if [ "$body" = - ]; then
     wrk -t"$threads" -c"$c" -d"${duration}s" --latency "http://127.0.0.1:$port$path" >"$work/wrk.txt"
   else
@@ -86,7 +100,11 @@ load() { # label, port, path, body file (or - for GET), content type, connection
   p50=$(awk '$1=="50%"{print $2}' "$work/wrk.txt")
   p99=$(awk '$1=="99%"{print $2}' "$work/wrk.txt")
   errors=$(awk '/Non-2xx/{print $NF}' "$work/wrk.txt")
-  printf '| %s | %s | %s | %s | %s | %s |' "$label" "$c" "$rps" "$p50" "$p99" "${errors:-0}"
+  local requests hms wms
+  requests=$(awk '/requests in/{print $1}' "$work/wrk.txt")
+  hms=$(awk -v a="$(ticks "$h")" -v b="$h0" -v n="$requests" -v hz="$hz" 'BEGIN { printf "%.2f", 1000 * (a - b) / hz / n }')
+  wms=$(awk -v a="$(ticks "$w")" -v b="$w0" -v n="$requests" -v hz="$hz" 'BEGIN { printf "%.2f", 1000 * (a - b) / hz / n }')
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s |' "$label" "$c" "$rps" "$p50" "$p99" "${errors:-0}" "$hms" "$wms"
 }
 
 # Warm-up (not reported): JIT tiering, first allocations, the model's first load.
@@ -94,8 +112,8 @@ BODY_FILE="$work/infer.json" CONTENT_TYPE=application/json wrk -t2 -c16 -d5s -s 
 BODY_FILE="$work/predict.png" CONTENT_TYPE=image/png wrk -t2 -c16 -d3s -s bench/post.lua "http://127.0.0.1:$app_port/api/models/fashion/predict" >/dev/null
 BODY_FILE="$work/infer.json" CONTENT_TYPE=application/json wrk -t2 -c16 -d5s -s bench/post.lua "http://127.0.0.1:$ceiling_port/sink" >/dev/null
 
-echo "| route | connections | requests/s | p50 | p99 | non-2xx | % of the ceiling |"
-echo "|---|---|---|---|---|---|---|"
+echo "| route | connections | requests/s | p50 | p99 | non-2xx | host CPU ms/request | worker CPU ms/request | % of the ceiling |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for c in 1 16 64; do
   load "ceiling: GET constant" "$ceiling_port" /constant - - "$c"; echo " |"
   load "ceiling: POST the infer body" "$ceiling_port" /sink "$work/infer.json" application/json "$c"; echo " |"

@@ -147,6 +147,24 @@ public sealed class ServingConformanceTests(HostsFixture fixture)
     [Theory]
     [OnServe]
     [OnFunctionsHost]
+    public async Task V2_Infer_NestedData_AsTheShapeSays(string host)
+    {
+        var client = await fixture.ClientAsync(host);
+        var image = TinyModels.ImageFor(9);
+        string rows = string.Join(',', Enumerable.Range(0, 28).Select(r => "[" + string.Join(',', image.Skip(r * 28).Take(28)) + "]"));
+        string body = $$"""{"inputs":[{"name":"pixels","shape":[1,1,28,28],"datatype":"FP32","data":[[[{{rows}}]]]}]}""";
+
+        using var response = await client.PostAsync($"/v2/models/{Model}/versions/1/infer", Json(body));
+        var json = await ReadJsonAsync(response);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var data = json.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(d => d.GetSingle()).ToArray();
+        Assert.Equal(9, Array.IndexOf(data, data.Max()));
+    }
+
+    [Theory]
+    [OnServe]
+    [OnFunctionsHost]
     public async Task AliasPromotion_IsPickedUpWithoutRestart(string host)
     {
         var client = await fixture.ClientAsync(host);
