@@ -43,9 +43,9 @@ install_azurite
 start_azurite "$work/azurite"
 
 log "building (Release): the Functions app, the ceiling app, the CLI"
-dotnet build src/Lepton.Functions -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null
-dotnet build bench/functions-ceiling -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null
-dotnet build src/Lepton.Cli -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null
+dotnet build src/Lepton.Functions -c Release -nologo -v quiet -clp:ErrorsOnly >&2
+dotnet build bench/functions-ceiling -c Release -nologo -v quiet -clp:ErrorsOnly >&2
+dotnet build src/Lepton.Cli -c Release -nologo -v quiet -clp:ErrorsOnly >&2
 lepton="dotnet src/Lepton.Cli/bin/Release/net10.0/lepton.dll"
 $lepton bench-onnx "$run/model.onnx" --data "$data" --out "$work" --seconds 1 >/dev/null
 $lepton models publish --store "$work/store" --name fashion --run "$run" >/dev/null
@@ -77,12 +77,12 @@ curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' --data-binary
 # the host's proxy or the worker (the worker is the host's child process, measured apart).
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
-host_of() { pgrep -f "Microsoft.Azure.WebJobs.Script.WebHost.dll" | while read -r p; do tr '\0' '\n' <"/proc/$p/environ" | grep -q "AzureWebJobsScriptRoot=.*$1" && echo "$p"; done | head -n 1; }
-worker_of() { pgrep -P "$1" -f dotnet | head -n 1; }
+host_of() { pgrep -f "Microsoft.Azure.WebJobs.Script.WebHost.dll" | while read -r p; do tr '\0' '\n' <"/proc/$p/environ" | grep -q "AzureWebJobsScriptRoot=.*$1" && echo "$p"; done | head -n 1 || true; }
+worker_of() { for c in $(ps -o pid= --ppid "$1"); do grep -q "$2" "/proc/$c/cmdline" 2>/dev/null && echo "$c"; done | head -n 1 || true; }
 app_host=$(host_of src/Lepton.Functions/bin)
-app_worker=$(worker_of "$app_host")
+app_worker=$(worker_of "$app_host" Lepton.Functions.dll)
 ceiling_host=$(host_of bench/functions-ceiling/bin)
-ceiling_worker=$(worker_of "$ceiling_host")
+ceiling_worker=$(worker_of "$ceiling_host" Lepton.Bench.Ceiling.dll)
 
 load() { # label, port, path, body file (or - for GET), content type, connections
   local label=$1 port=$2 path=$3 body=$4 type=$5 c=$6 threads=$(( $6 < 2 ? 1 : 2 ))
