@@ -24,8 +24,10 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
         RawInput? input = null;
         int inputCount = 0;
         List<string>? outputs = null;
+        var seen = new JsonProperties("the request");
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
+            seen.Add(ref reader);
             string property = reader.GetString()!;
             reader.Read();
             switch (property)
@@ -55,6 +57,7 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
             }
         }
 
+        JsonProperties.EnsureEnd(ref reader);
         if (inputCount != 1 || input is null)
         {
             throw new InputException(400, $"expected exactly one input ('{model.InputName}'), got {inputCount}");
@@ -135,8 +138,10 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
         string? name = null, datatype = null;
         long[]? shape = null;
         float[]? data = null;
+        var seen = new JsonProperties("an input");
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
+            seen.Add(ref reader);
             string property = reader.GetString()!;
             reader.Read();
             switch (property)
@@ -204,8 +209,10 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
             }
 
             string? name = null;
+            var seen = new JsonProperties("a requested output");
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
+                seen.Add(ref reader);
                 bool isName = reader.ValueTextEquals("name");
                 reader.Read();
                 if (isName && reader.TokenType == JsonTokenType.String)
