@@ -19,6 +19,11 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The server's process id (its resident memory is in /proc/{id}/status).</summary>
+    public int ProcessId => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
     public HttpClient Client { get; }
 
     public string Output

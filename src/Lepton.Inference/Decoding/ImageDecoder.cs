@@ -125,8 +125,9 @@ public static class ImageDecoder
 
         long idat = 0;
         int channels = 1, depth = 8;
-        for (int at = 8; at + 12 <= data.Length;)
+        for (long next = 8; next + 12 <= data.Length;)
         {
+            int at = (int)next;
             long length = BinaryPrimitives.ReadUInt32BigEndian(data[at..]);
             var type = data.Slice(at + 4, 4);
             if (type.SequenceEqual("IHDR"u8) && at + 8 + 13 <= data.Length)
@@ -139,7 +140,7 @@ public static class ImageDecoder
                 idat += length;
             }
 
-            at = (int)Math.Min(int.MaxValue, at + 12 + length);
+            next += 12 + length; // a long: a declared length near 4 GiB cannot wrap around
         }
 
         long rowBytes = (((long)width * channels * depth) + 7) / 8;

@@ -11,9 +11,26 @@ namespace Lepton.Inference.Http;
 /// </summary>
 public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOnlyList<string> Outputs)
 {
+    /// <summary>Parses and checks a request against the model; bad input raises only <see cref="InputException"/>.</summary>
     public static InferRequest Parse(byte[] body, LoadedModel model, int maxBatch)
     {
         ArgumentNullException.ThrowIfNull(model);
+        try
+        {
+            return ParseCore(body, model, maxBatch);
+        }
+        catch (JsonException ex)
+        {
+            throw new InputException(400, $"malformed JSON: {ex.Message}");
+        }
+        catch (InvalidOperationException ex) when (ex.Message.Contains("UTF-8", StringComparison.Ordinal))
+        {
+            throw new InputException(400, "malformed JSON: a string is not valid UTF-8"); // found by the fuzz target
+        }
+    }
+
+    private static InferRequest ParseCore(byte[] body, LoadedModel model, int maxBatch)
+    {
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 16 });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {

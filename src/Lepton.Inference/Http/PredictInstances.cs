@@ -16,10 +16,26 @@ public static class PredictInstances
         return Parse(body, model.ImageValues, maxImages);
     }
 
-    /// <summary>Parses instances of <paramref name="imageValues"/> values each; only <see cref="InputException"/> or <see cref="JsonException"/> on bad input.</summary>
+    /// <summary>Parses instances of <paramref name="imageValues"/> values each; bad input raises only <see cref="InputException"/>.</summary>
     public static (float[] Pixels, int Count) Parse(byte[] body, int imageValues, int maxImages)
     {
         ArgumentNullException.ThrowIfNull(body);
+        try
+        {
+            return ParseCore(body, imageValues, maxImages);
+        }
+        catch (JsonException ex)
+        {
+            throw new InputException(400, $"malformed JSON: {ex.Message}");
+        }
+        catch (InvalidOperationException ex) when (ex.Message.Contains("UTF-8", StringComparison.Ordinal))
+        {
+            throw new InputException(400, "malformed JSON: a string is not valid UTF-8"); // found by the fuzz target
+        }
+    }
+
+    private static (float[] Pixels, int Count) ParseCore(byte[] body, int imageValues, int maxImages)
+    {
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 16 });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {

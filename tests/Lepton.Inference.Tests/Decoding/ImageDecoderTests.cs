@@ -244,3 +244,22 @@ public sealed class ImageDecoderBombTimingTests
         Assert.True(watch.ElapsedMilliseconds < 100, $"took {watch.ElapsedMilliseconds} ms");
     }
 }
+
+public sealed class ImageDecoderFuzzFindingTests
+{
+    [Fact]
+    public void Decode_PngChunkLengthNear4GiB_IsAnInputException()
+    {
+        // Found by the fuzz target: a chunk length of 0xFFFFFFF0 wrapped the chunk walk's offset around.
+        byte[] png = BombFiles.Png(112, 112);
+        int afterHeader = 8 + 12 + 13;
+        png[afterHeader] = 0xFF;
+        png[afterHeader + 1] = 0xFF;
+        png[afterHeader + 2] = 0xFF;
+        png[afterHeader + 3] = 0xF0;
+
+        var refusal = Assert.Throws<InputException>(() => ImageDecoder.Decode(png, 28, 28, ImageInversion.Auto, ImageDecoder.DefaultMaxPixels));
+
+        Assert.InRange(refusal.StatusCode, 400, 499);
+    }
+}

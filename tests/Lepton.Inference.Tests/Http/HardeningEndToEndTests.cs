@@ -144,3 +144,21 @@ public sealed class HardeningEndToEndTests(AzuriteServer fixture) : IClassFixtur
         Assert.True(put.GetProperty("responses").TryGetProperty("409", out _));
     }
 }
+
+public sealed class JsonFuzzFindingTests(AzuriteServer fixture) : IClassFixture<AzuriteServer>
+{
+    [Theory]
+    [InlineData("/api/models/{m}/predict?version=1")]
+    [InlineData("/v2/models/{m}/versions/1/infer")]
+    public async Task PropertyNameWithInvalidUtf8_Is400(string path)
+    {
+        // Found by the fuzz target: GetString() on invalid UTF-8 threw InvalidOperationException (a 500).
+        byte[] body = [.. "{\""u8, 0xC3, 0x28, .. "\":1}"u8];
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        using var response = await fixture.Server.Client.PostAsync(path.Replace("{m}", fixture.Model, StringComparison.Ordinal), content);
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+    }
+}
