@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Lepton.Core.Registry;
 using Lepton.Core.Storage;
+using Lepton.Tests;
 using Xunit.Abstractions;
 
 namespace Lepton.Reliability.Tests;
@@ -76,7 +77,7 @@ public sealed class PipelineSignalTests(ITestOutputHelper output) : IDisposable
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _root };
         foreach (string arg in new[]
         {
-            Path.Combine(AppContext.BaseDirectory, "lepton.dll"), "pipeline", "run", "--name", "signals", "--data", dataset,
+            ServerProcess.CliPath, "pipeline", "run", "--name", "signals", "--data", dataset,
             "--epochs", "3", "--train-limit", "1500", "--test-limit", "300", "--batch-size", "64", "--work", Work, "--store", Store,
         })
         {

@@ -37,11 +37,18 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The <c>lepton.dll</c> the tests run: this build's, or LEPTON_TEST_CLI (to run a suite against
+    /// another build, e.g. to see a test fail before a fix).
+    /// </summary>
+    public static string CliPath =>
+        Environment.GetEnvironmentVariable("LEPTON_TEST_CLI") is { Length: > 0 } other ? other : Path.Combine(AppContext.BaseDirectory, "lepton.dll");
+
     public static async Task<ServerProcess> StartAsync(string store, IReadOnlyDictionary<string, string>? environment = null, params string[] extraArgs)
     {
         int port = FreePort();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "lepton.dll"));
+        start.ArgumentList.Add(CliPath);
         foreach (string arg in new[] { "serve", "--store", store, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(extraArgs))
         {
             start.ArgumentList.Add(arg);

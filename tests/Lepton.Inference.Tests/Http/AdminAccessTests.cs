@@ -32,7 +32,7 @@ public sealed class AdminAccessTests : IAsyncLifetime
     private static async Task<(int ExitCode, string Output)> RunServeAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "lepton.dll"));
+        start.ArgumentList.Add(ServerProcess.CliPath);
         foreach (string arg in args)
         {
             start.ArgumentList.Add(arg);

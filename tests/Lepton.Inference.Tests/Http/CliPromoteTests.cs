@@ -26,7 +26,7 @@ public sealed class CliPromoteTests : IDisposable
         await registry.SetAliasAsync("cli", "production", 1);
         await File.WriteAllBytesAsync(Path.Combine(_root, ModelRegistry.ModelPath("cli", 2)), TinyModels.Linear(shift: 4));
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "lepton.dll"), "models", "promote", "cli", "2", "--store", _root })
+        foreach (string arg in new[] { ServerProcess.CliPath, "models", "promote", "cli", "2", "--store", _root })
         {
             start.ArgumentList.Add(arg);
         }
