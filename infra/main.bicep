@@ -126,8 +126,6 @@ module functionApp 'modules/functionapp.bicep' = {
       LEPTON_AZUREML_CLUSTER: ml.outputs.clusterName
       LEPTON_AZUREML_TRAINER_IMAGE: empty(trainerImage) ? '${ml.outputs.registryLoginServer}/lepton-trainer:latest' : trainerImage
       LEPTON_GATE_MIN_ACCURACY: minimumAccuracy
-      // Azurite has no Event Grid: locally the container-scan trigger runs; in Azure, the Event Grid one.
-      'AzureWebJobs.DatasetUploadedLocal.Disabled': 'true'
     }
   }
   dependsOn: [roles]

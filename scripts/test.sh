@@ -14,60 +14,24 @@ export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0
 export LEPTON_FASHION_MNIST=${LEPTON_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
 
 log() { printf 'test.sh: %s\n' "$*" >&2; }
-finish() { printf '%s passed, %s failed\n' "$1" "$2"; exit "$3"; }
+finish() { printf '%s passed, %s failed, %s skipped\n' "$1" "$2" "${skipped:-0}"; exit "$3"; }
 
 # --- what the tests need --------------------------------------------------------------------------
-apt_updated=
-apt_install() {
-  if [ "$(id -u)" -ne 0 ]; then
-    log "missing Debian packages: $* (run as root, or install them yourself)"
-    return 1
-  fi
-  if [ -z "$apt_updated" ]; then apt-get update -qq >/dev/null && apt_updated=1; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
+# shellcheck source=scripts/lib.sh
+. "$repo/scripts/lib.sh"
 
 if [ ! -f "$LEPTON_FASHION_MNIST/train-images-idx3-ubyte.gz" ] && [ ! -f "$LEPTON_FASHION_MNIST/train-images-idx3-ubyte" ]; then
   log "installing Fashion-MNIST (Debian package dataset-fashion-mnist)"
   apt_install dataset-fashion-mnist || finish 0 1 1
 fi
 
-# Azurite (Blob, Queue, Table emulator) for the storage tests: installed with npm into a cache folder,
-# started on 127.0.0.1 with a fresh data folder, stopped when this script ends.
-if [ "$(id -u)" -eq 0 ]; then cache=${LEPTON_CACHE:-/var/cache/lepton}; else cache=${LEPTON_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lepton}; fi
-azurite_dir="$cache/azurite-3.37.0"
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  log "installing Node.js and npm (for Azurite)"
-  apt_install nodejs npm || finish 0 1 1
-fi
-if [ ! -x "$azurite_dir/node_modules/.bin/azurite" ]; then
-  log "installing Azurite into $azurite_dir"
-  mkdir -p "$azurite_dir"
-  if ! npm install --prefix "$azurite_dir" --no-audit --no-fund --loglevel=error azurite@3.37.0 >/dev/null 2>&1; then
-    log "npm install azurite failed"
-    finish 0 1 1
-  fi
-fi
+# Azurite (Blob, Queue, Table emulator) for the storage tests and the Functions host: a fresh data
+# folder, stopped when this script ends.
+install_azurite || finish 0 1 1
 azurite_data=$(mktemp -d)
-azurite_pid=
-if ! (exec 3<>/dev/tcp/127.0.0.1/10000) 2>/dev/null; then
-  "$azurite_dir/node_modules/.bin/azurite" --silent --skipApiVersionCheck --loose --location "$azurite_data" \
-    --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 >"$azurite_data/azurite.log" 2>&1 &
-  azurite_pid=$!
-  for _ in $(seq 1 100); do
-    (exec 3<>/dev/tcp/127.0.0.1/10000) 2>/dev/null && break
-    sleep 0.2
-  done
-  if ! (exec 3<>/dev/tcp/127.0.0.1/10000) 2>/dev/null; then
-    cat "$azurite_data/azurite.log" >&2
-    log "Azurite did not start"
-    finish 0 1 1
-  fi
-else
-  log "something already listens on 127.0.0.1:10000; using it as Azurite"
-fi
+start_azurite "$azurite_data" || finish 0 1 1
 cleanup() {
-  [ -n "$azurite_pid" ] && kill "$azurite_pid" 2>/dev/null && wait "$azurite_pid" 2>/dev/null
+  stop_azurite
   rm -rf "$azurite_data"
 }
 trap cleanup EXIT
@@ -86,11 +50,20 @@ if ! dotnet build Lepton.Functions.sln -c Debug -nologo -v quiet -clp:ErrorsOnly
   log "build failed"
   finish 0 1 1
 fi
+# The Functions app's tests run it under a real Functions host, from its Release build (as `func start`
+# and scripts/functions-local.sh do): the local app, with the upload scan Azurite needs.
+if ! dotnet build src/Lepton.Functions.Local -c Release -nologo -v quiet -clp:ErrorsOnly >/tmp/lepton-build.$$.log 2>&1; then
+  cat /tmp/lepton-build.$$.log
+  rm -f /tmp/lepton-build.$$.log
+  log "Release build of the Functions app failed"
+  finish 0 1 1
+fi
 rm -f /tmp/lepton-build.$$.log
 
 # --- run every test project -----------------------------------------------------------------------
 passed=0
 failed=0
+skipped=0
 
 # Bicep: build and lint infra/ with the Bicep CLI from NuGet, lint warnings counted as failures.
 bicep_version=0.49.2
@@ -138,7 +111,9 @@ for project in tests/*/*.csproj; do
   fi
   p=$(sed -E 's/.*Passed: *([0-9]+).*/\1/' <<<"$summary")
   f=$(sed -E 's/.*Failed: *([0-9]+),.*/\1/' <<<"$summary")
+  s=$(sed -E 's/.*Skipped: *([0-9]+),.*/\1/' <<<"$summary")
   passed=$((passed + p))
+  skipped=$((skipped + s))
   failed=$((failed + f))
 done
 

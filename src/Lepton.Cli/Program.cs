@@ -11,6 +11,8 @@ const string Usage = """
     usage:
       lepton pipeline run --name N --data <folder or archive> [--arch cnn] [--epochs 5] [--train-limit K]
                           [--test-limit K] [--min-accuracy X] [--batch-size B] [--lr X] [--seed S] [--work DIR]
+      lepton datasets upload <name> <archive> [--settings lepton.json] [--wait [--api URL] [--key K]]
+      lepton datasets list
       lepton serve [--port 8080] [--host 127.0.0.1] [--admin-key K] [--trust-proxy]
       lepton models publish --name N (--model model.onnx | --run <trainer output folder>) [--model path]
       lepton models list
@@ -57,6 +59,8 @@ try
             return await PredictCommand.RunAsync(new CliArgs(rest, new HashSet<string> { "--version", "--alias", "--top" }), runtime, Console.Out);
         }
 
+        case "datasets":
+            return await DatasetsCommand.RunAsync(rest, new ModelRegistry(ArtifactStores.Open(store)), Console.Out);
         case "pipeline":
             return await PipelineCommand.RunAsync(rest, new ModelRegistry(ArtifactStores.Open(store)), Console.Out);
         case "bench-onnx":

@@ -55,17 +55,13 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
     [Function(nameof(PromoteActivity))]
     public Task<PromotionDecision> PromoteAsync([ActivityTrigger] PromotionRequest input) => activities.Promote.ExecuteAsync(input);
 
-    /// <summary>An upload in Azure (Flex Consumption runs blob triggers only from Event Grid).</summary>
+    /// <summary>
+    /// An upload in Azure (Flex Consumption runs blob triggers only from Event Grid). Locally, where Azurite
+    /// has no Event Grid, src/Lepton.Functions.Local scans the container on a timer instead.
+    /// </summary>
     [Function("DatasetUploaded")]
     public Task DatasetUploadedAsync(
         [BlobTrigger(UploadPath, Source = BlobTriggerSource.EventGrid, Connection = "AzureWebJobsStorage")] BlobClient blob,
-        string model, string file, [DurableClient] DurableTaskClient client) =>
-        StartForUploadAsync(model, file, client);
-
-    /// <summary>An upload locally (Azurite has no Event Grid: container scan). Disabled in Azure by an app setting.</summary>
-    [Function("DatasetUploadedLocal")]
-    public Task DatasetUploadedLocalAsync(
-        [BlobTrigger(UploadPath, Source = BlobTriggerSource.LogsAndContainerScan, Connection = "AzureWebJobsStorage")] BlobClient blob,
         string model, string file, [DurableClient] DurableTaskClient client) =>
         StartForUploadAsync(model, file, client);
 
@@ -73,19 +69,21 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
     public async Task<string?> StartForUploadAsync(string model, string file, DurableTaskClient client)
     {
         ArgumentNullException.ThrowIfNull(file);
-        if (!(file.EndsWith(".zip", StringComparison.OrdinalIgnoreCase) || file.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase) || file.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase)))
+        if (!UploadScanner.IsArchive(file))
         {
             LogIgnored(model, file);
             return null;
         }
 
+        string dataset = $"{PipelineWorkspace.UploadsContainer}/{model}/{file}";
         var request = new PipelineRequest
         {
             ModelName = model,
-            Dataset = $"{PipelineWorkspace.UploadsContainer}/{model}/{file}",
+            Dataset = dataset,
             MinimumAccuracy = defaults.MinimumAccuracy,
-            PollInterval = TimeSpan.FromSeconds(30),
+            PollInterval = defaults.PollInterval,
         };
+        var upload = await workspace.Store.GetInfoAsync(dataset).ConfigureAwait(false);
         try
         {
             var settings = await workspace.Store.ReadAsync($"{PipelineWorkspace.UploadsContainer}/{model}/{UploadSettings.FileName}").ConfigureAwait(false);
@@ -96,12 +94,26 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
 
             var (id, started) = await PipelineEngine.StartAsync(client, request, workspace).ConfigureAwait(false);
             LogStarted(model, file, id, started);
+            await RecordAsync(upload, new UploadRun(model, file, upload?.ETag ?? string.Empty, id, started, DateTimeOffset.UtcNow)).ConfigureAwait(false);
             return id;
         }
         catch (Exception ex) when (ex is DatasetFormatException or InvalidNameException or InvalidDataException or ArgumentException)
         {
             LogRejected(ex, model, file);
+            await RecordAsync(upload, new UploadRun(model, file, upload?.ETag ?? string.Empty, null, false, DateTimeOffset.UtcNow, ex.Message)).ConfigureAwait(false);
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Records what became of an upload (for <c>lepton datasets upload --wait</c> and <c>list</c>), under
+    /// the ETag read before the run started: a newer upload of the same name gets its own record.
+    /// </summary>
+    private async Task RecordAsync(ArtifactInfo? upload, UploadRun run)
+    {
+        if (upload is not null)
+        {
+            await UploadRun.WriteAsync(workspace.Store, run).ConfigureAwait(false);
         }
     }
 
@@ -126,7 +138,7 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
         try
         {
             var (id, started) = await PipelineEngine.StartAsync(client, run, workspace, request.HttpContext.RequestAborted).ConfigureAwait(false);
-            return new ObjectResult(new { id, started, statusUri = $"/api/pipelines/{id}", cancelUri = $"/api/pipelines/{id}/cancel" }) { StatusCode = 202 };
+            return Json(202, new { id, started, statusUri = $"/api/pipelines/{id}", cancelUri = $"/api/pipelines/{id}/cancel" });
         }
         catch (Exception ex) when (ex is InvalidNameException or DatasetFormatException)
         {
@@ -151,13 +163,14 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
             return Error(404, $"no pipeline run '{id}'");
         }
 
-        return new OkObjectResult(new
+        return Json(200, new
         {
             id,
             status = state.RuntimeStatus.ToString(),
             progress = state.ReadCustomStatusAs<PipelineProgress>(),
             result = state.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? state.ReadOutputAs<PipelineResult>() : null,
-            failure = state.FailureDetails?.ErrorMessage,
+            // Durable Functions' isolated client fills FailureDetails; older hubs keep the message as the output.
+            failure = state.RuntimeStatus == OrchestrationRuntimeStatus.Failed ? state.FailureDetails?.ErrorMessage ?? state.SerializedOutput : null,
             createdAt = state.CreatedAt,
             lastUpdatedAt = state.LastUpdatedAt,
         });
@@ -182,10 +195,26 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
         }
 
         await client.RaiseEventAsync(id, TrainingPipeline.CancelEvent, "canceled over HTTP", request.HttpContext.RequestAborted).ConfigureAwait(false);
-        return new ObjectResult(new { id, canceling = true }) { StatusCode = 202 };
+        return Json(202, new { id, canceling = true });
     }
 
-    private static ObjectResult Error(int status, string message) => new(new { error = message }) { StatusCode = status };
+    private static ContentResult Error(int status, string message) => Json(status, new { error = message });
+
+    /// <summary>
+    /// JSON with enums as their names (<c>"outcome": "Published"</c>, like Durable's own
+    /// <c>"status": "Completed"</c>), whatever serializer settings the host's MVC layer has.
+    /// </summary>
+    private static ContentResult Json<T>(int status, T value) => new()
+    {
+        StatusCode = status,
+        ContentType = "application/json",
+        Content = JsonSerializer.Serialize(value, StatusJson),
+    };
+
+    private static readonly JsonSerializerOptions StatusJson = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Upload {Model}/{File} is not a dataset archive; ignored")]
     private partial void LogIgnored(string model, string file);

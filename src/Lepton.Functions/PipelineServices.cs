@@ -12,7 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Lepton.Functions;
 
 /// <summary>Settings of pipeline runs the app starts itself (blob uploads).</summary>
-public sealed record PipelineDefaults(double MinimumAccuracy);
+public sealed record PipelineDefaults(double MinimumAccuracy, TimeSpan PollInterval);
 
 /// <summary>Registers the training pipeline's services from configuration.</summary>
 public static class PipelineServices
@@ -23,11 +23,18 @@ public static class PipelineServices
         services.AddSingleton(sp => new PipelineWorkspace(
             sp.GetRequiredService<IArtifactStore>(),
             configuration[LeptonSettings.WorkFolder] is { Length: > 0 } work ? work : Path.Combine(Path.GetTempPath(), "lepton")));
+        // The local app's upload scan (src/Lepton.Functions.Local); unused in Azure, where Event Grid triggers.
+        services.AddSingleton(sp => new UploadScanner(sp.GetRequiredService<IArtifactStore>(), TimeSpan.FromSeconds(3)));
         services.AddSingleton<IComputeTarget>(sp => CreateComputeTarget(configuration, sp.GetRequiredService<PipelineWorkspace>()));
         services.AddSingleton(sp => new PipelineActivities(
             sp.GetRequiredService<ModelRegistry>(), sp.GetRequiredService<IComputeTarget>(), sp.GetRequiredService<PipelineWorkspace>()));
         services.AddSingleton(new PipelineDefaults(
-            double.TryParse(configuration[LeptonSettings.GateMinimumAccuracy], NumberStyles.Float, CultureInfo.InvariantCulture, out double minimum) ? minimum : 0.0));
+            double.TryParse(configuration[LeptonSettings.GateMinimumAccuracy], NumberStyles.Float, CultureInfo.InvariantCulture, out double minimum) ? minimum : 0.0,
+            configuration[LeptonSettings.PollInterval] is { Length: > 0 } poll
+                ? TimeSpan.TryParse(poll, CultureInfo.InvariantCulture, out var interval) && interval > TimeSpan.Zero
+                    ? interval
+                    : throw new InvalidOperationException($"{LeptonSettings.PollInterval} must be a positive time span (e.g. 00:00:30), not '{poll}'")
+                : TimeSpan.FromSeconds(30)));
         return services;
     }
 

@@ -8,9 +8,14 @@ using Microsoft.Azure.Functions.Worker.OpenTelemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+
+// The worker's own web server logs two lines per request at Information, each a message to the host:
+// serving routes log nothing per request (host.json does the same for the host's invocation logs).
+builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
 // Telemetry only where Application Insights is configured; in Azure it authenticates with the app's
 // identity (local auth is disabled on the resource).

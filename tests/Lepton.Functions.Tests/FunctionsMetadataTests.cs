@@ -68,24 +68,34 @@ public sealed class FunctionsMetadataTests
         Assert.All(Activities, name => Assert.Equal("activityTrigger", Trigger(functions[name]).GetProperty("type").GetString()));
     }
 
-    [Theory]
-    [InlineData("DatasetUploaded", "EventGrid")]
-    [InlineData("DatasetUploadedLocal", "LogsAndContainerScan")]
-    public void Metadata_UploadsTriggerThePipeline(string name, string source)
+    [Fact]
+    public void Metadata_UploadsTriggerThePipelineThroughEventGrid()
     {
-        var function = Functions()[name];
+        var function = Functions()["DatasetUploaded"];
         var trigger = Trigger(function);
 
         Assert.Equal("blobTrigger", trigger.GetProperty("type").GetString());
         Assert.Equal("datasets/{model}/{file}", trigger.GetProperty("path").GetString());
-        Assert.Equal(source, trigger.GetProperty("source").GetString());
+        Assert.Equal("EventGrid", trigger.GetProperty("source").GetString());
         Assert.Contains(function.GetProperty("bindings").EnumerateArray(), b => b.GetProperty("type").GetString() == "durableClient");
+    }
+
+    [Fact]
+    public void Metadata_DeployedApp_HasOnlyTriggersFlexConsumptionAccepts()
+    {
+        // Flex Consumption refuses any blob trigger whose source is not Event Grid (even a disabled one),
+        // and the local app's timer scan must not ship.
+        var triggers = Functions().Values.Select(Trigger).ToArray();
+
+        Assert.All(triggers.Where(t => t.GetProperty("type").GetString() == "blobTrigger"),
+            t => Assert.Equal("EventGrid", t.GetProperty("source").GetString()));
+        Assert.DoesNotContain(triggers, t => t.GetProperty("type").GetString() == "timerTrigger");
     }
 
     [Fact]
     public void Metadata_HasNoUnexpectedFunctions()
     {
-        var expected = Expected().Select(row => (string)row[0]).Concat(Activities).Concat(["TrainingPipeline", "DatasetUploaded", "DatasetUploadedLocal"]);
+        var expected = Expected().Select(row => (string)row[0]).Concat(Activities).Concat(["TrainingPipeline", "DatasetUploaded"]);
 
         Assert.Equal(expected.Order(), Functions().Keys.Order());
     }

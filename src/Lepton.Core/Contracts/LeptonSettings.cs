@@ -34,6 +34,9 @@ public static class LeptonSettings
     /// <summary>The quality gate's minimum test accuracy for runs started by an upload.</summary>
     public const string GateMinimumAccuracy = "LEPTON_GATE_MIN_ACCURACY";
 
+    /// <summary>How often runs started by an upload poll their training job (default 00:00:30; locally shorter).</summary>
+    public const string PollInterval = "LEPTON_POLL_INTERVAL";
+
     /// <summary>The Durable Functions task hub (host.json refers to it).</summary>
     public const string TaskHub = "TASKHUB_NAME";
 
@@ -51,5 +54,5 @@ public static class LeptonSettings
     ];
 
     /// <summary>Settings read only by local tools (the CLI), or optional tuning with defaults: documented, not deployed.</summary>
-    public static readonly IReadOnlyList<string> LocalOnly = [AdminKey, InferenceSection, TrainerPath, TrainerCrashAfterEpoch, WorkFolder, AppInsightsConnectionString];
+    public static readonly IReadOnlyList<string> LocalOnly = [AdminKey, InferenceSection, TrainerPath, TrainerCrashAfterEpoch, WorkFolder, AppInsightsConnectionString, PollInterval];
 }

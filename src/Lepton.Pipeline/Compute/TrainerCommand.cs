@@ -24,8 +24,10 @@ public sealed class TrainerCommand(string trainerDll, string? launcher)
         string? launcher = root is not null && File.Exists(Path.Combine(root, "scripts", "torch-run.sh")) ? Path.Combine(root, "scripts", "torch-run.sh") : null;
         if (Environment.GetEnvironmentVariable(LeptonSettings.TrainerPath) is { Length: > 0 } configured)
         {
+            // A trainer outside this program's repository (the app runs from elsewhere): the launcher of the
+            // repository the trainer was built in, where there is one.
             return File.Exists(configured)
-                ? new TrainerCommand(Path.GetFullPath(configured), launcher)
+                ? new TrainerCommand(Path.GetFullPath(configured), launcher ?? LauncherNear(configured))
                 : throw new FileNotFoundException($"{LeptonSettings.TrainerPath} names {configured}, which does not exist");
         }
 
@@ -111,6 +113,20 @@ public sealed class TrainerCommand(string trainerDll, string? launcher)
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
+    }
+
+    private static string? LauncherNear(string trainerDll)
+    {
+        for (var dir = new FileInfo(trainerDll).Directory; dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "scripts", "torch-run.sh");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
     }
 
     private static string? RepositoryRoot()

@@ -1,0 +1,272 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Lepton.Core.Contracts;
+using Lepton.Core.Registry;
+using Lepton.Core.Storage;
+using Lepton.Pipeline;
+using Lepton.Pipeline.Orchestration;
+
+namespace Lepton.Cli;
+
+/// <summary>
+/// <c>lepton datasets upload NAME FILE [--settings lepton.json] [--wait]</c>: validates a dataset archive
+/// here (the checks preparation makes), then puts it (and its settings) at <c>datasets/NAME/</c> in the
+/// store, where the Functions app starts its run; <c>--wait</c> follows that run to its end.
+/// <c>lepton datasets list</c>: the uploads, their runs and the versions they published.
+/// </summary>
+public static class DatasetsCommand
+{
+    public const string FunctionKeyVariable = "LEPTON_FUNCTION_KEY";
+
+    private static readonly HashSet<string> UploadOptions = ["--settings", "--api", "--key", "--timeout"];
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> rest, ModelRegistry registry, TextWriter output, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rest);
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(output);
+        return rest.Count > 0 && rest[0] == "upload" ? await UploadAsync(new CliArgs(rest.Skip(1).ToArray(), UploadOptions, new HashSet<string> { "--wait" }), registry, output, cancellationToken).ConfigureAwait(false)
+            : rest.Count > 0 && rest[0] == "list" ? await ListAsync(registry, output, cancellationToken).ConfigureAwait(false)
+            : throw new UsageException("usage: datasets upload NAME FILE [--settings lepton.json] [--wait [--api URL] [--key K]] | datasets list");
+    }
+
+    private static async Task<int> UploadAsync(CliArgs args, ModelRegistry registry, TextWriter output, CancellationToken cancellationToken)
+    {
+        if (args.Positional.Count != 2)
+        {
+            throw new UsageException("usage: datasets upload NAME FILE [--settings lepton.json] [--wait]");
+        }
+
+        string name = args.Positional[0];
+        string file = args.Positional[1];
+        RegistryNames.ValidateModelName(name);
+        string? zipped = null;
+        if (Directory.Exists(file))
+        {
+            // A dataset folder (the four IDX files, or class folders): uploaded as a zip of it.
+            zipped = Path.Combine(Directory.CreateTempSubdirectory("lepton-upload-zip-").FullName, Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(file))) + ".zip");
+            System.IO.Compression.ZipFile.CreateFromDirectory(file, zipped);
+            file = zipped;
+        }
+
+        try
+        {
+            return await UploadArchiveAsync(args, registry, name, file, output, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (zipped is not null)
+            {
+                Directory.Delete(Path.GetDirectoryName(zipped)!, recursive: true);
+            }
+        }
+    }
+
+    private static async Task<int> UploadArchiveAsync(CliArgs args, ModelRegistry registry, string name, string file, TextWriter output, CancellationToken cancellationToken)
+    {
+        string fileName = Path.GetFileName(file);
+        if (!UploadScanner.IsArchive(fileName))
+        {
+            throw new UsageException($"{file}: a dataset upload is a folder, or a .zip, .tar.gz or .tgz archive");
+        }
+
+        if (!File.Exists(file))
+        {
+            throw new FileNotFoundException($"{file} does not exist");
+        }
+
+        // The same checks preparation makes, here: a broken archive is never uploaded.
+        string scratch = Directory.CreateTempSubdirectory("lepton-upload-").FullName;
+        PreparedDataset prepared;
+        try
+        {
+            prepared = DatasetPreparation.Prepare(file, scratch);
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"{file}: valid ({prepared.TrainExamples} training and {prepared.TestExamples} test images, {prepared.Labels.Count} classes); dataset version {prepared.Version[..16]}")).ConfigureAwait(false);
+
+        var store = registry.Store;
+        if (args.Get("--settings") is { } settingsFile)
+        {
+            string json = await File.ReadAllTextAsync(settingsFile, cancellationToken).ConfigureAwait(false);
+            _ = LeptonJson.Deserialize<UploadSettings>(json, settingsFile); // refuse unknown or mistyped fields here
+            await store.WriteAsync($"{PipelineWorkspace.UploadsContainer}/{name}/{UploadSettings.FileName}", new MemoryStream(Encoding.UTF8.GetBytes(json)), null, cancellationToken).ConfigureAwait(false);
+            await output.WriteLineAsync($"settings: {PipelineWorkspace.UploadsContainer}/{name}/{UploadSettings.FileName}").ConfigureAwait(false);
+        }
+
+        string path = $"{PipelineWorkspace.UploadsContainer}/{name}/{fileName}";
+        ArtifactInfo uploaded;
+        await using (var input = File.OpenRead(file))
+        {
+            uploaded = await store.WriteAsync(path, input, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        await output.WriteLineAsync($"uploaded {path} to {store.Location}: the Functions app starts its run within seconds (one run per content and settings)").ConfigureAwait(false);
+        if (!args.Has("--wait"))
+        {
+            return 0;
+        }
+
+        var timeout = TimeSpan.FromMinutes(args.GetInt("--timeout", 1, 24 * 60) ?? 120);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            var run = await WaitForRunAsync(store, name, fileName, uploaded.ETag, deadline.Token).ConfigureAwait(false);
+            if (run.InstanceId is null)
+            {
+                await output.WriteLineAsync($"the app refused the upload: {run.Error}").ConfigureAwait(false);
+                return 1;
+            }
+
+            await output.WriteLineAsync($"run {run.InstanceId} ({(run.Started ? "started" : "already started or finished for this content and settings")})").ConfigureAwait(false);
+            string api = args.Get("--api") ?? "http://127.0.0.1:7071";
+            string? key = args.Get("--key") ?? Environment.GetEnvironmentVariable(FunctionKeyVariable);
+            return await FollowAsync(new Uri(api), key, run.InstanceId, output, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await output.WriteLineAsync($"gave up waiting after {timeout.TotalMinutes} minutes").ConfigureAwait(false);
+            return 1;
+        }
+    }
+
+    /// <summary>The run the app recorded for exactly these bytes (the upload's ETag).</summary>
+    private static async Task<UploadRun> WaitForRunAsync(IArtifactStore store, string name, string file, string etag, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (await UploadRun.ReadAsync(store, name, file, cancellationToken).ConfigureAwait(false) is { } run && run.ETag == etag)
+            {
+                return run;
+            }
+
+            await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Polls the app's status route, printing each change of stage, epoch or state, until the run ends.</summary>
+    private static async Task<int> FollowAsync(Uri api, string? key, string id, TextWriter output, CancellationToken cancellationToken)
+    {
+        using var client = new HttpClient { BaseAddress = api, Timeout = TimeSpan.FromSeconds(30) };
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.Add("x-functions-key", key);
+        }
+
+        string? last = null;
+        while (true)
+        {
+            using var response = await client.GetAsync(new Uri($"api/pipelines/{Uri.EscapeDataString(id)}", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode == System.Net.HttpStatusCode.Unauthorized)
+            {
+                await output.WriteLineAsync($"the status route of {api} needs the function key: --key K or {FunctionKeyVariable}").ConfigureAwait(false);
+                return 1;
+            }
+
+            var status = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                await output.WriteLineAsync($"{api}: {(int)response.StatusCode} {status}").ConfigureAwait(false);
+                return 1;
+            }
+
+            string state = status.GetProperty("status").GetString() ?? "?";
+            string line = state;
+            if (status.TryGetProperty("progress", out var progress) && progress.ValueKind == JsonValueKind.Object)
+            {
+                line += string.Create(CultureInfo.InvariantCulture, $" {progress.GetProperty("stage").GetString()} (attempt {progress.GetProperty("attempt").GetInt32()}, epoch {progress.GetProperty("epoch").GetInt32()}/{progress.GetProperty("totalEpochs").GetInt32()}");
+                line += progress.TryGetProperty("validationAccuracy", out var accuracy) && accuracy.ValueKind == JsonValueKind.Number
+                    ? string.Create(CultureInfo.InvariantCulture, $", validation accuracy {accuracy.GetDouble():F4})")
+                    : ")";
+            }
+
+            if (line != last)
+            {
+                await output.WriteLineAsync(line).ConfigureAwait(false);
+                last = line;
+            }
+
+            switch (state)
+            {
+                case "Completed":
+                    var result = status.GetProperty("result");
+                    if (result.GetProperty("outcome").GetString() != "Published")
+                    {
+                        await output.WriteLineAsync($"run ended without publishing: {result.GetProperty("reason").GetString()}").ConfigureAwait(false);
+                        return 1;
+                    }
+
+                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                        $"published {result.GetProperty("modelName").GetString()} version {result.GetProperty("version").GetInt32()}, test accuracy {result.GetProperty("accuracy").GetDouble():F4}; {result.GetProperty("reason").GetString()}")).ConfigureAwait(false);
+                    return 0;
+                case "Failed" or "Terminated":
+                    await output.WriteLineAsync($"run failed: {(status.TryGetProperty("failure", out var failure) ? failure.GetString() : state)}").ConfigureAwait(false);
+                    return 1;
+            }
+
+            await Task.Delay(1000, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<int> ListAsync(ModelRegistry registry, TextWriter output, CancellationToken cancellationToken)
+    {
+        var store = registry.Store;
+        int count = 0;
+        await foreach (string path in store.ListAsync(PipelineWorkspace.UploadsContainer + "/", cancellationToken).ConfigureAwait(false))
+        {
+            string[] parts = path.Split('/');
+            if (parts.Length != 3 || !UploadScanner.IsArchive(parts[2]) || await store.GetInfoAsync(path, cancellationToken).ConfigureAwait(false) is not { } info)
+            {
+                continue;
+            }
+
+            count++;
+            var run = await UploadRun.ReadAsync(store, parts[1], parts[2], cancellationToken).ConfigureAwait(false);
+            string runText = run is null ? "no run yet"
+                : run.InstanceId is null ? $"refused: {run.Error}"
+                : run.ETag == info.ETag ? $"run {run.InstanceId}" : $"run {run.InstanceId} (of an earlier upload)";
+            string published = "not published";
+            if (run?.InstanceId is not null)
+            {
+                string runId = TrainingPipeline.RunId(run.InstanceId);
+                foreach (int version in await SafeVersionsAsync(registry, parts[1], cancellationToken).ConfigureAwait(false))
+                {
+                    if ((await registry.GetManifestAsync(parts[1], version, cancellationToken).ConfigureAwait(false)).RunId == runId)
+                    {
+                        published = string.Create(CultureInfo.InvariantCulture, $"published as version {version}");
+                    }
+                }
+            }
+
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"{path}  {info.Length:N0} bytes  {info.LastModified:yyyy-MM-dd HH:mm:ss}Z  {runText}  {published}")).ConfigureAwait(false);
+        }
+
+        if (count == 0)
+        {
+            await output.WriteLineAsync($"no uploads in {store.Location}").ConfigureAwait(false);
+        }
+
+        return 0;
+    }
+
+    private static async Task<IReadOnlyList<int>> SafeVersionsAsync(ModelRegistry registry, string model, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await registry.ListVersionsAsync(model, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidNameException)
+        {
+            return [];
+        }
+    }
+}

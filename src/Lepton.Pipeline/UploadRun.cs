@@ -1,0 +1,31 @@
+using Lepton.Core.Contracts;
+using Lepton.Core.Storage;
+
+namespace Lepton.Pipeline;
+
+/// <summary>
+/// The run an upload started, recorded in the store at <c>runs/uploads/{model}/{file}.json</c> by whoever
+/// starts it (the Functions app's triggers), so that the uploader (<c>lepton datasets upload --wait</c>,
+/// <c>lepton datasets list</c>) can find the run of exactly the bytes it uploaded (by ETag). An upload
+/// that was refused (a broken archive, invalid settings) is recorded with no instance id and the reason.
+/// </summary>
+public sealed record UploadRun(string Model, string File, string ETag, string? InstanceId, bool Started, DateTimeOffset At, string? Error = null)
+{
+    public static string PathFor(string model, string file) => $"{PipelineWorkspace.RunsContainer}/uploads/{model}/{file}.json";
+
+    public static async Task WriteAsync(IArtifactStore store, UploadRun run, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(run);
+        using var content = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(LeptonJson.Serialize(run)));
+        await store.WriteAsync(PathFor(run.Model, run.File), content, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The recorded run of an upload, or null when none was recorded yet.</summary>
+    public static async Task<UploadRun?> ReadAsync(IArtifactStore store, string model, string file, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var content = await store.ReadAsync(PathFor(model, file), cancellationToken).ConfigureAwait(false);
+        return content is null ? null : LeptonJson.Deserialize<UploadRun>(content.Data.ToString(), PathFor(model, file));
+    }
+}

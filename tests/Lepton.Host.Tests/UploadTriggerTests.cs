@@ -1,0 +1,170 @@
+using System.IO.Compression;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Lepton.Core.Contracts;
+using Lepton.Core.Storage;
+using Lepton.Pipeline;
+using Lepton.Pipeline.Orchestration;
+using Lepton.Tests;
+
+namespace Lepton.Host.Tests;
+
+/// <summary>
+/// The local upload trigger under the Functions host: an archive uploaded together with its settings
+/// (the same second, either order) starts exactly one run with those settings, every time; and a run
+/// whose host is killed in the middle of training resumes from its checkpoint after a restart.
+/// </summary>
+[Collection(HostsCollection.Name)]
+public sealed class UploadTriggerTests(HostsFixture fixture)
+{
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private string Archive(string name, int train, int test)
+    {
+        string folder = TestDatasets.WriteSlice(Path.Combine(fixture.Work, name), train, test);
+        string archive = Path.Combine(fixture.Work, name + ".zip");
+        ZipFile.CreateFromDirectory(folder, archive);
+        return archive;
+    }
+
+    /// <summary>The run id the app must start for this upload with these settings (and its gate default 0.5).</summary>
+    private static string ExpectedInstanceId(string model, string file, string archive, string settingsJson) =>
+        PipelineEngine.InstanceId(
+            LeptonJson.Deserialize<UploadSettings>(settingsJson, "settings").ApplyTo(new PipelineRequest
+            {
+                ModelName = model,
+                Dataset = $"datasets/{model}/{file}",
+                MinimumAccuracy = 0.5,
+            }),
+            DatasetPreparation.ComputeVersion(archive));
+
+    private static async Task<UploadRun> WaitForRunAsync(IArtifactStore store, string model, string file, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var info = await store.GetInfoAsync($"datasets/{model}/{file}");
+            if (info is not null && await UploadRun.ReadAsync(store, model, file) is { } run && run.ETag == info.ETag)
+            {
+                return run;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"no run for datasets/{model}/{file} within {timeout.TotalSeconds} s");
+    }
+
+    [FunctionsHostFact]
+    public async Task ArchiveAndSettingsInTheSameSecond_StartExactlyOneRunWithTheSettings_TenTimesInARow()
+    {
+        var host = await fixture.FunctionsAsync();
+        var store = fixture.Registry.Store;
+        string archive = Archive("same-second", train: 200, test: 40);
+        byte[] bytes = await File.ReadAllBytesAsync(archive);
+        for (int i = 0; i < 10; i++)
+        {
+            string model = $"same-{i}-{Guid.NewGuid().ToString("N")[..6]}";
+            string settings = $$"""{"architecture":"mlp","epochs":{{i + 1}},"seed":{{i}}}""";
+            fixture.UploadedTo(model);
+            var uploadedAt = DateTime.UtcNow;
+            var writeArchive = store.WriteAsync($"datasets/{model}/data.zip", new MemoryStream(bytes));
+            var writeSettings = store.WriteAsync($"datasets/{model}/{UploadSettings.FileName}", new MemoryStream(Encoding.UTF8.GetBytes(settings)));
+            // Both at once, and in turn one or the other finishing first.
+            await (i % 2 == 0 ? Task.WhenAll(writeArchive, writeSettings) : Task.WhenAll(writeSettings, writeArchive));
+
+            var run = await WaitForRunAsync(store, model, "data.zip", TimeSpan.FromSeconds(15));
+            var startedWithin = DateTime.UtcNow - uploadedAt;
+
+            Assert.True(run.Started, $"upload {i}: {run}");
+            Assert.Equal(ExpectedInstanceId(model, "data.zip", archive, settings), run.InstanceId);
+            Assert.True(startedWithin < TimeSpan.FromSeconds(15), $"upload {i} took {startedWithin}");
+            using var cancel = host.WithKey(HttpMethod.Post, $"/api/pipelines/{run.InstanceId}/cancel");
+            using var canceled = await host.Client.SendAsync(cancel);
+            Assert.True(canceled.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.Conflict, $"cancel: {canceled.StatusCode}");
+        }
+
+        // No second run for any of them: each record still names the run with the settings.
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        await foreach (string path in store.ListAsync("runs/uploads/same-"))
+        {
+            var record = LeptonJson.Deserialize<UploadRun>((await store.ReadAsync(path))!.Data.ToString(), path);
+            Assert.True(record.Started, path);
+        }
+    }
+
+    [FunctionsHostFact]
+    public async Task HostKilledDuringTraining_ResumesFromItsCheckpointAfterRestart_AndPublishesOnce()
+    {
+        // A host of its own over a folder store and its own task hub, so the kill touches nothing else.
+        string root = Path.Combine(fixture.Work, "crash");
+        var store = new FolderArtifactStore(Path.Combine(root, "store"));
+        var settings = new Dictionary<string, string>(fixture.FunctionsSettings)
+        {
+            ["LEPTON_STORE"] = Path.Combine(root, "store"),
+            ["TASKHUB_NAME"] = "c" + Guid.NewGuid().ToString("N")[..12],
+            ["LEPTON_WORK"] = Path.Combine(root, "work"),
+            // The restarted host is the same app: the same host id, so it takes over its own leases.
+            ["AzureFunctionsWebHost__hostid"] = "lepton-crash-" + Guid.NewGuid().ToString("N")[..8],
+            // Messages the killed host had taken reappear after the queues' visibility timeout (5 minutes
+            // by default); a short one keeps the test short. Nothing else differs from a real restart.
+            ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__controlQueueVisibilityTimeout"] = "00:00:15",
+            ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__workItemQueueVisibilityTimeout"] = "00:00:15",
+        };
+        string model = "crash-" + Guid.NewGuid().ToString("N")[..6];
+        string archive = Archive("crash", train: 3000, test: 200);
+
+        var first = await FunctionsHost.StartAsync(settings);
+        UploadRun run;
+        try
+        {
+            await store.WriteAsync($"datasets/{model}/{UploadSettings.FileName}", new MemoryStream("""{"architecture":"cnn","epochs":4,"minimumAccuracy":0.1}"""u8.ToArray()));
+            await using (var input = File.OpenRead(archive))
+            {
+                await store.WriteAsync($"datasets/{model}/data.zip", input);
+            }
+
+            run = await WaitForRunAsync(store, model, "data.zip", TimeSpan.FromSeconds(30));
+            string checkpoint = Path.Combine(settings["LEPTON_WORK"], "runs", TrainingPipeline.RunId(run.InstanceId!), "checkpoints");
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+            while (!(Directory.Exists(checkpoint) && Directory.EnumerateFileSystemEntries(checkpoint).Any()))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "no checkpoint was written");
+                await Task.Delay(200);
+            }
+
+            await first.KillAsync(); // SIGKILL: the host, its worker and the trainer, mid-training
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+
+        await using var second = await FunctionsHost.StartAsync(settings);
+        JsonElement status;
+        var end = DateTime.UtcNow + TimeSpan.FromMinutes(5);
+        while (true)
+        {
+            using var request = second.WithKey(HttpMethod.Get, $"/api/pipelines/{run.InstanceId}");
+            using var response = await second.Client.SendAsync(request);
+            status = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+            if (status.GetProperty("status").GetString() is "Completed" or "Failed" or "Terminated")
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < end, $"the run did not end after the restart: {status}");
+            await Task.Delay(1000);
+        }
+
+        Assert.True(status.GetProperty("status").GetString() == "Completed", status.GetRawText());
+        var result = status.GetProperty("result");
+        Assert.Equal("Published", result.GetProperty("outcome").GetString());
+        Assert.True(result.GetProperty("attempt").GetInt32() >= 2, status.GetRawText());
+        var history = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(settings["LEPTON_WORK"], "runs", TrainingPipeline.RunId(run.InstanceId!), "history.json"))).RootElement;
+        Assert.True(history.GetProperty("resumedFromEpoch").GetInt32() >= 1, history.GetRawText());
+        var registry = new Lepton.Core.Registry.ModelRegistry(store);
+        Assert.Equal([1], await registry.ListVersionsAsync(model));
+    }
+}
