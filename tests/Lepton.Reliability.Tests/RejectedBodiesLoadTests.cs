@@ -9,7 +9,9 @@ namespace Lepton.Reliability.Tests;
 
 /// <summary>
 /// Issue 9, item 1: 500 concurrent connections posting bodies the decoders reject, 5 s a round, 5
-/// rounds. Before the decoder disposed its native stream this killed the server (SIGSEGV in SkiaSharp).
+/// rounds. Before the decoder disposed its native stream this killed the server (SIGSEGV in SkiaSharp)
+/// within three rounds of 415s alone: rounds 1-3 send only bodies that are not images (415), rounds 4-5
+/// every kind of rejected body.
 /// </summary>
 public sealed class RejectedBodiesLoadTests(ITestOutputHelper output)
 {
@@ -43,13 +45,15 @@ public sealed class RejectedBodiesLoadTests(ITestOutputHelper output)
     public async Task FiveHundredConnectionsOfRejectedBodies_FiveRounds_ServerAliveAndEveryAnswer4xx()
     {
         await using var host = await TinyServer.StartAsync("load", versions: 1);
-        var bodies = RejectedBodies();
+        var all = RejectedBodies();
+        var notImages = all.Take(3).ToArray();
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = Connections, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
         using var client = new HttpClient(handler) { BaseAddress = host.Server.Client.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         long peakResident = 0;
 
         for (int round = 1; round <= Rounds; round++)
         {
+            var bodies = round <= 3 ? notImages : all;
             var statuses = new ConcurrentDictionary<int, int>();
             var failures = new ConcurrentQueue<string>();
             var deadline = Stopwatch.StartNew();
