@@ -1,6 +1,7 @@
 using System.Globalization;
 using Lepton.Core.Contracts;
 using Lepton.Core.Registry;
+using Lepton.Inference.Http;
 using Lepton.Inference.Runtime;
 
 namespace Lepton.Cli;
@@ -48,6 +49,11 @@ public static class ModelsCommand
                 }
 
                 string alias = args.Get("--alias") ?? ModelRegistry.DefaultAlias;
+                using (var runtime = new ModelRuntime(registry, new InferenceOptions { Batching = false }))
+                {
+                    await Promotion.VerifyAsync(runtime, args.Positional[0], version, CancellationToken.None).ConfigureAwait(false); // as the API: never promote what would not be served
+                }
+
                 var updated = await registry.SetAliasAsync(args.Positional[0], alias, version).ConfigureAwait(false);
                 await output.WriteLineAsync($"{args.Positional[0]}: {alias} -> version {version} ({string.Join(", ", updated.Aliases.Select(a => $"{a.Key}={a.Value}"))})").ConfigureAwait(false);
                 return 0;

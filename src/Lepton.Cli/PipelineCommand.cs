@@ -11,8 +11,9 @@ namespace Lepton.Cli;
 
 /// <summary>
 /// <c>lepton pipeline run</c>: the training pipeline's orchestrator on the in-process Durable Task
-/// engine, training with the local trainer process, publishing to the store. Ctrl-C cancels the run
-/// (the trainer is stopped). Exit code 0 only when a version was published.
+/// engine, training with the local trainer process, publishing to the store. SIGINT (Ctrl-C) or SIGTERM
+/// stops the trainer and exits with 130 or 143 within seconds; the trainer also stops by itself when
+/// this process dies (even by SIGKILL). Exit code 0 only when a version was published.
 /// </summary>
 public static class PipelineCommand
 {
@@ -53,38 +54,65 @@ public static class PipelineCommand
         var compute = new ProcessComputeTarget(TrainerCommand.Locate(output), work);
         var workspace = new PipelineWorkspace(registry.Store, work);
 
+        // Signals first: the engine's host would otherwise take SIGINT/SIGTERM and stop under our feet.
+        using var signals = new ShutdownSignals(() => compute.StopAll(TimeSpan.FromSeconds(2)));
+
         // The engine's own hosts log every gRPC call at Information: keep them to warnings.
         Environment.SetEnvironmentVariable("ASPNETCORE_Logging__LogLevel__Default", "Warning");
         Environment.SetEnvironmentVariable("Logging__LogLevel__Default", "Warning");
         using var quiet = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole(o => o.SingleLine = true));
-        await using var engine = await DurableTaskTestHost.StartAsync(
+        var engine = await DurableTaskTestHost.StartAsync(
             tasks => tasks.AddTrainingPipeline(registry, compute, workspace),
             new DurableTaskTestHostOptions { LoggerFactory = quiet }).ConfigureAwait(false);
-        var client = engine.Client;
-        var (id, started) = await PipelineEngine.StartAsync(client, request, workspace).ConfigureAwait(false);
-        await output.WriteLineAsync($"pipeline {id}{(started ? string.Empty : " (already ran)")}: {request.Architecture} on {request.Dataset}, {request.Epochs} epoch(s)").ConfigureAwait(false);
-
-        using var interrupt = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            interrupt.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
         try
         {
-            string? last = null;
-            bool cancelSent = false;
+            var client = engine.Client;
+            var (id, started) = await PipelineEngine.StartAsync(client, request, workspace).ConfigureAwait(false);
+            await output.WriteLineAsync($"pipeline {id}{(started ? string.Empty : " (already ran)")}: {request.Architecture} on {request.Dataset}, {request.Epochs} epoch(s)").ConfigureAwait(false);
+            var state = await FollowAsync(client, id, output, signals.Token).ConfigureAwait(false);
+            if (state is not null)
+            {
+                return await ReportAsync(state, output).ConfigureAwait(false);
+            }
+
+            // SIGINT or SIGTERM: stop the trainer ourselves (the engine may already be stopping), tell
+            // the orchestration if it still listens, and end non-zero.
+            await output.WriteLineAsync($"{signals.Signal}: canceling (stopping the trainer)...").ConfigureAwait(false);
+            compute.StopAll(TimeSpan.FromSeconds(5));
+            try
+            {
+                await client.RaiseEventAsync(id, TrainingPipeline.CancelEvent, "interrupted").WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or InvalidOperationException or Grpc.Core.RpcException)
+            {
+                // the engine is already stopping; the trainer is stopped either way
+            }
+
+            await Console.Error.WriteLineAsync($"lepton: pipeline canceled ({signals.Signal}); the trainer is stopped, a re-run resumes from its last checkpoint").ConfigureAwait(false);
+            return signals.ExitCode;
+        }
+        finally
+        {
+            try
+            {
+                await engine.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or InvalidOperationException or Grpc.Core.RpcException)
+            {
+                // a host stopped by the signal may not stop twice cleanly; the process ends anyway
+            }
+        }
+    }
+
+    /// <summary>Prints progress until the run completes (its state) or a signal arrives (null).</summary>
+    private static async Task<OrchestrationMetadata?> FollowAsync(DurableTaskClient client, string id, TextWriter output, CancellationToken signaled)
+    {
+        string? last = null;
+        try
+        {
             while (true)
             {
-                if (interrupt.IsCancellationRequested && !cancelSent)
-                {
-                    await output.WriteLineAsync("canceling (stopping the trainer)...").ConfigureAwait(false);
-                    await client.RaiseEventAsync(id, TrainingPipeline.CancelEvent, "interrupted").ConfigureAwait(false);
-                    cancelSent = true;
-                }
-
-                var state = await client.GetInstanceAsync(id, getInputsAndOutputs: true).ConfigureAwait(false);
+                var state = await client.GetInstanceAsync(id, getInputsAndOutputs: true, signaled).ConfigureAwait(false);
                 if (state?.ReadCustomStatusAs<PipelineProgress>() is { } progress)
                 {
                     string line = Describe(progress);
@@ -97,15 +125,15 @@ public static class PipelineCommand
 
                 if (state is { IsCompleted: true })
                 {
-                    return await ReportAsync(state, output).ConfigureAwait(false);
+                    return state;
                 }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(500), CancellationToken.None).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(500), signaled).ConfigureAwait(false);
             }
         }
-        finally
+        catch (Exception ex) when (signaled.IsCancellationRequested && ex is OperationCanceledException or Grpc.Core.RpcException)
         {
-            Console.CancelKeyPress -= onCancel;
+            return null;
         }
     }
 

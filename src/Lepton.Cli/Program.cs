@@ -13,7 +13,7 @@ const string Usage = """
                           [--test-limit K] [--min-accuracy X] [--batch-size B] [--lr X] [--seed S] [--work DIR]
       lepton datasets upload <name> <archive> [--settings lepton.json] [--wait [--api URL] [--key K]]
       lepton datasets list
-      lepton serve [--port 8080] [--host 127.0.0.1] [--admin-key K]
+      lepton serve [--port 8080] [--host 127.0.0.1] [--admin-key K] [--trust-proxy]
       lepton models publish --name N (--model model.onnx | --run <trainer output folder>) [--model path]
       lepton models list
       lepton models show <name>
@@ -50,7 +50,7 @@ try
     switch (args[0])
     {
         case "serve":
-            return await ServeCommand.RunAsync(new CliArgs(rest, new HashSet<string> { "--port", "--host", "--admin-key" }), store, Console.Out);
+            return await ServeCommand.RunAsync(new CliArgs(rest, new HashSet<string> { "--port", "--host", "--admin-key" }, new HashSet<string> { "--trust-proxy" }), store, Console.Out);
         case "models":
             return await ModelsCommand.RunAsync(rest, new ModelRegistry(ArtifactStores.Open(store)), Console.Out);
         case "predict":
@@ -74,7 +74,7 @@ catch (UsageException ex)
     Console.Error.WriteLine($"lepton: {ex.Message}\n(lepton --help lists the commands)");
     return 2;
 }
-catch (Exception ex) when (ex is InvalidNameException or ModelNotFoundException or InputException or InvalidDataException or ModelIntegrityException or ArtifactNotFoundException or ArtifactConflictException or Lepton.Core.Data.DatasetFormatException or FileNotFoundException)
+catch (Exception ex) when (ex is InvalidNameException or ModelNotFoundException or RegistryDataException or InputException or InvalidDataException or ModelIntegrityException or ArtifactNotFoundException or ArtifactConflictException or Lepton.Core.Data.DatasetFormatException or FileNotFoundException)
 {
     Console.Error.WriteLine($"lepton: {ex.Message}");
     return 1;

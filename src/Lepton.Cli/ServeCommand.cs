@@ -1,10 +1,7 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using Lepton.Inference.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -14,7 +11,8 @@ namespace Lepton.Cli;
 /// <summary>
 /// <c>lepton serve</c>: the inference API on Kestrel, bound to 127.0.0.1 unless told otherwise. Admin
 /// routes need the admin key (header <c>x-functions-key</c>, as in Azure Functions) when one is set
-/// (<c>--admin-key</c> or LEPTON_ADMIN_KEY); without one they answer only loopback clients.
+/// (<c>--admin-key</c> or LEPTON_ADMIN_KEY; an empty key is refused); without one they answer only
+/// loopback clients that did not come through a proxy (see <see cref="AdminAccess"/>).
 /// </summary>
 public static class ServeCommand
 {
@@ -30,7 +28,12 @@ public static class ServeCommand
             throw new UsageException($"--host takes an IP address, not '{host}'");
         }
 
-        string? adminKey = args.Get("--admin-key") ?? Environment.GetEnvironmentVariable(AdminKeyVariable);
+        var admin = new AdminAccess(args.Get("--admin-key") ?? Environment.GetEnvironmentVariable(AdminKeyVariable), args.Has("--trust-proxy"));
+        if (!admin.HasKey && !IPAddress.IsLoopback(address))
+        {
+            await Console.Error.WriteLineAsync($"lepton: warning: serving on {address}, not loopback, without an admin key: admin routes answer only loopback clients; set --admin-key or {AdminKeyVariable}").ConfigureAwait(false);
+        }
+
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
@@ -42,7 +45,7 @@ public static class ServeCommand
         });
         builder.Services.AddLeptonInference(store, builder.Configuration);
         await using var app = builder.Build();
-        app.MapInferenceApi(c => AdminFilterAsync(c, adminKey));
+        app.MapInferenceApi(admin.AuthorizeAsync);
         await app.StartAsync().ConfigureAwait(false);
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         foreach (string url in app.Urls)
@@ -53,29 +56,5 @@ public static class ServeCommand
         await output.FlushAsync().ConfigureAwait(false);
         await app.WaitForShutdownAsync(lifetime.ApplicationStopping).ConfigureAwait(false);
         return 0;
-    }
-
-    private static async Task<bool> AdminFilterAsync(HttpContext context, string? adminKey)
-    {
-        if (adminKey is null)
-        {
-            var remote = context.Connection.RemoteIpAddress;
-            if (remote is not null && IPAddress.IsLoopback(remote))
-            {
-                return true;
-            }
-
-            await ApiErrors.WriteAsync(context, StatusCodes.Status403Forbidden, "admin routes answer only local clients unless an admin key is set").ConfigureAwait(false);
-            return false;
-        }
-
-        string? given = context.Request.Headers["x-functions-key"].FirstOrDefault() ?? context.Request.Query["code"].FirstOrDefault();
-        if (given is not null && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(adminKey)))
-        {
-            return true;
-        }
-
-        await ApiErrors.WriteAsync(context, StatusCodes.Status401Unauthorized, "this route needs the admin key (header x-functions-key)").ConfigureAwait(false);
-        return false;
     }
 }

@@ -58,7 +58,7 @@ public static class ImageFolders
             float[] decoded;
             try
             {
-                decoded = ImageDecoder.Decode(images[i].Data, Size, Size, ImageInversion.Auto, 40_000_000);
+                decoded = ImageDecoder.Decode(images[i].Data, Size, Size, ImageInversion.Auto, ImageDecoder.DefaultMaxPixels);
             }
             catch (InputException ex)
             {

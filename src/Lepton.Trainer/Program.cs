@@ -7,7 +7,7 @@ var console = Console.Out;
 try
 {
     string command = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "train";
-    var rest = args.Length > 0 && args[0] == command ? args[1..] : args;
+    var rest = ParentWatchdog.Start(args.Length > 0 && args[0] == command ? args[1..] : args, Console.Error);
     if (args.Contains("--help") || args.Contains("-h"))
     {
         console.WriteLine(CommandLine.Usage);
@@ -17,8 +17,13 @@ try
     switch (command)
     {
         case "train":
-            new TrainingJob(CommandLine.Parse(rest), console).Run();
+        {
+            var spec = CommandLine.Parse(rest);
+            using var folderLock = string.IsNullOrEmpty(spec.Output) ? null : RunFolderLock.Acquire(spec.Output);
+            new TrainingJob(spec, console).Run();
             return 0;
+        }
+
         case "bench":
             return Benchmark.Run(CommandLine.Parse(rest), console);
         case "archs":
@@ -46,6 +51,11 @@ catch (InvalidDataException ex)
 {
     Console.Error.WriteLine($"lepton-trainer: {ex.Message}");
     return 2;
+}
+catch (RunFolderLockedException ex)
+{
+    Console.Error.WriteLine($"lepton-trainer: {ex.Message}");
+    return 5;
 }
 catch (DatasetFormatException ex)
 {

@@ -19,6 +19,11 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The server's process id (its resident memory is in /proc/{id}/status).</summary>
+    public int ProcessId => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
     public HttpClient Client { get; }
 
     public string Output
@@ -32,11 +37,18 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The <c>lepton.dll</c> the tests run: this build's, or LEPTON_TEST_CLI (to run a suite against
+    /// another build, e.g. to see a test fail before a fix).
+    /// </summary>
+    public static string CliPath =>
+        Environment.GetEnvironmentVariable("LEPTON_TEST_CLI") is { Length: > 0 } other ? other : Path.Combine(AppContext.BaseDirectory, "lepton.dll");
+
     public static async Task<ServerProcess> StartAsync(string store, IReadOnlyDictionary<string, string>? environment = null, params string[] extraArgs)
     {
         int port = FreePort();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "lepton.dll"));
+        start.ArgumentList.Add(CliPath);
         foreach (string arg in new[] { "serve", "--store", store, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(extraArgs))
         {
             start.ArgumentList.Add(arg);

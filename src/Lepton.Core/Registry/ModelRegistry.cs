@@ -150,7 +150,7 @@ public sealed class ModelRegistry(IArtifactStore store, TimeProvider? clock = nu
         RegistryNames.ValidateModelName(name);
         var content = await store.ReadAsync(ManifestPath(name, version), cancellationToken).ConfigureAwait(false)
             ?? throw new ModelNotFoundException($"model '{name}' has no version {version}");
-        return LeptonJson.Deserialize<ModelManifest>(content.Data.ToString(), ManifestPath(name, version));
+        return Parse<ModelManifest>(content, ManifestPath(name, version), $"model '{name}' version {version}");
     }
 
     /// <summary>A model's aliases with their history and every version's manifest, oldest first.</summary>
@@ -280,6 +280,18 @@ public sealed class ModelRegistry(IArtifactStore store, TimeProvider? clock = nu
         var content = await store.ReadAsync(AliasesPath(name), cancellationToken).ConfigureAwait(false);
         return content is null
             ? (new AliasDocument(), null)
-            : (LeptonJson.Deserialize<AliasDocument>(content.Data.ToString(), AliasesPath(name)), content.Info.ETag);
+            : (Parse<AliasDocument>(content, AliasesPath(name), $"the aliases of model '{name}'"), content.Info.ETag);
+    }
+
+    private static T Parse<T>(ArtifactContent content, string path, string what)
+    {
+        try
+        {
+            return LeptonJson.Deserialize<T>(content.Data.ToString(), path);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new RegistryDataException($"{what} cannot be read ({ex.Message})", ex);
+        }
     }
 }

@@ -8,10 +8,10 @@ namespace Lepton.Core.Storage;
 /// </summary>
 public static partial class ArtifactPath
 {
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,62}$")]
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9-]{1,62}\z")]
     private static partial Regex ContainerPattern();
 
-    [GeneratedRegex("^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,254}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,254}\z")]
     private static partial Regex SegmentPattern();
 
     /// <summary>Splits a valid path into its container and the rest; throws <see cref="ArgumentException"/> otherwise.</summary>

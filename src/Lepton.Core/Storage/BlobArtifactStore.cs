@@ -14,7 +14,15 @@ public sealed class BlobArtifactStore(BlobServiceClient service) : IArtifactStor
 {
     private readonly ConcurrentDictionary<string, Task> _created = new(StringComparer.Ordinal);
 
-    public string Location => service.Uri.ToString();
+    /// <summary>The service's address without query string or user info: a SAS token is never shown.</summary>
+    public string Location => Describe(service.Uri);
+
+    /// <summary>Scheme, host, port and path of <paramref name="uri"/>; the query (SAS), fragment and user info dropped.</summary>
+    public static string Describe(Uri uri)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        return uri.IsAbsoluteUri ? uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped) : "(blob service)";
+    }
 
     private BlobClient Blob(string path)
     {

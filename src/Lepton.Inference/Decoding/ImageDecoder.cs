@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Lepton.Inference.Runtime;
 using SkiaSharp;
 
@@ -16,10 +17,20 @@ public sealed class InputException(int statusCode, string message) : Exception(m
 /// </summary>
 public static class ImageDecoder
 {
+    /// <summary>The pixel limit when the host sets none: 16 megapixels (a 4000x4000 image).</summary>
+    public const long DefaultMaxPixels = 16_000_000;
+
+    /// <summary>
+    /// Decodes <paramref name="data"/>. The header is read first and images over
+    /// <paramref name="maxPixels"/> are refused (413) before any pixel memory is allocated; truncated
+    /// images are refused (400). Every native object is disposed before this returns, also on failure.
+    /// Peak memory is about 8 bytes per pixel (the RGBA bitmap and its grayscale copy).
+    /// </summary>
     public static float[] Decode(byte[] data, int height, int width, ImageInversion inversion, long maxPixels)
     {
         ArgumentNullException.ThrowIfNull(data);
-        using var codec = SKCodec.Create(new SKMemoryStream(data))
+        using var encoded = SKData.CreateCopy(data);
+        using var codec = SKCodec.Create(encoded)
             ?? throw new InputException(415, "the body is not an image this server can decode (PNG or JPEG)");
         if (codec.EncodedFormat is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg))
         {
@@ -37,9 +48,29 @@ public static class ImageDecoder
             throw new InputException(413, $"the image is {info.Width}x{info.Height}; at most {maxPixels} pixels are accepted");
         }
 
+        if (!HasEnd(data, codec.EncodedFormat) || TooShort(data, codec.EncodedFormat, info.Width, info.Height))
+        {
+            throw new InputException(400, "the image is truncated");
+        }
+
+        // JPEG decodes at 1/2, 1/4 or 1/8 scale in the DCT: take the smallest that still covers the target.
+        var size = codec.EncodedFormat == SKEncodedImageFormat.Jpeg
+            ? codec.GetScaledDimensions(Math.Min(1f, Math.Max((float)width / info.Width, (float)height / info.Height)))
+            : info.Size;
+        if (size.Width < Math.Min(width, info.Width) || size.Height < Math.Min(height, info.Height))
+        {
+            size = info.Size;
+        }
+
+        info = new SKImageInfo(size.Width, size.Height);
         using var source = new SKBitmap(new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
         var result = codec.GetPixels(source.Info, source.GetPixels());
-        if (result is not (SKCodecResult.Success or SKCodecResult.IncompleteInput))
+        if (result == SKCodecResult.IncompleteInput)
+        {
+            throw new InputException(400, "the image is truncated");
+        }
+
+        if (result != SKCodecResult.Success)
         {
             throw new InputException(400, $"the image could not be decoded: {result}");
         }
@@ -62,6 +93,58 @@ public static class ImageDecoder
         }
 
         return fitted;
+    }
+
+    /// <summary>
+    /// A complete file ends with its end marker (PNG: the IEND chunk; JPEG: EOI, FF D9), perhaps followed
+    /// by a little padding. Checked before decoding: a truncated file is refused without allocating
+    /// its pixels (libjpeg would otherwise decode a cut-off 16-megapixel JPEG as if it were whole).
+    /// </summary>
+    private static bool HasEnd(ReadOnlySpan<byte> data, SKEncodedImageFormat format)
+    {
+        var tail = data[Math.Max(0, data.Length - 1024)..];
+        return format == SKEncodedImageFormat.Png
+            ? tail.IndexOf("IEND"u8) >= 0
+            : tail.IndexOf(JpegEnd) >= 0;
+    }
+
+    private static ReadOnlySpan<byte> JpegEnd => [0xFF, 0xD9];
+
+    /// <summary>
+    /// Whether the file is too short to hold the pixels its header declares, by any encoder: deflate
+    /// compresses at most 1032:1, so a PNG's IDAT chunks carry at least height x row bytes / 1032; a
+    /// JPEG spends at least a bit on each 8x8 block's DC value even arithmetic-coded at its best, so we
+    /// ask for a conservative pixels / 4096 bytes. Such a file is a truncated upload or a bomb.
+    /// </summary>
+    private static bool TooShort(ReadOnlySpan<byte> data, SKEncodedImageFormat format, int width, int height)
+    {
+        if (format == SKEncodedImageFormat.Jpeg)
+        {
+            return data.Length < (long)width * height / 4096;
+        }
+
+        long idat = 0;
+        int channels = 1, depth = 8;
+        for (long next = 8; next + 12 <= data.Length;)
+        {
+            int at = (int)next;
+            long length = BinaryPrimitives.ReadUInt32BigEndian(data[at..]);
+            var type = data.Slice(at + 4, 4);
+            if (type.SequenceEqual("IHDR"u8) && at + 8 + 13 <= data.Length)
+            {
+                depth = data[at + 16];
+                channels = data[at + 17] switch { 2 => 3, 4 => 2, 6 => 4, _ => 1 };
+            }
+            else if (type.SequenceEqual("IDAT"u8))
+            {
+                idat += length;
+            }
+
+            next += 12 + length; // a long: a declared length near 4 GiB cannot wrap around
+        }
+
+        long rowBytes = (((long)width * channels * depth) + 7) / 8;
+        return idat * 1032 < rowBytes * height;
     }
 
     /// <summary>Luma in [0,1]; transparent pixels count as white paper.</summary>

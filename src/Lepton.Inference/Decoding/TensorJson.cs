@@ -37,9 +37,10 @@ public static class TensorJson
                     depth--;
                     break;
                 case JsonTokenType.Number:
-                    if (!reader.TryGetDouble(out double d) || !double.IsFinite(d))
+                    // A double that overflows float32 (1e39) becomes infinity: refuse it after the conversion.
+                    if (!reader.TryGetDouble(out double d) || !float.IsFinite((float)d))
                     {
-                        throw new InputException(400, $"{what}: value {count} is not a finite number");
+                        throw new InputException(400, $"{what}: value {count} is not a finite 32-bit float");
                     }
 
                     float v = (float)d;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Azure;
 using Lepton.Core.Registry;
 using Lepton.Core.Storage;
 using Lepton.Inference.Decoding;
@@ -22,8 +23,21 @@ public static partial class ApiErrors
         ArtifactConflictException conflict => (StatusCodes.Status409Conflict, conflict.Message),
         ModelIntegrityException integrity => (StatusCodes.Status503ServiceUnavailable, integrity.Message),
         BadHttpRequestException bad => (bad.StatusCode, bad.Message),
+        RegistryDataException data => (StatusCodes.Status503ServiceUnavailable, data.Message),
+        RequestFailedException store => (StatusCodes.Status503ServiceUnavailable, $"the model store refused the operation ({store.Status} {store.ErrorCode})"),
+        UnauthorizedAccessException => (StatusCodes.Status503ServiceUnavailable, "the model store refused the operation (access denied: read-only?)"),
+        IOException io when FromTheServer(io) => (StatusCodes.Status400BadRequest, $"the request could not be read: {io.Message}"),
+        IOException => (StatusCodes.Status503ServiceUnavailable, "the model store failed (I/O error)"),
         _ => (StatusCodes.Status500InternalServerError, "internal error"),
     };
+
+    /// <summary>
+    /// Kestrel reports some malformed requests as a bare IOException (a chunk size of
+    /// <c>FFFFFFFFFFFFFFFFFF</c>: "Bad chunk size data" over an OverflowException): the client's mistake.
+    /// </summary>
+    private static bool FromTheServer(IOException exception) =>
+        exception.TargetSite?.DeclaringType?.Namespace?.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal) == true
+        || exception.InnerException is OverflowException;
 
     public static async Task WriteAsync(HttpContext context, int status, string message)
     {

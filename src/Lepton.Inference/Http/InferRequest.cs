@@ -11,9 +11,26 @@ namespace Lepton.Inference.Http;
 /// </summary>
 public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOnlyList<string> Outputs)
 {
+    /// <summary>Parses and checks a request against the model; bad input raises only <see cref="InputException"/>.</summary>
     public static InferRequest Parse(byte[] body, LoadedModel model, int maxBatch)
     {
         ArgumentNullException.ThrowIfNull(model);
+        try
+        {
+            return ParseCore(body, model, maxBatch);
+        }
+        catch (JsonException ex)
+        {
+            throw new InputException(400, $"malformed JSON: {ex.Message}");
+        }
+        catch (InvalidOperationException ex) when (ex.Message.Contains("UTF-8", StringComparison.Ordinal))
+        {
+            throw new InputException(400, "malformed JSON: a string is not valid UTF-8"); // found by the fuzz target
+        }
+    }
+
+    private static InferRequest ParseCore(byte[] body, LoadedModel model, int maxBatch)
+    {
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 16 });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
@@ -24,8 +41,10 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
         RawInput? input = null;
         int inputCount = 0;
         List<string>? outputs = null;
+        var seen = new JsonProperties("the request");
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
+            seen.Add(ref reader);
             string property = reader.GetString()!;
             reader.Read();
             switch (property)
@@ -55,6 +74,7 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
             }
         }
 
+        JsonProperties.EnsureEnd(ref reader);
         if (inputCount != 1 || input is null)
         {
             throw new InputException(400, $"expected exactly one input ('{model.InputName}'), got {inputCount}");
@@ -135,8 +155,10 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
         string? name = null, datatype = null;
         long[]? shape = null;
         float[]? data = null;
+        var seen = new JsonProperties("an input");
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
+            seen.Add(ref reader);
             string property = reader.GetString()!;
             reader.Read();
             switch (property)
@@ -204,8 +226,10 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
             }
 
             string? name = null;
+            var seen = new JsonProperties("a requested output");
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
+                seen.Add(ref reader);
                 bool isName = reader.ValueTextEquals("name");
                 reader.Read();
                 if (isName && reader.TokenType == JsonTokenType.String)

@@ -44,8 +44,9 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
                 throw new InputException(400, $"top must be between 1 and {model.Classes}");
             }
 
-            var (pixels, count) = DecodePredictBody(body, mediaType, model);
+            var (pixels, count) = await DecodePredictBodyAsync(body, mediaType, model, ct).ConfigureAwait(false);
             float[] logits = await model.PredictAsync(pixels, count, ct).ConfigureAwait(false);
+            Scores.EnsureFinite(logits);
             float[] probabilities = Scores.Softmax(logits, model.Classes);
             await WriteJsonAsync(context, 200, writer =>
             {
@@ -85,8 +86,15 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
         foreach (string name in names)
         {
             var versions = await Registry.ListVersionsAsync(name, ct).ConfigureAwait(false);
-            var aliases = await Registry.GetAliasesAsync(name, ct).ConfigureAwait(false);
-            models.Add(new { name, latestVersion = versions.Count > 0 ? versions[^1] : 0, versions = versions.Count, aliases = aliases.Aliases });
+            try
+            {
+                var aliases = await Registry.GetAliasesAsync(name, ct).ConfigureAwait(false);
+                models.Add(new { name, latestVersion = versions.Count > 0 ? versions[^1] : 0, versions = versions.Count, aliases = aliases.Aliases });
+            }
+            catch (RegistryDataException ex)
+            {
+                models.Add(new { name, latestVersion = versions.Count > 0 ? versions[^1] : 0, versions = versions.Count, error = ex.Message }); // this model only
+            }
         }
 
         await WriteObjectAsync(context, 200, new { models }).ConfigureAwait(false);
@@ -107,7 +115,7 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
         RegistryNames.ValidateAlias(alias);
         byte[] body = await RequestBody.ReadAsync(context.Request, 64 * 1024, ct).ConfigureAwait(false);
         int version;
-        using (var doc = JsonDocument.Parse(body))
+        using (var doc = JsonDocument.Parse(body, new JsonDocumentOptions { AllowDuplicateProperties = false }))
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("version", out var v) || v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out version) || version < 1)
             {
@@ -115,6 +123,7 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
             }
         }
 
+        await Promotion.VerifyAsync(runtime, name, version, ct).ConfigureAwait(false);
         var updated = await Registry.SetAliasAsync(name, alias, version, ct).ConfigureAwait(false);
         await WriteObjectAsync(context, 200, new { name, alias, version, aliases = updated.Aliases }).ConfigureAwait(false);
     });
@@ -124,16 +133,23 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
     /// <summary><c>GET /v2/health/live</c>.</summary>
     public static Task LiveAsync(HttpContext context) => WriteObjectAsync(context, 200, new { live = true });
 
-    /// <summary><c>GET /v2/health/ready</c>: ready when the model registry answers.</summary>
+    /// <summary><c>GET /v2/health/ready</c>: ready when the model registry answers and every production alias points at a readable version.</summary>
     public Task ReadyAsync(HttpContext context) => ApiErrors.RunAsync(context, logger, async () =>
     {
+        IReadOnlyList<Readiness.BrokenModel> broken;
         try
         {
-            _ = await Registry.ListModelsAsync(context.RequestAborted).ConfigureAwait(false);
+            broken = await Readiness.BrokenModelsAsync(runtime, context.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             await WriteObjectAsync(context, 503, new { ready = false, error = "the model registry is not reachable" }).ConfigureAwait(false);
+            return;
+        }
+
+        if (broken.Count > 0)
+        {
+            await WriteObjectAsync(context, 503, new { ready = false, error = "a production alias is broken", broken }).ConfigureAwait(false);
             return;
         }
 
@@ -190,6 +206,7 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
         {
             var request = InferRequest.Parse(body, model, Options.MaxImagesPerRequest);
             float[] logits = await model.PredictAsync(request.Pixels, request.Count, ct).ConfigureAwait(false);
+            Scores.EnsureFinite(logits);
             float[]? probabilities = request.Outputs.Contains(ProbabilitiesOutput) ? Scores.Softmax(logits, model.Classes) : null;
             await WriteJsonAsync(context, 200, writer =>
             {
@@ -228,7 +245,7 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
 
     // ---- helpers --------------------------------------------------------------------------------------
 
-    private (float[] Pixels, int Count) DecodePredictBody(byte[] body, string? mediaType, LoadedModel model)
+    private async Task<(float[] Pixels, int Count)> DecodePredictBodyAsync(byte[] body, string? mediaType, LoadedModel model, CancellationToken ct)
     {
         int height = model.InputShape[^2], width = model.InputShape[^1];
         bool image = mediaType is "image/png" or "image/jpeg" or "image/jpg"
@@ -240,7 +257,7 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
                 throw new InputException(400, $"model '{model.Manifest.Name}' takes {model.ImageValues / (height * width)} channels; images are decoded to one");
             }
 
-            return (ImageDecoder.Decode(body, height, width, Options.Inversion, Options.MaxImagePixels), 1);
+            return (await runtime.Decodes.RunAsync(() => ImageDecoder.Decode(body, height, width, Options.Inversion, Options.MaxImagePixels), ct).ConfigureAwait(false), 1);
         }
 
         if (mediaType is not (null or "application/json"))
@@ -248,54 +265,7 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
             throw new InputException(415, $"content type '{mediaType}' is not supported: send image/png, image/jpeg or application/json");
         }
 
-        var reader = new Utf8JsonReader(body);
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-        {
-            throw new InputException(400, "the JSON body must be an object {\"instances\": [...]}");
-        }
-
-        float[]? pixels = null;
-        int count = 0;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            bool instances = reader.ValueTextEquals("instances");
-            reader.Read();
-            if (!instances)
-            {
-                reader.Skip();
-                continue;
-            }
-
-            if (reader.TokenType != JsonTokenType.StartArray)
-            {
-                throw new InputException(400, "instances must be an array of images");
-            }
-
-            var images = new List<float[]>();
-            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-            {
-                if (images.Count >= Options.MaxImagesPerRequest)
-                {
-                    throw new InputException(413, $"at most {Options.MaxImagesPerRequest} instances per request");
-                }
-
-                images.Add(TensorJson.ReadNumbers(ref reader, model.ImageValues, $"instances[{images.Count}]"));
-            }
-
-            count = images.Count;
-            pixels = new float[count * model.ImageValues];
-            for (int i = 0; i < count; i++)
-            {
-                images[i].CopyTo(pixels, i * model.ImageValues);
-            }
-        }
-
-        if (pixels is null || count == 0)
-        {
-            throw new InputException(400, "the JSON body needs a non-empty \"instances\" array (each instance: the model's input values, flat or nested)");
-        }
-
-        return (pixels, count);
+        return PredictInstances.Parse(body, model, Options.MaxImagesPerRequest);
     }
 
     private static void WriteClass(Utf8JsonWriter writer, LoadedModel model, int index, float probability)

@@ -32,6 +32,21 @@ public static class Scores
         return result;
     }
 
+    /// <summary>
+    /// Inputs far outside the model's range (3e38 where [0,1] is meant) overflow to infinite or NaN
+    /// scores: that is the client's input, answered 400, not a server fault.
+    /// </summary>
+    public static void EnsureFinite(ReadOnlySpan<float> logits)
+    {
+        foreach (float v in logits)
+        {
+            if (!float.IsFinite(v))
+            {
+                throw new Decoding.InputException(400, "the model's scores for this input are not finite numbers: input values must be in the model's range (pixels in [0,1])");
+            }
+        }
+    }
+
     /// <summary>The indices of the k largest values of one row, largest first.</summary>
     public static int[] TopK(ReadOnlySpan<float> row, int k)
     {

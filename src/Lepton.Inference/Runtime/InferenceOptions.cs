@@ -11,6 +11,9 @@ public sealed class InferenceOptions
     /// <summary>How long an alias resolution is trusted before the registry is asked again.</summary>
     public TimeSpan AliasCacheDuration { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long a version that failed its integrity check (hash, or ONNX Runtime cannot load it) is refused without trying again.</summary>
+    public TimeSpan FailedLoadCacheDuration { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Merge concurrent requests into one session run (adaptive: no waiting when idle).</summary>
     public bool Batching { get; set; } = true;
 
@@ -30,7 +33,10 @@ public sealed class InferenceOptions
     public ImageInversion Inversion { get; set; } = ImageInversion.Auto;
 
     /// <summary>The largest image, in pixels, decoded (larger: 413).</summary>
-    public long MaxImagePixels { get; set; } = 40_000_000;
+    public long MaxImagePixels { get; set; } = Decoding.ImageDecoder.DefaultMaxPixels;
+
+    /// <summary>Images decoded at once (each takes up to 8 bytes a pixel); null: one per core.</summary>
+    public int? MaxConcurrentDecodes { get; set; }
 }
 
 /// <summary>Photos are dark objects on light backgrounds; MNIST-style models expect the opposite.</summary>

@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using Lepton.Core.Registry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Lepton.Inference.Runtime;
 
@@ -19,6 +21,7 @@ public sealed partial class ModelRuntime(ModelRegistry registry, InferenceOption
     private readonly ConcurrentDictionary<(string Name, int Version), Lazy<Task<LoadedModel>>> _loaded = new();
     private readonly ConcurrentDictionary<(string Name, int Version), long> _lastUsed = new();
     private readonly ConcurrentDictionary<(string Name, string? Alias), (int Version, DateTimeOffset Until)> _aliases = new();
+    private readonly ConcurrentDictionary<(string Name, int Version), (ExceptionDispatchInfo Failure, DateTimeOffset Until)> _failed = new();
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly ILogger _logger = logger ?? NullLogger<ModelRuntime>.Instance;
     private long _useCounter;
@@ -26,6 +29,9 @@ public sealed partial class ModelRuntime(ModelRegistry registry, InferenceOption
     public ModelRegistry Registry => registry;
 
     public InferenceOptions Options => options;
+
+    /// <summary>The bound on concurrent image decodes (<see cref="InferenceOptions.MaxConcurrentDecodes"/>).</summary>
+    public Decoding.DecodeGate Decodes { get; } = new(options.MaxConcurrentDecodes);
 
     /// <summary>The version a request means: explicit, else the alias (default production), cached briefly.</summary>
     public async Task<int> ResolveAsync(string name, int? version, string? alias, CancellationToken cancellationToken = default)
@@ -85,6 +91,16 @@ public sealed partial class ModelRuntime(ModelRegistry registry, InferenceOption
             return existing.Value.Result; // the hot path: no locks beyond the lookup
         }
 
+        if (_failed.TryGetValue(key, out var failed))
+        {
+            if (failed.Until > _clock.GetUtcNow())
+            {
+                failed.Failure.Throw(); // a version that just failed to load is not loaded again on every request
+            }
+
+            _failed.TryRemove(new KeyValuePair<(string, int), (ExceptionDispatchInfo, DateTimeOffset)>(key, failed));
+        }
+
         var lazy = _loaded.GetOrAdd(key, k => new Lazy<Task<LoadedModel>>(() => LoadAsync(k.Name, k.Version)));
         try
         {
@@ -92,12 +108,21 @@ public sealed partial class ModelRuntime(ModelRegistry registry, InferenceOption
             EvictBeyondCapacity(); // only a load can take the cache over its capacity
             return model;
         }
-        catch (Exception) when (lazy.Value.IsFaulted || lazy.Value.IsCanceled)
+        catch (Exception ex) when (lazy.Value.IsFaulted || lazy.Value.IsCanceled)
         {
+            if (ex is ModelIntegrityException && options.FailedLoadCacheDuration > TimeSpan.Zero)
+            {
+                _failed[key] = (ExceptionDispatchInfo.Capture(ex), _clock.GetUtcNow() + options.FailedLoadCacheDuration);
+            }
+
             _loaded.TryRemove(new KeyValuePair<(string, int), Lazy<Task<LoadedModel>>>(key, lazy));
             throw;
         }
     }
+
+    /// <summary>Why a version failed to load, while that failure is remembered (null otherwise).</summary>
+    public string? RecentFailure(string name, int version) =>
+        _failed.TryGetValue((name, version), out var failed) && failed.Until > _clock.GetUtcNow() ? failed.Failure.SourceException.Message : null;
 
     /// <summary>How many versions are loaded now.</summary>
     public int LoadedCount => _loaded.Count(kv => kv.Value.IsValueCreated && kv.Value.Value.IsCompletedSuccessfully);
@@ -106,7 +131,16 @@ public sealed partial class ModelRuntime(ModelRegistry registry, InferenceOption
     {
         var manifest = await registry.GetManifestAsync(name, version).ConfigureAwait(false);
         byte[] bytes;
-        var stream = await registry.OpenModelAsync(name, version).ConfigureAwait(false);
+        Stream stream;
+        try
+        {
+            stream = await registry.OpenModelAsync(name, version).ConfigureAwait(false);
+        }
+        catch (Core.Storage.ArtifactNotFoundException)
+        {
+            throw new ModelIntegrityException($"model '{name}' version {version} is not served: its model file is missing from the store");
+        }
+
         await using (stream.ConfigureAwait(false))
         {
             using var buffer = new MemoryStream(manifest.SizeBytes > 0 && manifest.SizeBytes < int.MaxValue ? (int)manifest.SizeBytes : 0);
@@ -122,7 +156,17 @@ public sealed partial class ModelRuntime(ModelRegistry registry, InferenceOption
                 $"model '{name}' version {version} is not served: its file's SHA-256 is {actual}, the manifest says {manifest.Sha256}");
         }
 
-        var model = new LoadedModel(manifest, bytes, options);
+        LoadedModel model;
+        try
+        {
+            model = new LoadedModel(manifest, bytes, options);
+        }
+        catch (Exception ex) when (ex is OnnxRuntimeException or InvalidDataException or ArgumentException or IndexOutOfRangeException or InvalidOperationException)
+        {
+            LogUnloadable(ex, name, version);
+            throw new ModelIntegrityException($"model '{name}' version {version} is not served: ONNX Runtime cannot load its file ({ex.GetType().Name})");
+        }
+
         LogLoaded(name, version, bytes.Length);
         return model;
     }
@@ -157,10 +201,14 @@ public sealed partial class ModelRuntime(ModelRegistry registry, InferenceOption
         }
 
         _loaded.Clear();
+        Decodes.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded model {Name} version {Version} ({Bytes} bytes)")]
     private partial void LogLoaded(string name, int version, int bytes);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Refusing model {Name} version {Version}: ONNX Runtime cannot load it")]
+    private partial void LogUnloadable(Exception exception, string name, int version);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Unloaded model {Name} version {Version}")]
     private partial void LogUnloaded(string name, int version);

@@ -9,6 +9,8 @@ namespace Lepton.Pipeline.Compute;
 /// Runs the trainer as a child process on this machine (the default for local runs): one output
 /// folder per run under <c>{work}/runs/{runId}</c>, so a resubmitted job resumes from the run's last
 /// checkpoint; the trainer's status.json and exit code give the job's state; cancel kills the process.
+/// The trainer gets this process's pid (<c>--parent-pid</c>) and stops when it is gone; it holds a lock
+/// on its folder, so a second trainer on the same run refuses to start (exit code 5).
 /// </summary>
 public sealed class ProcessComputeTarget(TrainerCommand trainer, string workFolder) : IComputeTarget
 {
@@ -29,6 +31,7 @@ public sealed class ProcessComputeTarget(TrainerCommand trainer, string workFold
             "train", "--arch", submission.Architecture, "--data", submission.DatasetFolder, "--out", output,
             "--epochs", I(submission.Epochs), "--batch-size", I(submission.BatchSize),
             "--lr", submission.LearningRate.ToString("R", CultureInfo.InvariantCulture), "--seed", I(submission.Seed),
+            "--parent-pid", I(Environment.ProcessId), // the trainer dies with this process, however it ends
         };
         if (submission.TrainLimit is int trainLimit)
         {
@@ -102,6 +105,28 @@ public sealed class ProcessComputeTarget(TrainerCommand trainer, string workFold
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>Kills every trainer this target started (a signal to the host: no orchestration needed), waiting up to <paramref name="timeout"/>.</summary>
+    public void StopAll(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        foreach (var (jobId, process) in _processes)
+        {
+            _canceled[jobId] = true;
+            try
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill(entireProcessTree: true);
+                    process.WaitForExit(TimeSpan.FromMilliseconds(Math.Max(0, (deadline - DateTime.UtcNow).TotalMilliseconds)));
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // already gone
+            }
+        }
     }
 
     private static TrainingStatus? ReadStatus(string output)

@@ -119,3 +119,147 @@ public sealed class ImageDecoderTests
         Assert.Equal(413, ex.StatusCode);
     }
 }
+
+public sealed class ImageDecoderHardeningTests
+{
+    private static InputException Refusal(byte[] data, long maxPixels = ImageDecoder.DefaultMaxPixels) =>
+        Assert.Throws<InputException>(() => ImageDecoder.Decode(data, 28, 28, ImageInversion.Auto, maxPixels));
+
+    [Fact]
+    public void Decode_TruncatedPhoto_IsRefusedAsTruncated()
+    {
+        byte[] photo = ImageFiles.AsPhoto(TinyModels.ImageFor(3), scale: 8);
+
+        var refusal = Refusal(BombFiles.Truncated(photo, 0.6));
+
+        Assert.Equal(400, refusal.StatusCode);
+        Assert.Contains("truncated", refusal.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("png")]
+    [InlineData("jpeg")]
+    public void Decode_BombOverThePixelLimit_IsRefusedFromTheHeader(string format)
+    {
+        byte[] bomb = format == "png" ? BombFiles.Png(6300, 6300) : BombFiles.Jpeg(6300, 6300);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+
+        var refusal = Refusal(bomb);
+
+        Assert.Equal(413, refusal.StatusCode);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1_000_000, "no pixel memory before the refusal");
+    }
+
+    [Theory]
+    [InlineData("png")]
+    [InlineData("jpeg")]
+    public void Decode_TruncatedBombUnderTheLimit_IsRefusedAsTruncated(string format)
+    {
+        byte[] bomb = format == "png" ? BombFiles.Png(4000, 4000) : BombFiles.Jpeg(4000, 4000);
+
+        var refusal = Refusal(bomb);
+
+        Assert.Equal(400, refusal.StatusCode);
+    }
+
+    [Fact]
+    public void Decode_DefaultPixelLimit_Is16Megapixels() => Assert.Equal(16_000_000, new InferenceOptions().MaxImagePixels);
+
+    [Fact]
+    public void Decode_ManyRejectedBodiesInParallel_OnlyInputExceptions()
+    {
+        var random = new Random(9);
+        var bodies = Enumerable.Range(0, 64).Select(i =>
+        {
+            var b = new byte[random.Next(1, 4096)];
+            random.NextBytes(b);
+            if (i % 2 == 0)
+            {
+                b[0] = 0x89; // looks like a PNG to the content sniffing
+            }
+
+            return b;
+        }).ToArray();
+
+        Parallel.For(0, 20_000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            var refusal = Refusal(bodies[i % bodies.Length]);
+            Assert.InRange(refusal.StatusCode, 400, 499);
+        });
+    }
+
+    [Fact]
+    public async Task DecodeGate_BoundsConcurrency()
+    {
+        using var gate = new DecodeGate(2);
+        int running = 0, peak = 0;
+
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(() => gate.RunAsync(() =>
+        {
+            int now = Interlocked.Increment(ref running);
+            InterlockedMax(ref peak, now);
+            Thread.Sleep(5);
+            Interlocked.Decrement(ref running);
+            return 0;
+        }, CancellationToken.None))));
+
+        Assert.Equal(2, gate.Concurrency);
+        Assert.InRange(peak, 1, 2);
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int current;
+        while ((current = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+}
+
+public sealed class ImageDecoderBombTimingTests
+{
+    [Theory]
+    [InlineData("png")]
+    [InlineData("jpeg")]
+    public void Decode_TruncatedBombWithAnEndMarker_IsRefusedOrDecodedQuickly(string format)
+    {
+        // The end marker appended: the structural check passes, the decoder itself must notice (or, for
+        // JPEG, decode at 1/8 scale): either way within 100 ms and 4xx or a small result.
+        byte[] bomb = format == "png"
+            ? [.. BombFiles.Png(4000, 4000), 0, 0, 0, 0, .. "IEND"u8, 0xAE, 0x42, 0x60, 0x82]
+            : [.. BombFiles.Jpeg(4000, 4000), 0xFF, 0xD9];
+        _ = ImageDecoder.Decode(ImageFiles.Encode(new float[28 * 28], 28, 28), 28, 28, ImageInversion.Auto, 1000); // warm
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        try
+        {
+            var result = ImageDecoder.Decode(bomb, 28, 28, ImageInversion.Auto, ImageDecoder.DefaultMaxPixels);
+            Assert.Equal(28 * 28, result.Length);
+        }
+        catch (InputException refusal)
+        {
+            Assert.InRange(refusal.StatusCode, 400, 499);
+        }
+
+        Assert.True(watch.ElapsedMilliseconds < 100, $"took {watch.ElapsedMilliseconds} ms");
+    }
+}
+
+public sealed class ImageDecoderFuzzFindingTests
+{
+    [Fact]
+    public void Decode_PngChunkLengthNear4GiB_IsAnInputException()
+    {
+        // Found by the fuzz target: a chunk length of 0xFFFFFFF0 wrapped the chunk walk's offset around.
+        byte[] png = BombFiles.Png(112, 112);
+        int afterHeader = 8 + 12 + 13;
+        png[afterHeader] = 0xFF;
+        png[afterHeader + 1] = 0xFF;
+        png[afterHeader + 2] = 0xFF;
+        png[afterHeader + 3] = 0xF0;
+
+        var refusal = Assert.Throws<InputException>(() => ImageDecoder.Decode(png, 28, 28, ImageInversion.Auto, ImageDecoder.DefaultMaxPixels));
+
+        Assert.InRange(refusal.StatusCode, 400, 499);
+    }
+}

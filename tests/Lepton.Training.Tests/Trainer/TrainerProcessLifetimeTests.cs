@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Globalization;
+using Lepton.Tests;
+using Lepton.Trainer;
+
+namespace Lepton.Training.Tests.Trainer;
+
+/// <summary>Issue 9, item 4: one live trainer per run folder, and no trainer outlives its parent.</summary>
+public sealed class TrainerProcessLifetimeTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("lepton-lifetime-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static Process Start(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "lepton-trainer.dll"));
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private string[] TrainArgs(string output, int epochs = 50) =>
+        ["train", "--arch", "mlp", "--data", TestDatasets.WriteSlice(Path.Combine(_dir, "data"), train: 1500, test: 100), "--out", output, "--epochs", epochs.ToString(CultureInfo.InvariantCulture), "--batch-size", "16"];
+
+    [Fact]
+    public async Task SecondTrainer_OnALiveTrainersFolder_ExitsWith5()
+    {
+        string output = Path.Combine(_dir, "out");
+        using var first = Start(TrainArgs(output));
+        try
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (!File.Exists(Path.Combine(output, RunFolderLock.PidFile)) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+
+            using var second = Start(TrainArgs(output));
+            Assert.True(second.WaitForExit(TimeSpan.FromSeconds(60)));
+
+            Assert.Equal(5, second.ExitCode);
+            Assert.False(first.HasExited);
+        }
+        finally
+        {
+            first.Kill(entireProcessTree: true);
+            await first.WaitForExitAsync();
+        }
+    }
+
+    [Fact]
+    public void StaleLock_OfADeadTrainer_IsTakenOver()
+    {
+        string output = Path.Combine(_dir, "stale");
+        Directory.CreateDirectory(output);
+        File.WriteAllText(Path.Combine(output, RunFolderLock.LockFile), string.Empty);
+        File.WriteAllText(Path.Combine(output, RunFolderLock.PidFile), "999999");
+
+        using var held = RunFolderLock.Acquire(output);
+
+        Assert.Equal(Environment.ProcessId.ToString(CultureInfo.InvariantCulture), File.ReadAllText(Path.Combine(output, RunFolderLock.PidFile)));
+        Assert.Throws<RunFolderLockedException>(() => RunFolderLock.Acquire(output)); // held: a second one is refused
+    }
+
+    [Fact]
+    public async Task Trainer_WhoseParentIsKilled_StopsWithinSeconds()
+    {
+        // bash starts the trainer with its own pid as --parent-pid and is then killed with SIGKILL, as a
+        // CLI can be: the orphaned trainer must stop by itself instead of training 50 epochs.
+        string output = Path.Combine(_dir, "orphan");
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { "-c", "dotnet \"$0\" \"$@\" --parent-pid $$ & wait", Path.Combine(AppContext.BaseDirectory, "lepton-trainer.dll") }.Concat(TrainArgs(output)))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var parent = Process.Start(start)!;
+        string pidFile = Path.Combine(output, RunFolderLock.PidFile);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!File.Exists(pidFile) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        int trainer = int.Parse(File.ReadAllText(pidFile), CultureInfo.InvariantCulture);
+        Assert.True(Alive(trainer));
+        parent.Kill(); // SIGKILL to bash only, not its tree
+        await parent.WaitForExitAsync();
+
+        var stop = Stopwatch.StartNew();
+        while (Alive(trainer) && stop.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.False(Alive(trainer), "the trainer outlived its parent by 10 s");
+    }
+
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            return !stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+}
