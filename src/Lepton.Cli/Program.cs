@@ -79,7 +79,7 @@ catch (Exception ex) when (ex is InvalidNameException or ModelNotFoundException 
     Console.Error.WriteLine($"lepton: {ex.Message}");
     return 1;
 }
-catch (Exception ex) when (ex is Azure.RequestFailedException or IOException or UnauthorizedAccessException or Azure.Identity.AuthenticationFailedException)
+catch (Exception ex) when (ex is Azure.RequestFailedException or AggregateException or HttpRequestException or IOException or UnauthorizedAccessException or Azure.Identity.AuthenticationFailedException)
 {
     Console.Error.WriteLine($"lepton: {ex.Message}");
     return 1;
