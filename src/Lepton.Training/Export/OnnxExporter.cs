@@ -115,10 +115,12 @@ public static class OnnxExporter
                 return input; // identity in evaluation mode
             case Identity:
                 return input;
+            case RecurrentClassifier recurrent:
+                return RecurrentExport.Export(g, name, recurrent, input);
             default:
                 throw new OnnxExportException(
                     $"module '{name}' of type {module.GetType().Name} is not supported by the ONNX exporter " +
-                    "(supported: Sequential, Normalize, Conv2d, MaxPool2d, ReLU, Flatten, Linear, BatchNorm1d, BatchNorm2d, Dropout, Dropout2d, Identity)");
+                    "(supported: Sequential, Normalize, RecurrentClassifier (GRU, LSTM), Conv2d, MaxPool2d, ReLU, Flatten, Linear, BatchNorm1d, BatchNorm2d, Dropout, Dropout2d, Identity)");
         }
     }
 
@@ -163,7 +165,7 @@ public static class OnnxExporter
             Int("ceil_mode", pool.ceil_mode ? 1 : 0));
     }
 
-    private static string ExportLinear(GraphBuilder g, string name, Linear linear, string input)
+    internal static string ExportLinear(GraphBuilder g, string name, Linear linear, string input)
     {
         var inputs = new List<string> { input, g.Initializer($"{name}.weight", linear.weight!) };
         if (linear.bias is not null)
@@ -202,13 +204,16 @@ public static class OnnxExporter
         _ => throw new OnnxExportException($"expected one or two values, got {values.Length}"),
     };
 
-    private static AttributeProto Int(string name, long value) =>
+    internal static AttributeProto Int(string name, long value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
-    private static AttributeProto Float(string name, float value) =>
+    internal static AttributeProto Float(string name, float value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
 
-    private static AttributeProto Ints(string name, long[] values)
+    internal static AttributeProto Text(string name, string value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
+
+    internal static AttributeProto Ints(string name, long[] values)
     {
         var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
         attribute.Ints.AddRange(values);
@@ -235,18 +240,24 @@ public static class OnnxExporter
     private static void AddMetadata(ModelProto proto, string key, string value) =>
         proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
 
-    private sealed class GraphBuilder(GraphProto graph)
+    internal sealed class GraphBuilder(GraphProto graph)
     {
         public long? Classes { get; set; }
 
         public string Add(string opType, IEnumerable<string> inputs, string output, string nodeName, params AttributeProto[] attributes)
         {
+            AddMany(opType, inputs, [output], nodeName, attributes);
+            return output;
+        }
+
+        /// <summary>A node with several outputs (an empty name skips an optional one).</summary>
+        public void AddMany(string opType, IEnumerable<string> inputs, IEnumerable<string> outputs, string nodeName, params AttributeProto[] attributes)
+        {
             var node = new NodeProto { OpType = opType, Name = nodeName };
             node.Input.AddRange(inputs);
-            node.Output.Add(output);
+            node.Output.AddRange(outputs);
             node.Attribute.AddRange(attributes);
             graph.Node.Add(node);
-            return output;
         }
 
         public string Initializer(string name, Tensor tensor)
@@ -255,6 +266,15 @@ public static class OnnxExporter
             var cpu = tensor.detach().to(ScalarType.Float32).cpu().contiguous();
             float[] data = cpu.data<float>().ToArray();
             return Constant(name, data, cpu.shape);
+        }
+
+        public string Int64Constant(string name, long[] data)
+        {
+            var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+            proto.Dims.Add(data.Length);
+            proto.Int64Data.AddRange(data);
+            graph.Initializer.Add(proto);
+            return name;
         }
 
         public string Constant(string name, float[] data, long[] dims)

@@ -24,7 +24,7 @@ public sealed class TrainedModels : IDisposable
         Normalization = Normalization.Compute(train.Images);
         Test = data.Test.Take(ParityImages);
         using var trainSet = new TensorDataset(train);
-        foreach (var architecture in new[] { SeedCnn.Definition, BatchNormCnn.Definition, Mlp.Definition })
+        foreach (var architecture in new[] { SeedCnn.Definition, BatchNormCnn.Definition, Mlp.Definition, RecurrentFamilies.Gru, RecurrentFamilies.Lstm })
         {
             string folder = Directory.CreateTempSubdirectory("lepton-export-").FullName;
             var trainer = new ModelTrainer(architecture, new ModelOptions(10, Normalization),
@@ -66,6 +66,8 @@ public sealed class OnnxExporterTests(TrainedModels trained) : IClassFixture<Tra
     [InlineData("cnn")]
     [InlineData("cnn-bn")]
     [InlineData("mlp")]
+    [InlineData("gru")]
+    [InlineData("lstm")]
     public void Export_OnnxRuntimeMatchesTorchSharp_On256TestImages(string architecture)
     {
         string path = Export(architecture);
@@ -87,6 +89,8 @@ public sealed class OnnxExporterTests(TrainedModels trained) : IClassFixture<Tra
     [InlineData("cnn")]
     [InlineData("cnn-bn")]
     [InlineData("mlp")]
+    [InlineData("gru")]
+    [InlineData("lstm")]
     public void Export_FollowsTheModelContract(string architecture)
     {
         using var session = new InferenceSession(Export(architecture));
@@ -108,14 +112,17 @@ public sealed class OnnxExporterTests(TrainedModels trained) : IClassFixture<Tra
         Assert.Equal(trained.Normalization.Std, norm.RootElement.GetProperty("std").GetSingle());
     }
 
-    [Fact]
-    public void Export_UsesOpset17AndDynamicBatch()
+    [Theory]
+    [InlineData("cnn")]
+    [InlineData("gru")]
+    [InlineData("lstm")]
+    public void Export_UsesOpset17AndDynamicBatch(string architecture)
     {
-        var proto = OnnxExporter.Export(trained.Models["cnn"], new OnnxExportOptions("cnn", MnistDataset.FashionMnistLabels, trained.Normalization));
+        var proto = OnnxExporter.Export(trained.Models[architecture], new OnnxExportOptions(architecture, MnistDataset.FashionMnistLabels, trained.Normalization));
         Assert.Equal(OnnxExportOptions.Opset, Assert.Single(proto.OpsetImport).Version);
         Assert.True(OnnxExportOptions.Opset >= 17);
 
-        using var session = new InferenceSession(Export("cnn"));
+        using var session = new InferenceSession(Export(architecture));
         foreach (int batch in new[] { 1, 5, 33 })
         {
             var input = new DenseTensor<float>(new float[batch * 784], [batch, 1, 28, 28]);
@@ -137,6 +144,22 @@ public sealed class OnnxExporterTests(TrainedModels trained) : IClassFixture<Tra
 
         Assert.Contains("'model.squash'", ex.Message, StringComparison.Ordinal);
         Assert.Contains("Tanh", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("gru", "GRU")]
+    [InlineData("lstm", "LSTM")]
+    public void Export_Recurrent_UsesTheOnnxOperatorPerLayer(string architecture, string op)
+    {
+        var proto = OnnxExporter.Export(trained.Models[architecture], new OnnxExportOptions(architecture, MnistDataset.FashionMnistLabels, trained.Normalization));
+
+        var nodes = proto.Graph.Node.Where(n => n.OpType == op).ToArray();
+        Assert.Equal(RecurrentFamilies.Layers, nodes.Length);
+        Assert.All(nodes, n => Assert.Equal(128, n.Attribute.Single(a => a.Name == "hidden_size").I));
+        if (op == "GRU")
+        {
+            Assert.All(nodes, n => Assert.Equal(1, n.Attribute.Single(a => a.Name == "linear_before_reset").I));
+        }
     }
 
     [Fact]
