@@ -17,7 +17,16 @@ try
     switch (command)
     {
         case "train":
-            new TrainingJob(CommandLine.Parse(rest), console).Run();
+            var spec = CommandLine.Parse(rest);
+            if (ArchitectureRegistry.Names.Contains(spec.Architecture) && ArchitectureRegistry.Get(spec.Architecture).IsGenerator)
+            {
+                new GeneratorJob(spec, console).Run();
+            }
+            else
+            {
+                new TrainingJob(spec, console).Run();
+            }
+
             return 0;
         case "bench":
             return Benchmark.Run(CommandLine.Parse(rest), console);

@@ -17,6 +17,7 @@ public static class ArchitectureRegistry
         Register(Mlp.Definition);
         Register(RecurrentFamilies.Gru);
         Register(RecurrentFamilies.Lstm);
+        Register(Dcgan.Definition);
     }
 
     public static IReadOnlyCollection<string> Names => Known.Keys.Order(StringComparer.Ordinal).ToArray();
