@@ -85,15 +85,30 @@ public static class ModelsCommand
                 throw new UsageException($"--run: {metricsPath} not found (a trainer output folder has it)");
             }
 
-            var metrics = LeptonJson.ReadFile<TrainingMetrics>(metricsPath);
-            description = description with
+            if (description.Kind == ModelContract.GeneratorKind)
             {
-                Architecture = description.Architecture ?? metrics.Architecture,
-                Labels = description.Labels.Count > 0 ? description.Labels : metrics.Labels,
-                Normalization = description.Normalization ?? metrics.Normalization,
-                Metrics = MetricsOf(metrics),
-                RunId = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(run))),
-            };
+                var generated = LeptonJson.ReadFile<GeneratorMetrics>(metricsPath);
+                var values = ManifestMetrics.From(generated.Quality);
+                values["parityMaxAbsDifference"] = generated.Parity.MaxAbsDifference;
+                description = description with
+                {
+                    Architecture = description.Architecture ?? generated.Architecture,
+                    Metrics = values,
+                    RunId = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(run))),
+                };
+            }
+            else
+            {
+                var metrics = LeptonJson.ReadFile<TrainingMetrics>(metricsPath);
+                description = description with
+                {
+                    Architecture = description.Architecture ?? metrics.Architecture,
+                    Labels = description.Labels.Count > 0 ? description.Labels : metrics.Labels,
+                    Normalization = description.Normalization ?? metrics.Normalization,
+                    Metrics = MetricsOf(metrics),
+                    RunId = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(run))),
+                };
+            }
         }
 
         await using var stream = new MemoryStream(bytes, writable: false);

@@ -9,7 +9,7 @@ namespace Lepton.Functions;
 /// HTTP triggers over the host-neutral <see cref="InferenceApi"/>: each function passes the request and
 /// its route values on; the handler writes the response. The alias route is admin (function key).
 /// </summary>
-public sealed class InferenceFunctions(InferenceApi api)
+public sealed class InferenceFunctions(InferenceApi api, GenerateApi generate)
 {
     private static readonly EmptyResult Written = new();
 
@@ -19,6 +19,15 @@ public sealed class InferenceFunctions(InferenceApi api)
     {
         ArgumentNullException.ThrowIfNull(request);
         await api.PredictAsync(request.HttpContext, name).ConfigureAwait(false);
+        return Written;
+    }
+
+    [Function("Generate")]
+    public async Task<IActionResult> GenerateAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/models/{name}/generate")] HttpRequest request, string name)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        await generate.GenerateAsync(request.HttpContext, name).ConfigureAwait(false);
         return Written;
     }
 

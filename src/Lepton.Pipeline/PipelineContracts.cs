@@ -119,8 +119,15 @@ public sealed record EvaluationRequest(TrainingJobHandle Job, PreparedDataset Da
 /// <summary>Input of the publish activity.</summary>
 public sealed record PublishRequest(string ModelName, TrainingJobHandle Job, PreparedDataset Dataset, ClassificationReport Evaluation, string RunId);
 
-/// <summary>Input of the promote activity.</summary>
-public sealed record PromotionRequest(string ModelName, int Version, double Accuracy, double MinimumAccuracy);
+/// <summary>Input of the promote activity. A generator is gated on <paramref name="FrechetDistance"/> (lower is
+/// better) against <paramref name="MaximumFrechetDistance"/> instead of accuracy.</summary>
+public sealed record PromotionRequest(
+    string ModelName,
+    int Version,
+    double Accuracy,
+    double MinimumAccuracy,
+    double? FrechetDistance = null,
+    double? MaximumFrechetDistance = null);
 
 /// <summary>The quality gate's decision and why.</summary>
 public sealed record PromotionDecision(bool Promoted, int? PreviousProduction, string Reason);

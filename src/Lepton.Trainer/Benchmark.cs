@@ -40,6 +40,11 @@ public static class Benchmark
             throw new JobSpecException(errors);
         }
 
+        if (ArchitectureRegistry.Get(spec.Architecture).IsGenerator)
+        {
+            throw new UsageException($"bench measures classifiers; '{spec.Architecture}' is a generator: use train");
+        }
+
         spec = spec with { Resume = false };
         if (Directory.Exists(Path.Combine(spec.Output, "checkpoints")))
         {

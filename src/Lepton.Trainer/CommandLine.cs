@@ -35,6 +35,9 @@ public static class CommandLine
           --labels <a,b,...>       class names in label order (default: the dataset's labels.txt, or its defaults)
           --device <d>             auto (CUDA when available), cpu or cuda
           --schedule <s>           learning rate over epochs: constant or cosine (default: as the architecture prefers)
+          --hidden-size <n>        recurrent state size (gru, lstm; default 128)
+          --latent-size <n>        generator latent size (dcgan; default 64)
+          --class <label|index>    train a generator on one class only (dcgan)
           --no-resume              start over even when the output folder has a checkpoint
           --spec <job.json>        read all of the above from a JSON job spec (docs/job-spec.md)
         """;
@@ -78,6 +81,9 @@ public static class CommandLine
                 "--no-augment" => spec with { Augment = false },
                 "--no-resume" => spec with { Resume = false },
                 "--device" => spec with { Device = Value(args, i) },
+                "--hidden-size" => spec with { HiddenSize = Int(args, i) },
+                "--latent-size" => spec with { LatentSize = Int(args, i) },
+                "--class" => spec with { Class = Value(args, i) },
                 "--schedule" => spec with { Schedule = Value(args, i) switch
                 {
                     "constant" => LearningRateSchedule.Constant,

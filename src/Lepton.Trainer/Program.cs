@@ -20,7 +20,15 @@ try
         {
             var spec = CommandLine.Parse(rest);
             using var folderLock = string.IsNullOrEmpty(spec.Output) ? null : RunFolderLock.Acquire(spec.Output);
-            new TrainingJob(spec, console).Run();
+            if (ArchitectureRegistry.Names.Contains(spec.Architecture) && ArchitectureRegistry.Get(spec.Architecture).IsGenerator)
+            {
+                new GeneratorJob(spec, console).Run();
+            }
+            else
+            {
+                new TrainingJob(spec, console).Run();
+            }
+
             return 0;
         }
 

@@ -56,6 +56,11 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
     private TrainingMetrics RunCore(string statusPath, CancellationToken cancellationToken)
     {
         var architecture = ArchitectureRegistry.Get(spec.Architecture);
+        if (architecture.IsGenerator)
+        {
+            throw new JobSpecException([$"'{architecture.Name}' is a generator: it is trained by {nameof(GeneratorJob)}"]);
+        }
+
         var dataset = MnistDataset.Load(spec.Data, spec.Labels);
         var all = dataset.Train.Take(spec.TrainLimit);
         var (trainIndices, validationIndices) = StratifiedSplit.Split(all.Labels, spec.ValidationFraction, spec.Seed);

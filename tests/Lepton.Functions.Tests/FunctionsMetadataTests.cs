@@ -19,6 +19,7 @@ public sealed class FunctionsMetadataTests
     {
         { "Health", "get", "api/health", "Anonymous" },
         { "Predict", "post", "api/models/{name}/predict", "Anonymous" },
+        { "Generate", "post", "api/models/{name}/generate", "Anonymous" },
         { "ListModels", "get", "api/models", "Anonymous" },
         { "GetModel", "get", "api/models/{name}", "Anonymous" },
         { "SetAlias", "put", "api/models/{name}/aliases/{alias}", "Function" },

@@ -23,7 +23,7 @@ public sealed class InferenceFunctionsTests : IDisposable
     {
         _registry = new ModelRegistry(new FolderArtifactStore(_root));
         _runtime = new ModelRuntime(_registry, new InferenceOptions());
-        _functions = new InferenceFunctions(new InferenceApi(_runtime, NullLogger<InferenceApi>.Instance));
+        _functions = new InferenceFunctions(new InferenceApi(_runtime, NullLogger<InferenceApi>.Instance), new GenerateApi(_runtime, NullLogger<GenerateApi>.Instance));
     }
 
     public void Dispose()

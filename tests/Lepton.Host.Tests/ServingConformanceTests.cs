@@ -240,6 +240,7 @@ public sealed class ServingConformanceTests(HostsFixture fixture)
         Assert.Equal("3.0.3", doc.GetProperty("openapi").GetString());
         var paths = doc.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToArray();
         Assert.Contains("/api/models/{name}/predict", paths);
+        Assert.Contains("/api/models/{name}/generate", paths);
         Assert.Contains("/v2/models/{name}/versions/{version}/infer", paths);
     }
 

@@ -90,6 +90,24 @@ public sealed class TrainingPipelineTests(PipelineHost host) : IClassFixture<Pip
     }
 
     [Fact]
+    public async Task Gru_IsTrainedPublishedAndServedLikeEveryClassifier()
+    {
+        var run = await RunAsync(Request("rows") with { Architecture = "gru", Epochs = 1, TrainLimit = 600 });
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, run.RuntimeStatus);
+        var result = run.ReadOutputAs<PipelineResult>()!;
+        Assert.Equal(PipelineOutcome.Published, result.Outcome);
+        var manifest = await host.Registry.GetManifestAsync("rows", result.Version!.Value);
+        Assert.Equal("gru", manifest.Architecture);
+        Assert.Equal("classifier", manifest.Kind);
+
+        using var runtime = new ModelRuntime(host.Registry, new InferenceOptions());
+        var model = await runtime.GetAsync("rows", result.Version.Value);
+        float[] scores = await model.PredictAsync(TestDatasets.FashionMnist.Test.Take(3).Images.ToScaledFloats(), 3);
+        Assert.Equal(30, scores.Length);
+    }
+
+    [Fact]
     public async Task TrainerCrash_IsResubmittedAndResumesFromTheCheckpoint()
     {
         var run = await RunAsync(Request("crashy") with { CrashFirstAttemptAfterEpoch = 1 });

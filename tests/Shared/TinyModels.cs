@@ -41,6 +41,38 @@ internal static class TinyModels
         return model.ToByteArray();
     }
 
+    /// <summary>
+    /// A tiny generator: latent [N,4] -> MatMul [4,784] -> Sigmoid -> Reshape -> image [N,1,28,28], with
+    /// the generator metadata. Pixel i of an image is sigmoid(z[i % 4] * ((i % 7) - 3) / 3).
+    /// </summary>
+    public static byte[] Generator()
+    {
+        const int Latent = 4, Pixels = 784;
+        var weights = new float[Latent * Pixels];
+        for (int i = 0; i < Pixels; i++)
+        {
+            weights[((i % Latent) * Pixels) + i] = ((i % 7) - 3) / 3f;
+        }
+
+        var graph = new GraphProto { Name = "tiny-generator" };
+        graph.Initializer.Add(Tensor("W", weights, Latent, Pixels));
+        var shape = new TensorProto { Name = "shape", DataType = (int)TensorProto.Types.DataType.Int64 };
+        shape.Dims.Add(4);
+        shape.Int64Data.AddRange([-1, 1, 28, 28]);
+        graph.Initializer.Add(shape);
+        graph.Node.Add(Node("MatMul", [ModelContract.LatentInputName, "W"], "flat", null));
+        graph.Node.Add(Node("Sigmoid", ["flat"], "squashed", null));
+        graph.Node.Add(Node("Reshape", ["squashed", "shape"], ModelContract.ImageOutputName, null));
+        graph.Input.Add(Value(ModelContract.LatentInputName, null, Latent));
+        graph.Output.Add(Value(ModelContract.ImageOutputName, null, 1, 28, 28));
+        var model = new ModelProto { IrVersion = 8, ProducerName = "lepton-tests", Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = 17 });
+        model.MetadataProps.Add(new StringStringEntryProto { Key = ModelContract.KindKey, Value = ModelContract.GeneratorKind });
+        model.MetadataProps.Add(new StringStringEntryProto { Key = ModelContract.LatentSizeKey, Value = "4" });
+        model.MetadataProps.Add(new StringStringEntryProto { Key = ModelContract.ArchitectureKey, Value = "tiny-generator" });
+        return model.ToByteArray();
+    }
+
     /// <summary>An image (values in [0,1]) lit at the pixels class <paramref name="target"/> of <see cref="Linear"/> sums.</summary>
     public static float[] ImageFor(int target, int shift = 0)
     {
@@ -61,12 +93,16 @@ internal static class TinyModels
         return tensor;
     }
 
-    private static NodeProto Node(string op, string[] inputs, string output, AttributeProto attribute)
+    private static NodeProto Node(string op, string[] inputs, string output, AttributeProto? attribute)
     {
         var node = new NodeProto { OpType = op, Name = op };
         node.Input.AddRange(inputs);
         node.Output.Add(output);
-        node.Attribute.Add(attribute);
+        if (attribute is not null)
+        {
+            node.Attribute.Add(attribute);
+        }
+
         return node;
     }
 

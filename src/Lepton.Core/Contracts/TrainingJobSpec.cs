@@ -59,6 +59,15 @@ public sealed record TrainingJobSpec
     /// <summary>Where to train: auto (CUDA when the TorchSharp build and the machine have it), cpu or cuda.</summary>
     public string Device { get; init; } = "auto";
 
+    /// <summary>The state size of recurrent layers (gru, lstm; null: 128).</summary>
+    public int? HiddenSize { get; init; }
+
+    /// <summary>The latent vector length of a generator (dcgan; null: 64).</summary>
+    public int? LatentSize { get; init; }
+
+    /// <summary>A generator trained on one class only: its label name or index (null: every class).</summary>
+    public string? Class { get; init; }
+
     /// <summary>Continue from the last checkpoint in the output folder when there is one.</summary>
     public bool Resume { get; init; } = true;
 
@@ -126,6 +135,16 @@ public sealed record TrainingJobSpec
         if (Device is not ("auto" or "cpu" or "cuda"))
         {
             errors.Add($"device must be auto, cpu or cuda, not '{Device}'");
+        }
+
+        if (HiddenSize is < 1 or > 4096)
+        {
+            errors.Add($"hidden size must be between 1 and 4096, not {HiddenSize}");
+        }
+
+        if (LatentSize is < 1 or > 4096)
+        {
+            errors.Add($"latent size must be between 1 and 4096, not {LatentSize}");
         }
 
         if (Labels is { Count: < 2 })

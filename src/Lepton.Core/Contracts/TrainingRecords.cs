@@ -4,7 +4,11 @@ using Lepton.Core.Evaluation;
 
 namespace Lepton.Core.Contracts;
 
-/// <summary>One epoch of training, as history.json records it.</summary>
+/// <summary>
+/// One epoch of training, as history.json records it. For an adversarial family the train loss is the
+/// generator's, the train accuracy the discriminator's on real and generated images, and both losses are
+/// given by name.
+/// </summary>
 public sealed record EpochRecord(
     int Epoch,
     double TrainLoss,
@@ -13,7 +17,9 @@ public sealed record EpochRecord(
     double? ValidationAccuracy,
     double Seconds,
     double SamplesPerSecond,
-    double LearningRate);
+    double LearningRate,
+    double? GeneratorLoss = null,
+    double? DiscriminatorLoss = null);
 
 /// <summary>history.json: every epoch trained, and why training stopped.</summary>
 public sealed record TrainingHistory(
@@ -59,3 +65,43 @@ public sealed record TrainingMetrics(
 
 /// <summary>How closely ONNX Runtime reproduces TorchSharp on the same inputs.</summary>
 public sealed record ParityReport(int Examples, double MaxAbsDifference, int PredictionMismatches);
+
+/// <summary>
+/// metrics.json of a generator: the Fréchet distance between features of generated and real test
+/// images (lower is better) beside its floor (real test images against other real ones) and ceiling
+/// (uniform noise), what the feature classifier says of the generated images, and ONNX parity.
+/// </summary>
+public sealed record GeneratorMetrics(
+    string Architecture,
+    string Kind,
+    int LatentSize,
+    IReadOnlyList<int> ImageShape,
+    IReadOnlyList<string> Labels,
+    string? Class,
+    int TrainExamples,
+    GenerationQuality Quality,
+    ParityReport Parity,
+    double TrainSeconds,
+    double TrainSamplesPerSecond);
+
+/// <summary>
+/// Sample quality measured in the penultimate-layer feature space of a classifier.
+/// </summary>
+/// <param name="FrechetDistance">Generated images (through ONNX Runtime) against the real test images.</param>
+/// <param name="FrechetFloor">One half of the real test images against the other half.</param>
+/// <param name="FrechetCeiling">Uniform noise images against the real test images.</param>
+/// <param name="MeanConfidence">The classifier's mean top probability on generated images.</param>
+/// <param name="ClassShares">The share of generated images the classifier puts in each class.</param>
+/// <param name="ClassEntropy">Entropy of <paramref name="ClassShares"/> over its maximum (1: all classes equally).</param>
+public sealed record GenerationQuality(
+    string FeatureClassifier,
+    int FeatureSize,
+    double FeatureClassifierTestAccuracy,
+    int GeneratedImages,
+    int RealImages,
+    double FrechetDistance,
+    double FrechetFloor,
+    double FrechetCeiling,
+    double MeanConfidence,
+    IReadOnlyDictionary<string, double> ClassShares,
+    double ClassEntropy);

@@ -44,6 +44,12 @@ public sealed record ModelManifest
     public required long SizeBytes { get; init; }
 
     public long? Opset { get; init; }
+
+    /// <summary>What the model does: <c>classifier</c> (also when absent) or <c>generator</c>.</summary>
+    public string? Kind { get; init; }
+
+    /// <summary>A generator's latent vector length.</summary>
+    public int? LatentSize { get; init; }
 }
 
 /// <summary>What a publisher says about a model; the registry adds name, version, time, hash and size.</summary>
@@ -66,6 +72,12 @@ public sealed record ModelDescription
     public string? RunId { get; init; }
 
     public long? Opset { get; init; }
+
+    /// <summary>What the model does: <c>classifier</c> (also when absent) or <c>generator</c>.</summary>
+    public string? Kind { get; init; }
+
+    /// <summary>A generator's latent vector length.</summary>
+    public int? LatentSize { get; init; }
 }
 
 /// <summary>Everything the registry knows of one model.</summary>

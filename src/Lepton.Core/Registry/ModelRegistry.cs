@@ -84,6 +84,8 @@ public sealed class ModelRegistry(IArtifactStore store, TimeProvider? clock = nu
                     Sha256 = sha256,
                     SizeBytes = size,
                     Opset = description.Opset,
+                    Kind = description.Kind,
+                    LatentSize = description.LatentSize,
                 };
                 try
                 {

@@ -44,6 +44,7 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
                 throw new InputException(400, $"top must be between 1 and {model.Classes}");
             }
 
+            GenerateApi.RequireClassifier(model);
             var (pixels, count) = await DecodePredictBodyAsync(body, mediaType, model, ct).ConfigureAwait(false);
             float[] logits = await model.PredictAsync(pixels, count, ct).ConfigureAwait(false);
             Scores.EnsureFinite(logits);
@@ -224,8 +225,11 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
                     writer.WriteString("name", output);
                     writer.WriteString("datatype", "FP32");
                     writer.WriteStartArray("shape");
-                    writer.WriteNumberValue(request.Count);
-                    writer.WriteNumberValue(model.Classes);
+                    foreach (int d in GenerateApi.OutputShape(model, request.Count))
+                    {
+                        writer.WriteNumberValue(d);
+                    }
+
                     writer.WriteEndArray();
                     writer.WriteStartArray("data");
                     foreach (float v in output == ProbabilitiesOutput ? probabilities! : logits)
@@ -276,7 +280,7 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
         writer.WriteNumber("probability", probability);
     }
 
-    private static (int? Version, string? Alias) VersionOrAlias(HttpRequest request)
+    internal static (int? Version, string? Alias) VersionOrAlias(HttpRequest request)
     {
         int? version = QueryInt(request, "version");
         string? alias = request.Query.TryGetValue("alias", out var a) ? a.ToString() : null;

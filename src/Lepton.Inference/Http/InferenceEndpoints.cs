@@ -24,6 +24,7 @@ public static class InferenceEndpoints
         services.AddSingleton(sp => new ModelRuntime(
             sp.GetRequiredService<ModelRegistry>(), options, null, sp.GetService<ILogger<ModelRuntime>>()));
         services.AddSingleton<InferenceApi>();
+        services.AddSingleton<GenerateApi>();
         return services;
     }
 
@@ -40,6 +41,7 @@ public static class InferenceEndpoints
         static string? OptionalRoute(HttpContext c, string key) => c.Request.RouteValues[key]?.ToString();
 
         routes.MapPost("/api/models/{name}/predict", c => Api(c).PredictAsync(c, Route(c, "name")));
+        routes.MapPost("/api/models/{name}/generate", c => c.RequestServices.GetRequiredService<GenerateApi>().GenerateAsync(c, Route(c, "name")));
         routes.MapGet("/api/models", c => Api(c).ListModelsAsync(c));
         routes.MapGet("/api/models/{name}", c => Api(c).GetModelAsync(c, Route(c, "name")));
         routes.MapPut("/api/models/{name}/aliases/{alias}", async c =>

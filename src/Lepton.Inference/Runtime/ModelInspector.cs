@@ -35,6 +35,8 @@ public static class ModelInspector
                 Labels = meta.TryGetValue(ModelContract.LabelsKey, out string? labels) ? JsonSerializer.Deserialize<string[]>(labels) ?? [] : [],
                 Normalization = meta.TryGetValue(ModelContract.NormalizationKey, out string? norm) ? ReadNormalization(norm) : null,
                 Opset = meta.TryGetValue(ModelContract.OpsetKey, out string? opset) && long.TryParse(opset, NumberStyles.Integer, CultureInfo.InvariantCulture, out long o) ? o : null,
+                Kind = meta.GetValueOrDefault(ModelContract.KindKey),
+                LatentSize = meta.TryGetValue(ModelContract.LatentSizeKey, out string? z) && int.TryParse(z, NumberStyles.Integer, CultureInfo.InvariantCulture, out int size) ? size : null,
             };
         }
     }

@@ -137,6 +137,20 @@ public sealed class PromoteActivity(ModelRegistry registry) : PipelineActivity<P
         ArgumentNullException.ThrowIfNull(input);
         var aliases = await registry.GetAliasesAsync(input.ModelName).ConfigureAwait(false);
         int? current = aliases.Aliases.TryGetValue(ModelRegistry.DefaultAlias, out int v) ? v : null;
+        if (input.FrechetDistance is double distance)
+        {
+            double? championDistance = current is int c
+                ? (await registry.GetManifestAsync(input.ModelName, c).ConfigureAwait(false)).Metrics.TryGetValue(ManifestMetrics.FrechetDistance, out double d) ? d : null
+                : null;
+            var gate = GeneratorGate.Decide(distance, input.MaximumFrechetDistance, current, championDistance);
+            if (gate.Promoted)
+            {
+                await registry.SetAliasAsync(input.ModelName, ModelRegistry.DefaultAlias, input.Version).ConfigureAwait(false);
+            }
+
+            return gate;
+        }
+
         if (input.Accuracy < input.MinimumAccuracy)
         {
             return new PromotionDecision(false, current, $"accuracy {input.Accuracy:F4} is below the minimum {input.MinimumAccuracy:F4}");

@@ -54,6 +54,7 @@ public static class OnnxExporter
         AddMetadata(proto, ModelContract.InputKey, ModelContract.InputDescription);
         AddMetadata(proto, ModelContract.OutputKindKey, ModelContract.OutputDescription);
         AddMetadata(proto, ModelContract.OpsetKey, OnnxExportOptions.Opset.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        AddMetadata(proto, ModelContract.KindKey, ModelContract.ClassifierKind);
         foreach (var (key, value) in options.Metadata)
         {
             AddMetadata(proto, key, value);
@@ -67,10 +68,55 @@ public static class OnnxExporter
         return proto;
     }
 
-    /// <summary>Exports and writes the file; returns the bytes written.</summary>
-    public static byte[] Save(nn.Module<Tensor, Tensor> model, OnnxExportOptions options, string path)
+    /// <summary>
+    /// A generator: input <see cref="ModelContract.LatentInputName"/> [batch,z], output
+    /// <see cref="ModelContract.ImageOutputName"/> [batch,C,H,W]; the metadata says the kind, latent size and shape.
+    /// </summary>
+    public static ModelProto ExportGenerator(nn.Module<Tensor, Tensor> generator, GeneratorExportOptions options)
     {
-        byte[] bytes = Export(model, options).ToByteArray();
+        ArgumentNullException.ThrowIfNull(generator);
+        ArgumentNullException.ThrowIfNull(options);
+        var graph = new GraphProto { Name = options.Architecture };
+        var state = new GraphBuilder(graph);
+        string output = ExportModule(state, "generator", generator, ModelContract.LatentInputName);
+        state.Add("Identity", [output], ModelContract.ImageOutputName, "output");
+        graph.Input.Add(FloatValue(ModelContract.LatentInputName, [null, options.LatentSize]));
+        graph.Output.Add(FloatValue(ModelContract.ImageOutputName, [null, options.Channels, options.Height, options.Width]));
+        var proto = new ModelProto
+        {
+            IrVersion = OnnxExportOptions.IrVersion,
+            ProducerName = "Lepton",
+            ProducerVersion = typeof(OnnxExporter).Assembly.GetName().Version?.ToString() ?? "0",
+            DocString = $"Lepton {options.Architecture} generator: input '{ModelContract.LatentInputName}' [N,{options.LatentSize}] standard normal; " +
+                $"output '{ModelContract.ImageOutputName}' [N,{options.Channels},{options.Height},{options.Width}] pixels in [0,1].",
+            Graph = graph,
+        };
+        proto.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = OnnxExportOptions.Opset });
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        AddMetadata(proto, ModelContract.KindKey, ModelContract.GeneratorKind);
+        AddMetadata(proto, ModelContract.ArchitectureKey, options.Architecture);
+        AddMetadata(proto, ModelContract.LatentSizeKey, options.LatentSize.ToString(invariant));
+        AddMetadata(proto, ModelContract.ImageShapeKey, JsonSerializer.Serialize(new[] { options.Channels, options.Height, options.Width }));
+        AddMetadata(proto, ModelContract.LabelsKey, JsonSerializer.Serialize(options.Labels));
+        AddMetadata(proto, ModelContract.OpsetKey, OnnxExportOptions.Opset.ToString(invariant));
+        foreach (var (key, value) in options.Metadata)
+        {
+            AddMetadata(proto, key, value);
+        }
+
+        return proto;
+    }
+
+    /// <summary>Exports a generator and writes the file; returns the bytes written.</summary>
+    public static byte[] SaveGenerator(nn.Module<Tensor, Tensor> generator, GeneratorExportOptions options, string path) =>
+        Write(ExportGenerator(generator, options).ToByteArray(), path);
+
+    /// <summary>Exports and writes the file; returns the bytes written.</summary>
+    public static byte[] Save(nn.Module<Tensor, Tensor> model, OnnxExportOptions options, string path) =>
+        Write(Export(model, options).ToByteArray(), path);
+
+    private static byte[] Write(byte[] bytes, string path)
+    {
         string temp = path + ".tmp-" + Environment.ProcessId;
         File.WriteAllBytes(temp, bytes);
         File.Move(temp, path, overwrite: true);
@@ -115,10 +161,27 @@ public static class OnnxExporter
                 return input; // identity in evaluation mode
             case Identity:
                 return input;
+            case RecurrentClassifier recurrent:
+                return RecurrentExport.Export(g, name, recurrent, input);
+            case ConvTranspose2d deconv:
+                return ExportConvTranspose(g, name, deconv, input);
+            case LeakyReLU leaky:
+                return g.Add("LeakyRelu", [input], name, name, Float("alpha", (float)leaky.negative_slope));
+            case Sigmoid:
+                return g.Add("Sigmoid", [input], name, name);
+            case Tanh:
+                return g.Add("Tanh", [input], name, name);
+            case Unflatten unflatten:
+                if (unflatten.dim != 1)
+                {
+                    throw new OnnxExportException($"module '{name}' (Unflatten): only dim = 1 is supported, not {unflatten.dim}");
+                }
+
+                return g.Add("Reshape", [input, g.Int64Constant($"{name}.shape", [0, .. unflatten.unflattened_size])], name, name);
             default:
                 throw new OnnxExportException(
                     $"module '{name}' of type {module.GetType().Name} is not supported by the ONNX exporter " +
-                    "(supported: Sequential, Normalize, Conv2d, MaxPool2d, ReLU, Flatten, Linear, BatchNorm1d, BatchNorm2d, Dropout, Dropout2d, Identity)");
+                    "(supported: Sequential, Normalize, RecurrentClassifier (GRU, LSTM), Conv2d, ConvTranspose2d, MaxPool2d, ReLU, LeakyReLU, Sigmoid, Tanh, Flatten, Unflatten, Linear, BatchNorm1d, BatchNorm2d, Dropout, Dropout2d, Identity)");
         }
     }
 
@@ -149,6 +212,31 @@ public static class OnnxExporter
             Int("group", conv.groups));
     }
 
+    private static string ExportConvTranspose(GraphBuilder g, string name, ConvTranspose2d deconv, string input)
+    {
+        if (deconv.padding_mode != PaddingModes.Zeros)
+        {
+            throw new OnnxExportException($"module '{name}' (ConvTranspose2d): padding mode {deconv.padding_mode} is not supported, only zeros");
+        }
+
+        long[] pads = deconv.padding is null ? [0, 0] : Pair(deconv.padding);
+        long[] outputPadding = deconv.output_padding is { Length: > 0 } ? Pair(deconv.output_padding) : [0, 0];
+        // PyTorch and ONNX both lay the weight out as [in, out/groups, kH, kW].
+        var inputs = new List<string> { input, g.Initializer($"{name}.weight", deconv.weight!) };
+        if (deconv.bias is not null)
+        {
+            inputs.Add(g.Initializer($"{name}.bias", deconv.bias));
+        }
+
+        return g.Add("ConvTranspose", inputs, name, name,
+            Ints("kernel_shape", Pair(deconv.kernel_size)),
+            Ints("strides", Pair(deconv.stride)),
+            Ints("pads", [pads[0], pads[1], pads[0], pads[1]]),
+            Ints("output_padding", outputPadding),
+            Ints("dilations", Pair(deconv.dilation)),
+            Int("group", deconv.groups));
+    }
+
     private static string ExportMaxPool(GraphBuilder g, string name, MaxPool2d pool, string input)
     {
         long[] kernel = Pair(pool.kernel_size ?? throw new OnnxExportException($"module '{name}' (MaxPool2d) has no kernel size"));
@@ -163,7 +251,7 @@ public static class OnnxExporter
             Int("ceil_mode", pool.ceil_mode ? 1 : 0));
     }
 
-    private static string ExportLinear(GraphBuilder g, string name, Linear linear, string input)
+    internal static string ExportLinear(GraphBuilder g, string name, Linear linear, string input)
     {
         var inputs = new List<string> { input, g.Initializer($"{name}.weight", linear.weight!) };
         if (linear.bias is not null)
@@ -202,13 +290,16 @@ public static class OnnxExporter
         _ => throw new OnnxExportException($"expected one or two values, got {values.Length}"),
     };
 
-    private static AttributeProto Int(string name, long value) =>
+    internal static AttributeProto Int(string name, long value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
-    private static AttributeProto Float(string name, float value) =>
+    internal static AttributeProto Float(string name, float value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
 
-    private static AttributeProto Ints(string name, long[] values)
+    internal static AttributeProto Text(string name, string value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
+
+    internal static AttributeProto Ints(string name, long[] values)
     {
         var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
         attribute.Ints.AddRange(values);
@@ -235,18 +326,24 @@ public static class OnnxExporter
     private static void AddMetadata(ModelProto proto, string key, string value) =>
         proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
 
-    private sealed class GraphBuilder(GraphProto graph)
+    internal sealed class GraphBuilder(GraphProto graph)
     {
         public long? Classes { get; set; }
 
         public string Add(string opType, IEnumerable<string> inputs, string output, string nodeName, params AttributeProto[] attributes)
         {
+            AddMany(opType, inputs, [output], nodeName, attributes);
+            return output;
+        }
+
+        /// <summary>A node with several outputs (an empty name skips an optional one).</summary>
+        public void AddMany(string opType, IEnumerable<string> inputs, IEnumerable<string> outputs, string nodeName, params AttributeProto[] attributes)
+        {
             var node = new NodeProto { OpType = opType, Name = nodeName };
             node.Input.AddRange(inputs);
-            node.Output.Add(output);
+            node.Output.AddRange(outputs);
             node.Attribute.AddRange(attributes);
             graph.Node.Add(node);
-            return output;
         }
 
         public string Initializer(string name, Tensor tensor)
@@ -255,6 +352,15 @@ public static class OnnxExporter
             var cpu = tensor.detach().to(ScalarType.Float32).cpu().contiguous();
             float[] data = cpu.data<float>().ToArray();
             return Constant(name, data, cpu.shape);
+        }
+
+        public string Int64Constant(string name, long[] data)
+        {
+            var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+            proto.Dims.Add(data.Length);
+            proto.Int64Data.AddRange(data);
+            graph.Initializer.Add(proto);
+            return name;
         }
 
         public string Constant(string name, float[] data, long[] dims)

@@ -7,12 +7,20 @@ namespace Lepton.Training.Models;
 /// <summary>A named model family: how to build it and how it likes to be trained.</summary>
 /// <param name="Name">The name jobs use (<c>--arch</c>).</param>
 /// <param name="Description">One line for listings and model cards.</param>
-/// <param name="Create">Builds a fresh model taking [N,C,H,W] pixels in [0,1] and returning logits [N,classes].</param>
+/// <param name="Create">Builds a fresh model taking [N,C,H,W] pixels in [0,1] and returning logits [N,classes];
+/// for a generative family, the generator: latent vectors [N,z] to images [N,C,H,W] in [0,1].</param>
 /// <param name="UsesAugmentation">Whether training augments images unless the job says otherwise.</param>
 /// <param name="Schedule">The learning-rate schedule unless the job says otherwise.</param>
+/// <param name="CreateDiscriminator">For a generative (adversarial) family: builds the discriminator, images
+/// [N,C,H,W] in [0,1] to one real/fake logit [N,1]; null for classifiers.</param>
 public sealed record Architecture(
     string Name,
     string Description,
     Func<ModelOptions, nn.Module<Tensor, Tensor>> Create,
     bool UsesAugmentation = false,
-    LearningRateSchedule Schedule = LearningRateSchedule.Constant);
+    LearningRateSchedule Schedule = LearningRateSchedule.Constant,
+    Func<ModelOptions, nn.Module<Tensor, Tensor>>? CreateDiscriminator = null)
+{
+    /// <summary>Whether the family generates images (trained adversarially) rather than classifies them.</summary>
+    public bool IsGenerator => CreateDiscriminator is not null;
+}

@@ -15,6 +15,9 @@ public static class ArchitectureRegistry
         Register(SeedCnn.Definition);
         Register(BatchNormCnn.Definition);
         Register(Mlp.Definition);
+        Register(RecurrentFamilies.Gru);
+        Register(RecurrentFamilies.Lstm);
+        Register(Dcgan.Definition);
     }
 
     public static IReadOnlyCollection<string> Names => Known.Keys.Order(StringComparer.Ordinal).ToArray();

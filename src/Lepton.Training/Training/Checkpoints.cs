@@ -60,5 +60,33 @@ public sealed class Checkpoints(string outputFolder)
         optimizer.load_state_dict(Path.Combine(dir, "optimizer.pt"));
     }
 
+    /// <summary>Several models with their optimizers (e.g. a generator and a discriminator), saved by name.</summary>
+    public void SaveParts(CheckpointState state, params (string Name, nn.Module Model, OptimizerHelper Optimizer)[] parts)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(parts);
+        string dir = EpochFolder(state.Epoch);
+        Directory.CreateDirectory(dir);
+        foreach (var (name, model, optimizer) in parts)
+        {
+            model.save(Path.Combine(dir, $"{name}.pt"));
+            optimizer.save_state_dict(Path.Combine(dir, $"{name}-optimizer.pt"));
+        }
+
+        LeptonJson.WriteFile(LastPath, state);
+    }
+
+    public void RestoreParts(CheckpointState state, params (string Name, nn.Module Model, OptimizerHelper Optimizer)[] parts)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(parts);
+        string dir = EpochFolder(state.Epoch);
+        foreach (var (name, model, optimizer) in parts)
+        {
+            model.load(Path.Combine(dir, $"{name}.pt"));
+            optimizer.load_state_dict(Path.Combine(dir, $"{name}-optimizer.pt"));
+        }
+    }
+
     private string EpochFolder(int epoch) => Path.Combine(Folder, $"epoch-{epoch:D4}");
 }

@@ -24,12 +24,14 @@ public sealed class TrainedModels : IDisposable
         Normalization = Normalization.Compute(train.Images);
         Test = data.Test.Take(ParityImages);
         using var trainSet = new TensorDataset(train);
-        foreach (var architecture in new[] { SeedCnn.Definition, BatchNormCnn.Definition, Mlp.Definition })
+        // The recurrent ones are slower per image; a quarter of the slice gives them non-trivial weights.
+        using var smallSet = new TensorDataset(train.Take(512));
+        foreach (var architecture in new[] { SeedCnn.Definition, BatchNormCnn.Definition, Mlp.Definition, RecurrentFamilies.Gru, RecurrentFamilies.Lstm })
         {
             string folder = Directory.CreateTempSubdirectory("lepton-export-").FullName;
             var trainer = new ModelTrainer(architecture, new ModelOptions(10, Normalization),
                 new TrainerOptions(1, 64, 0.001, 3, architecture.UsesAugmentation, null, Resume: false), new Checkpoints(folder));
-            Models[architecture.Name] = trainer.Train(trainSet, null).Model;
+            Models[architecture.Name] = trainer.Train(architecture.Name is RecurrentFamilies.GruName or RecurrentFamilies.LstmName ? smallSet : trainSet, null).Model;
             Directory.Delete(folder, recursive: true);
         }
     }
@@ -66,6 +68,8 @@ public sealed class OnnxExporterTests(TrainedModels trained) : IClassFixture<Tra
     [InlineData("cnn")]
     [InlineData("cnn-bn")]
     [InlineData("mlp")]
+    [InlineData("gru")]
+    [InlineData("lstm")]
     public void Export_OnnxRuntimeMatchesTorchSharp_On256TestImages(string architecture)
     {
         string path = Export(architecture);
@@ -87,6 +91,8 @@ public sealed class OnnxExporterTests(TrainedModels trained) : IClassFixture<Tra
     [InlineData("cnn")]
     [InlineData("cnn-bn")]
     [InlineData("mlp")]
+    [InlineData("gru")]
+    [InlineData("lstm")]
     public void Export_FollowsTheModelContract(string architecture)
     {
         using var session = new InferenceSession(Export(architecture));
@@ -108,14 +114,17 @@ public sealed class OnnxExporterTests(TrainedModels trained) : IClassFixture<Tra
         Assert.Equal(trained.Normalization.Std, norm.RootElement.GetProperty("std").GetSingle());
     }
 
-    [Fact]
-    public void Export_UsesOpset17AndDynamicBatch()
+    [Theory]
+    [InlineData("cnn")]
+    [InlineData("gru")]
+    [InlineData("lstm")]
+    public void Export_UsesOpset17AndDynamicBatch(string architecture)
     {
-        var proto = OnnxExporter.Export(trained.Models["cnn"], new OnnxExportOptions("cnn", MnistDataset.FashionMnistLabels, trained.Normalization));
+        var proto = OnnxExporter.Export(trained.Models[architecture], new OnnxExportOptions(architecture, MnistDataset.FashionMnistLabels, trained.Normalization));
         Assert.Equal(OnnxExportOptions.Opset, Assert.Single(proto.OpsetImport).Version);
         Assert.True(OnnxExportOptions.Opset >= 17);
 
-        using var session = new InferenceSession(Export("cnn"));
+        using var session = new InferenceSession(Export(architecture));
         foreach (int batch in new[] { 1, 5, 33 })
         {
             var input = new DenseTensor<float>(new float[batch * 784], [batch, 1, 28, 28]);
@@ -130,13 +139,29 @@ public sealed class OnnxExporterTests(TrainedModels trained) : IClassFixture<Tra
         using var model = torch.nn.Sequential(
             ("flatten", torch.nn.Flatten()),
             ("fc", torch.nn.Linear(784, 10)),
-            ("squash", torch.nn.Tanh()));
+            ("squash", torch.nn.GELU()));
 
         var ex = Assert.Throws<OnnxExportException>(() =>
             OnnxExporter.Export(model, new OnnxExportOptions("custom", MnistDataset.DigitLabels, trained.Normalization)));
 
         Assert.Contains("'model.squash'", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("Tanh", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("GELU", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("gru", "GRU")]
+    [InlineData("lstm", "LSTM")]
+    public void Export_Recurrent_UsesTheOnnxOperatorPerLayer(string architecture, string op)
+    {
+        var proto = OnnxExporter.Export(trained.Models[architecture], new OnnxExportOptions(architecture, MnistDataset.FashionMnistLabels, trained.Normalization));
+
+        var nodes = proto.Graph.Node.Where(n => n.OpType == op).ToArray();
+        Assert.Equal(RecurrentFamilies.Layers, nodes.Length);
+        Assert.All(nodes, n => Assert.Equal(128, n.Attribute.Single(a => a.Name == "hidden_size").I));
+        if (op == "GRU")
+        {
+            Assert.All(nodes, n => Assert.Equal(1, n.Attribute.Single(a => a.Name == "linear_before_reset").I));
+        }
     }
 
     [Fact]

@@ -12,7 +12,7 @@ public sealed class ArchitectureTests
     [Fact]
     public void Registry_HasTheZoo()
     {
-        Assert.Subset(ArchitectureRegistry.Names.ToHashSet(), new HashSet<string> { "cnn", "cnn-bn", "mlp" });
+        Assert.Subset(ArchitectureRegistry.Names.ToHashSet(), new HashSet<string> { "cnn", "cnn-bn", "dcgan", "gru", "lstm", "mlp" });
     }
 
     [Fact]
@@ -20,7 +20,7 @@ public sealed class ArchitectureTests
     {
         var ex = Assert.Throws<KeyNotFoundException>(() => ArchitectureRegistry.Get("resnet"));
 
-        Assert.Contains("known: cnn, cnn-bn, mlp", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("known: cnn, cnn-bn, dcgan, gru, lstm, mlp", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -57,6 +57,8 @@ public sealed class ArchitectureTests
     [InlineData("cnn")]
     [InlineData("cnn-bn")]
     [InlineData("mlp")]
+    [InlineData("gru")]
+    [InlineData("lstm")]
     public void Forward_Batch_GivesLogitsPerClass(string name)
     {
         using var model = ArchitectureRegistry.Get(name).Create(Options);

@@ -69,6 +69,48 @@ public sealed class TrainerProcessTests : IDisposable
     }
 
     [Fact]
+    public void Train_Dcgan_SmallSlice_WritesGeneratorSamplesAndQuality()
+    {
+        string data = TestDatasets.WriteSlice(Path.Combine(_dir, "data"), train: 600, test: 400);
+        string output = Path.Combine(_dir, "out");
+
+        var (code, stdout, stderr) = RunTrainer("--arch", "dcgan", "--data", data, "--out", output, "--epochs", "2", "--lr", "0.0002", "--latent-size", "16", "--seed", "5");
+
+        Assert.True(code == 0, $"exit {code}: {stderr}\n{stdout}");
+        var metrics = LeptonJson.ReadFile<GeneratorMetrics>(Path.Combine(output, JobFiles.Metrics));
+        Assert.Equal(ModelContract.GeneratorKind, metrics.Kind);
+        Assert.Equal(16, metrics.LatentSize);
+        Assert.Equal([1, 28, 28], metrics.ImageShape);
+        Assert.True(metrics.Parity.MaxAbsDifference <= 1e-4, $"parity {metrics.Parity.MaxAbsDifference}");
+        var q = metrics.Quality;
+        Assert.Equal(400, q.GeneratedImages);
+        Assert.True(q.FrechetFloor < q.FrechetCeiling, $"floor {q.FrechetFloor}, ceiling {q.FrechetCeiling}");
+        Assert.Equal(1.0, q.ClassShares.Values.Sum(), 6);
+        Assert.InRange(q.MeanConfidence, 0.1, 1.0);
+        var history = LeptonJson.ReadFile<TrainingHistory>(Path.Combine(output, JobFiles.History));
+        Assert.All(history.Epochs, e => Assert.NotNull(e.DiscriminatorLoss));
+        foreach (string png in new[] { "samples/epoch-0001.png", "samples/epoch-0002.png", "samples.png" })
+        {
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(output, png))[..4]);
+        }
+    }
+
+    [Fact]
+    public void Train_Dcgan_OneClass_KeepsOnlyThatClass()
+    {
+        string data = TestDatasets.WriteSlice(Path.Combine(_dir, "data"), train: 600, test: 200);
+        string output = Path.Combine(_dir, "out");
+
+        var (code, stdout, stderr) = RunTrainer("--arch", "dcgan", "--data", data, "--out", output, "--epochs", "1", "--latent-size", "8", "--class", "Trouser");
+
+        Assert.True(code == 0, $"exit {code}: {stderr}\n{stdout}");
+        var metrics = LeptonJson.ReadFile<GeneratorMetrics>(Path.Combine(output, JobFiles.Metrics));
+        Assert.Equal("Trouser", metrics.Class);
+        Assert.Equal(["Trouser"], metrics.Labels);
+        Assert.Equal(TestDatasets.FashionMnist.Train.Take(600).Labels.Count(l => l == 1), metrics.TrainExamples);
+    }
+
+    [Fact]
     public void Train_JobSpecFile_IsHonoured_AndFlagsOverrideIt()
     {
         string data = TestDatasets.WriteSlice(Path.Combine(_dir, "data"), train: 600, test: 100);

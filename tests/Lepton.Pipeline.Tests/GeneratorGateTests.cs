@@ -1,0 +1,56 @@
+using Lepton.Core.Registry;
+using Lepton.Core.Storage;
+using Lepton.Pipeline.Activities;
+
+namespace Lepton.Pipeline.Tests;
+
+/// <summary>The quality gate for generators: Fréchet distance (lower is better) against a maximum and production.</summary>
+public sealed class GeneratorGateTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("lepton-gate-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData(20.0, 50.0, null, null, true)]
+    [InlineData(60.0, 50.0, null, null, false)]
+    [InlineData(20.0, null, 1, 25.0, true)]
+    [InlineData(30.0, 50.0, 1, 25.0, false)]
+    [InlineData(double.NaN, null, null, null, false)]
+    public void Decide_LowerIsBetter(double distance, double? maximum, int? champion, double? championDistance, bool promoted)
+    {
+        var decision = GeneratorGate.Decide(distance, maximum, champion, championDistance);
+
+        Assert.Equal(promoted, decision.Promoted);
+        Assert.Contains(double.IsNaN(distance) ? "not a number" : "Fréchet distance", decision.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Promote_Generator_ComparesTheDistanceWithProduction()
+    {
+        var registry = new ModelRegistry(new FolderArtifactStore(_dir));
+        async Task<int> PublishAsync(double distance) => (await registry.PublishAsync("faces", new MemoryStream([1, 2, 3]), new ModelDescription
+        {
+            Inputs = [new TensorSpec("latent", "FP32", [-1, 64])],
+            Outputs = [new TensorSpec("image", "FP32", [-1, 1, 28, 28])],
+            Kind = "generator",
+            LatentSize = 64,
+            Metrics = new Dictionary<string, double> { [ManifestMetrics.FrechetDistance] = distance },
+        })).Version;
+        var promote = new PromoteActivity(registry);
+
+        int first = await PublishAsync(30);
+        var one = await promote.ExecuteAsync(new PromotionRequest("faces", first, 0, 0, FrechetDistance: 30, MaximumFrechetDistance: 100));
+        int worse = await PublishAsync(40);
+        var two = await promote.ExecuteAsync(new PromotionRequest("faces", worse, 0, 0, FrechetDistance: 40, MaximumFrechetDistance: 100));
+        int better = await PublishAsync(10);
+        var three = await promote.ExecuteAsync(new PromotionRequest("faces", better, 0, 0, FrechetDistance: 10, MaximumFrechetDistance: 100));
+
+        Assert.True(one.Promoted, one.Reason);
+        Assert.False(two.Promoted);
+        Assert.Contains("worse than production (version 1: 30.00)", two.Reason, StringComparison.Ordinal);
+        Assert.True(three.Promoted, three.Reason);
+        Assert.Equal(better, (await registry.GetAliasesAsync("faces")).Aliases[ModelRegistry.DefaultAlias]);
+        Assert.Equal("generator", (await registry.GetManifestAsync("faces", better)).Kind);
+    }
+}
