@@ -119,7 +119,7 @@ public static class DatasetsCommand
         deadline.CancelAfter(timeout);
         try
         {
-            var run = await WaitForRunAsync(store, name, fileName, uploaded.ETag, deadline.Token).ConfigureAwait(false);
+            var run = await UploadRun.WaitAsync(store, name, fileName, uploaded.ETag, deadline.Token).ConfigureAwait(false);
             if (run.InstanceId is null)
             {
                 await output.WriteLineAsync($"the app refused the upload: {run.Error}").ConfigureAwait(false);
@@ -135,20 +135,6 @@ public static class DatasetsCommand
         {
             await output.WriteLineAsync($"gave up waiting after {timeout.TotalMinutes} minutes").ConfigureAwait(false);
             return 1;
-        }
-    }
-
-    /// <summary>The run the app recorded for exactly these bytes (the upload's ETag).</summary>
-    private static async Task<UploadRun> WaitForRunAsync(IArtifactStore store, string name, string file, string etag, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            if (await UploadRun.ReadAsync(store, name, file, cancellationToken).ConfigureAwait(false) is { } run && run.ETag == etag)
-            {
-                return run;
-            }
-
-            await Task.Delay(500, cancellationToken).ConfigureAwait(false);
         }
     }
 

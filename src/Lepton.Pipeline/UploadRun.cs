@@ -28,4 +28,19 @@ public sealed record UploadRun(string Model, string File, string ETag, string? I
         var content = await store.ReadAsync(PathFor(model, file), cancellationToken).ConfigureAwait(false);
         return content is null ? null : LeptonJson.Deserialize<UploadRun>(content.Data.ToString(), PathFor(model, file));
     }
+
+    /// <summary>Waits until the run of exactly these bytes (the upload's ETag) is recorded, polling the store.</summary>
+    public static async Task<UploadRun> WaitAsync(IArtifactStore store, string model, string file, string etag, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        while (true)
+        {
+            if (await ReadAsync(store, model, file, cancellationToken).ConfigureAwait(false) is { } run && run.ETag == etag)
+            {
+                return run;
+            }
+
+            await Task.Delay(250, cancellationToken).ConfigureAwait(false);
+        }
+    }
 }

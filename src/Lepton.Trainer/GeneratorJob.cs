@@ -30,30 +30,8 @@ public sealed class GeneratorJob(TrainingJobSpec spec, TextWriter log)
     public const int QualityImages = 5000;
     public const int FeatureClassifierEpochs = 2;
 
-    public GeneratorMetrics Run(CancellationToken cancellationToken = default)
-    {
-        var errors = spec.Validate(ArchitectureRegistry.Names);
-        if (errors.Count > 0)
-        {
-            throw new JobSpecException(errors);
-        }
-
-        Directory.CreateDirectory(spec.Output);
-        string statusPath = Path.Combine(spec.Output, JobFiles.Status);
-        WriteStatus(statusPath, JobState.Running, "loading data", 0, null, null);
-        try
-        {
-            var metrics = RunCore(statusPath, cancellationToken);
-            WriteStatus(statusPath, JobState.Succeeded, "done", spec.Epochs, null,
-                $"Fréchet distance {metrics.Quality.FrechetDistance:F2} (floor {metrics.Quality.FrechetFloor:F2}, noise {metrics.Quality.FrechetCeiling:F2})");
-            return metrics;
-        }
-        catch (Exception ex)
-        {
-            WriteStatus(statusPath, JobState.Failed, "failed", 0, null, ex.Message);
-            throw;
-        }
-    }
+    public GeneratorMetrics Run(CancellationToken cancellationToken = default) =>
+        JobEnvelope.Run(spec, statusPath => RunCore(statusPath, cancellationToken), metrics => $"Fréchet distance {metrics.Quality.FrechetDistance:F2} (floor {metrics.Quality.FrechetFloor:F2}, noise {metrics.Quality.FrechetCeiling:F2})");
 
     /// <summary>The class a spec names (a label or an index), or null for all classes.</summary>
     public static int? ResolveClass(string? name, IReadOnlyList<string> labels)
@@ -216,5 +194,5 @@ public sealed class GeneratorJob(TrainingJobSpec spec, TextWriter log)
     }
 
     private void WriteStatus(string path, JobState state, string stage, int epoch, EpochRecord? latest, string? message) =>
-        LeptonJson.WriteFile(path, new TrainingStatus(state, stage, epoch, spec.Epochs, latest, message, DateTimeOffset.UtcNow));
+        JobEnvelope.WriteStatus(spec, path, state, stage, epoch, latest, message);
 }

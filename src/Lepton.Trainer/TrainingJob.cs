@@ -28,30 +28,8 @@ public static class JobFiles
 public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
 {
     /// <summary>Runs the job; throws <see cref="JobSpecException"/> or <see cref="DatasetFormatException"/> for bad input.</summary>
-    public TrainingMetrics Run(CancellationToken cancellationToken = default)
-    {
-        var errors = spec.Validate(ArchitectureRegistry.Names);
-        if (errors.Count > 0)
-        {
-            throw new JobSpecException(errors);
-        }
-
-        Directory.CreateDirectory(spec.Output);
-        string statusPath = Path.Combine(spec.Output, JobFiles.Status);
-        WriteStatus(statusPath, JobState.Running, "loading data", 0, null, null);
-        try
-        {
-            var metrics = RunCore(statusPath, cancellationToken);
-            WriteStatus(statusPath, JobState.Succeeded, "done", spec.Epochs, null,
-                $"test accuracy {metrics.Test.Accuracy:F4} (ONNX Runtime)");
-            return metrics;
-        }
-        catch (Exception ex)
-        {
-            WriteStatus(statusPath, JobState.Failed, "failed", 0, null, ex.Message);
-            throw;
-        }
-    }
+    public TrainingMetrics Run(CancellationToken cancellationToken = default) =>
+        JobEnvelope.Run(spec, statusPath => RunCore(statusPath, cancellationToken), metrics => $"test accuracy {metrics.Test.Accuracy:F4} (ONNX Runtime)");
 
     private TrainingMetrics RunCore(string statusPath, CancellationToken cancellationToken)
     {
@@ -131,7 +109,7 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
     };
 
     private void WriteStatus(string path, JobState state, string stage, int epoch, EpochRecord? latest, string? message) =>
-        LeptonJson.WriteFile(path, new TrainingStatus(state, stage, epoch, spec.Epochs, latest, message, DateTimeOffset.UtcNow));
+        JobEnvelope.WriteStatus(spec, path, state, stage, epoch, latest, message);
 }
 
 /// <summary>The crash a test asked for (<see cref="LeptonSettings.TrainerCrashAfterEpoch"/>), after the epoch's checkpoint.</summary>

@@ -49,16 +49,16 @@ public sealed class FunctionsHostTests(HostsFixture fixture)
     private async Task<UploadRun> WaitForUploadRunAsync(string model, string file, TimeSpan timeout)
     {
         var info = await Store.GetInfoAsync($"datasets/{model}/{file}") ?? throw new InvalidOperationException("upload missing");
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
+        using var wait = new CancellationTokenSource(timeout);
+        try
         {
-            if (await UploadRun.ReadAsync(Store, model, file) is { } run && run.ETag == info.ETag)
-            {
-                Assert.True(run.InstanceId is not null, $"the upload was refused: {run.Error}");
-                return run;
-            }
-
-            await Task.Delay(250);
+            var run = await UploadRun.WaitAsync(Store, model, file, info.ETag, wait.Token);
+            Assert.True(run.InstanceId is not null, $"the upload was refused: {run.Error}");
+            return run;
+        }
+        catch (OperationCanceledException)
+        {
+            // reported below, with what the host said
         }
 
         var host = await fixture.FunctionsAsync();

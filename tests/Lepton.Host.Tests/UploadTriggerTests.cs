@@ -41,19 +41,16 @@ public sealed class UploadTriggerTests(HostsFixture fixture)
 
     private static async Task<UploadRun> WaitForRunAsync(IArtifactStore store, string model, string file, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
+        using var wait = new CancellationTokenSource(timeout);
+        try
         {
-            var info = await store.GetInfoAsync($"datasets/{model}/{file}");
-            if (info is not null && await UploadRun.ReadAsync(store, model, file) is { } run && run.ETag == info.ETag)
-            {
-                return run;
-            }
-
-            await Task.Delay(200);
+            var info = await store.GetInfoAsync($"datasets/{model}/{file}", wait.Token) ?? throw new InvalidOperationException("upload missing");
+            return await UploadRun.WaitAsync(store, model, file, info.ETag, wait.Token);
         }
-
-        throw new TimeoutException($"no run for datasets/{model}/{file} within {timeout.TotalSeconds} s");
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"no run for datasets/{model}/{file} within {timeout.TotalSeconds} s");
+        }
     }
 
     [FunctionsHostFact]
