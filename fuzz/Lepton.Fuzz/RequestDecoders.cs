@@ -60,9 +60,9 @@ public static class RequestDecoders
 
             return 200;
         }
-        catch (InputException refusal) when (refusal.StatusCode is >= 400 and < 500)
+        catch (InputException refusal)
         {
-            return refusal.StatusCode;
+            return ApiErrors.StatusOf(refusal.Problem);
         }
     }
 

@@ -4,10 +4,23 @@ using SkiaSharp;
 
 namespace Lepton.Inference.Decoding;
 
-/// <summary>A request body that is not a usable image; <see cref="StatusCode"/> says which 4xx.</summary>
-public sealed class InputException(int statusCode, string message) : Exception(message)
+/// <summary>What is wrong with an input, in the caller's terms; the HTTP layer maps each to its 4xx.</summary>
+public enum InputProblem
 {
-    public int StatusCode { get; } = statusCode;
+    /// <summary>Malformed or out of range (HTTP 400).</summary>
+    Invalid,
+    /// <summary>Over a documented size limit (HTTP 413).</summary>
+    TooLarge,
+    /// <summary>A format or media type that is not accepted (HTTP 415).</summary>
+    UnsupportedMediaType,
+    /// <summary>Valid, but in conflict with the current state (HTTP 409).</summary>
+    Conflict,
+}
+
+/// <summary>An input (a request body, an image) that cannot be used; <see cref="Problem"/> says why.</summary>
+public sealed class InputException(InputProblem problem, string message) : Exception(message)
+{
+    public InputProblem Problem { get; } = problem;
 }
 
 /// <summary>
@@ -31,26 +44,26 @@ public static class ImageDecoder
         ArgumentNullException.ThrowIfNull(data);
         using var encoded = SKData.CreateCopy(data);
         using var codec = SKCodec.Create(encoded)
-            ?? throw new InputException(415, "the body is not an image this server can decode (PNG or JPEG)");
+            ?? throw new InputException(InputProblem.UnsupportedMediaType, "the body is not an image this server can decode (PNG or JPEG)");
         if (codec.EncodedFormat is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg))
         {
-            throw new InputException(415, $"image format {codec.EncodedFormat} is not supported: send PNG or JPEG");
+            throw new InputException(InputProblem.UnsupportedMediaType, $"image format {codec.EncodedFormat} is not supported: send PNG or JPEG");
         }
 
         var info = codec.Info;
         if (info.Width <= 0 || info.Height <= 0)
         {
-            throw new InputException(400, "the image has no pixels");
+            throw new InputException(InputProblem.Invalid, "the image has no pixels");
         }
 
         if ((long)info.Width * info.Height > maxPixels)
         {
-            throw new InputException(413, $"the image is {info.Width}x{info.Height}; at most {maxPixels} pixels are accepted");
+            throw new InputException(InputProblem.TooLarge, $"the image is {info.Width}x{info.Height}; at most {maxPixels} pixels are accepted");
         }
 
         if (!HasEnd(data, codec.EncodedFormat) || TooShort(data, codec.EncodedFormat, info.Width, info.Height))
         {
-            throw new InputException(400, "the image is truncated");
+            throw new InputException(InputProblem.Invalid, "the image is truncated");
         }
 
         // JPEG decodes at 1/2, 1/4 or 1/8 scale in the DCT: take the smallest that still covers the target.
@@ -67,12 +80,12 @@ public static class ImageDecoder
         var result = codec.GetPixels(source.Info, source.GetPixels());
         if (result == SKCodecResult.IncompleteInput)
         {
-            throw new InputException(400, "the image is truncated");
+            throw new InputException(InputProblem.Invalid, "the image is truncated");
         }
 
         if (result != SKCodecResult.Success)
         {
-            throw new InputException(400, $"the image could not be decoded: {result}");
+            throw new InputException(InputProblem.Invalid, $"the image could not be decoded: {result}");
         }
 
         float[] gray = ToGray(source);

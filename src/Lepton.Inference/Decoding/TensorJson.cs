@@ -14,7 +14,7 @@ public static class TensorJson
     {
         if (reader.TokenType != JsonTokenType.StartArray)
         {
-            throw new InputException(400, $"{what}: expected an array of numbers");
+            throw new InputException(InputProblem.Invalid, $"{what}: expected an array of numbers");
         }
 
         var values = exact && expectedCount > 0 ? new float[expectedCount] : [];
@@ -29,7 +29,7 @@ public static class TensorJson
                     depth++;
                     if (depth > 8)
                     {
-                        throw new InputException(400, $"{what}: arrays nested deeper than 8 levels");
+                        throw new InputException(InputProblem.Invalid, $"{what}: arrays nested deeper than 8 levels");
                     }
 
                     break;
@@ -40,7 +40,7 @@ public static class TensorJson
                     // A double that overflows float32 (1e39) becomes infinity: refuse it after the conversion.
                     if (!reader.TryGetDouble(out double d) || !float.IsFinite((float)d))
                     {
-                        throw new InputException(400, $"{what}: value {count} is not a finite 32-bit float");
+                        throw new InputException(InputProblem.Invalid, $"{what}: value {count} is not a finite 32-bit float");
                     }
 
                     float v = (float)d;
@@ -56,14 +56,14 @@ public static class TensorJson
                     count++;
                     break;
                 default:
-                    throw new InputException(400, $"{what}: value {count} is {reader.TokenType}, not a number");
+                    throw new InputException(InputProblem.Invalid, $"{what}: value {count} is {reader.TokenType}, not a number");
             }
         }
         while (depth > 0 && reader.Read());
 
         if (depth != 0)
         {
-            throw new InputException(400, $"{what}: unterminated array");
+            throw new InputException(InputProblem.Invalid, $"{what}: unterminated array");
         }
 
         if (overflow is not null)
@@ -73,7 +73,7 @@ public static class TensorJson
 
         if (count != expectedCount)
         {
-            throw new InputException(400, $"{what}: expected {expectedCount} values, got {count}");
+            throw new InputException(InputProblem.Invalid, $"{what}: expected {expectedCount} values, got {count}");
         }
 
         return values;

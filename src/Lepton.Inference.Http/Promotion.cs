@@ -15,7 +15,7 @@ public static class Promotion
         }
         catch (ModelIntegrityException ex)
         {
-            throw new InputException(409, $"version {version} cannot be promoted: {ex.Message}");
+            throw new InputException(InputProblem.Conflict, $"version {version} cannot be promoted: {ex.Message}");
         }
     }
 }

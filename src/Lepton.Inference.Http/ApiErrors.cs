@@ -14,7 +14,7 @@ public static partial class ApiErrors
 {
     public static (int Status, string Message) Classify(Exception exception) => exception switch
     {
-        InputException input => (input.StatusCode, input.Message),
+        InputException input => (StatusOf(input.Problem), input.Message),
         InvalidNameException invalid => (StatusCodes.Status400BadRequest, invalid.Message),
         ArgumentException argument when argument.Message.Contains("artifact path", StringComparison.Ordinal) => (StatusCodes.Status400BadRequest, argument.Message),
         JsonException json => (StatusCodes.Status400BadRequest, $"malformed JSON: {json.Message}"),
@@ -29,6 +29,15 @@ public static partial class ApiErrors
         IOException io when FromTheServer(io) => (StatusCodes.Status400BadRequest, $"the request could not be read: {io.Message}"),
         IOException => (StatusCodes.Status503ServiceUnavailable, "the model store failed (I/O error)"),
         _ => (StatusCodes.Status500InternalServerError, "internal error"),
+    };
+
+    /// <summary>The 4xx of each kind of bad input.</summary>
+    public static int StatusOf(InputProblem problem) => problem switch
+    {
+        InputProblem.TooLarge => StatusCodes.Status413PayloadTooLarge,
+        InputProblem.UnsupportedMediaType => StatusCodes.Status415UnsupportedMediaType,
+        InputProblem.Conflict => StatusCodes.Status409Conflict,
+        _ => StatusCodes.Status400BadRequest,
     };
 
     /// <summary>

@@ -26,11 +26,11 @@ public static class PredictInstances
         }
         catch (JsonException ex)
         {
-            throw new InputException(400, $"malformed JSON: {ex.Message}");
+            throw new InputException(InputProblem.Invalid, $"malformed JSON: {ex.Message}");
         }
         catch (InvalidOperationException ex) when (ex.Message.Contains("UTF-8", StringComparison.Ordinal))
         {
-            throw new InputException(400, "malformed JSON: a string is not valid UTF-8"); // found by the fuzz target
+            throw new InputException(InputProblem.Invalid, "malformed JSON: a string is not valid UTF-8"); // found by the fuzz target
         }
     }
 
@@ -39,7 +39,7 @@ public static class PredictInstances
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 16 });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
-            throw new InputException(400, "the JSON body must be an object {\"instances\": [...]}");
+            throw new InputException(InputProblem.Invalid, "the JSON body must be an object {\"instances\": [...]}");
         }
 
         var seen = new JsonProperties("the body");
@@ -58,7 +58,7 @@ public static class PredictInstances
 
             if (reader.TokenType != JsonTokenType.StartArray)
             {
-                throw new InputException(400, "instances must be an array of images");
+                throw new InputException(InputProblem.Invalid, "instances must be an array of images");
             }
 
             var images = new List<float[]>();
@@ -66,7 +66,7 @@ public static class PredictInstances
             {
                 if (images.Count >= maxImages)
                 {
-                    throw new InputException(413, $"at most {maxImages} instances per request");
+                    throw new InputException(InputProblem.TooLarge, $"at most {maxImages} instances per request");
                 }
 
                 images.Add(TensorJson.ReadNumbers(ref reader, imageValues, $"instances[{images.Count}]"));
@@ -83,7 +83,7 @@ public static class PredictInstances
         JsonProperties.EnsureEnd(ref reader);
         if (pixels is null || count == 0)
         {
-            throw new InputException(400, "the JSON body needs a non-empty \"instances\" array (each instance: the model's input values, flat or nested)");
+            throw new InputException(InputProblem.Invalid, "the JSON body needs a non-empty \"instances\" array (each instance: the model's input values, flat or nested)");
         }
 
         return (pixels, count);

@@ -21,11 +21,11 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
         }
         catch (JsonException ex)
         {
-            throw new InputException(400, $"malformed JSON: {ex.Message}");
+            throw new InputException(InputProblem.Invalid, $"malformed JSON: {ex.Message}");
         }
         catch (InvalidOperationException ex) when (ex.Message.Contains("UTF-8", StringComparison.Ordinal))
         {
-            throw new InputException(400, "malformed JSON: a string is not valid UTF-8"); // found by the fuzz target
+            throw new InputException(InputProblem.Invalid, "malformed JSON: a string is not valid UTF-8"); // found by the fuzz target
         }
     }
 
@@ -34,7 +34,7 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 16 });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
-            throw new InputException(400, "the body must be a JSON object with \"inputs\"");
+            throw new InputException(InputProblem.Invalid, "the body must be a JSON object with \"inputs\"");
         }
 
         string? id = null;
@@ -50,12 +50,12 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
             switch (property)
             {
                 case "id":
-                    id = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw new InputException(400, "id must be a string");
+                    id = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw new InputException(InputProblem.Invalid, "id must be a string");
                     break;
                 case "inputs":
                     if (reader.TokenType != JsonTokenType.StartArray)
                     {
-                        throw new InputException(400, "inputs must be an array");
+                        throw new InputException(InputProblem.Invalid, "inputs must be an array");
                     }
 
                     while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
@@ -77,36 +77,36 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
         JsonProperties.EnsureEnd(ref reader);
         if (inputCount != 1 || input is null)
         {
-            throw new InputException(400, $"expected exactly one input ('{model.InputName}'), got {inputCount}");
+            throw new InputException(InputProblem.Invalid, $"expected exactly one input ('{model.InputName}'), got {inputCount}");
         }
 
         if (input.Name != model.InputName)
         {
-            throw new InputException(400, $"unknown input '{input.Name}': this model's input is '{model.InputName}'");
+            throw new InputException(InputProblem.Invalid, $"unknown input '{input.Name}': this model's input is '{model.InputName}'");
         }
 
         if (input.Shape is null || input.Datatype is null || input.Data is null)
         {
-            throw new InputException(400, "each input needs name, shape, datatype and data");
+            throw new InputException(InputProblem.Invalid, "each input needs name, shape, datatype and data");
         }
 
         int[] expected = model.InputShape;
         long[] shape = input.Shape;
         if (shape.Length != expected.Length || shape.Skip(1).Zip(expected.Skip(1)).Any(p => p.Second > 0 && p.First != p.Second))
         {
-            throw new InputException(400, $"shape [{string.Join(',', shape)}] does not match the model's input [{string.Join(',', expected.Select(d => d < 0 ? "-1" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]");
+            throw new InputException(InputProblem.Invalid, $"shape [{string.Join(',', shape)}] does not match the model's input [{string.Join(',', expected.Select(d => d < 0 ? "-1" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]");
         }
 
         if (shape[0] < 1 || shape[0] > maxBatch)
         {
-            throw new InputException(shape[0] > maxBatch ? 413 : 400, $"the batch dimension must be between 1 and {maxBatch}, not {shape[0]}");
+            throw new InputException(shape[0] > maxBatch ? InputProblem.TooLarge : InputProblem.Invalid, $"the batch dimension must be between 1 and {maxBatch}, not {shape[0]}");
         }
 
         int count = (int)shape[0];
         float[] data = input.Data;
         if (data.Length != count * model.ImageValues)
         {
-            throw new InputException(400, $"shape [{string.Join(',', shape)}] needs {count * model.ImageValues} values, data has {data.Length}");
+            throw new InputException(InputProblem.Invalid, $"shape [{string.Join(',', shape)}] needs {count * model.ImageValues} values, data has {data.Length}");
         }
 
         switch (input.Datatype)
@@ -119,7 +119,7 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
                     float v = data[i];
                     if (v < 0 || v > 255 || v != MathF.Floor(v))
                     {
-                        throw new InputException(400, $"UINT8 data: value {i} ({v}) is not a whole number in 0..255");
+                        throw new InputException(InputProblem.Invalid, $"UINT8 data: value {i} ({v}) is not a whole number in 0..255");
                     }
 
                     data[i] = v / 255f;
@@ -127,7 +127,7 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
 
                 break;
             default:
-                throw new InputException(400, $"datatype '{input.Datatype}' is not supported: use FP32 (values in [0,1]) or UINT8 (0..255)");
+                throw new InputException(InputProblem.Invalid, $"datatype '{input.Datatype}' is not supported: use FP32 (values in [0,1]) or UINT8 (0..255)");
         }
 
         var known = new[] { model.OutputName, InferenceApi.ProbabilitiesOutput };
@@ -136,7 +136,7 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
         {
             if (!known.Contains(output))
             {
-                throw new InputException(400, $"unknown output '{output}': this model has {string.Join(", ", known)}");
+                throw new InputException(InputProblem.Invalid, $"unknown output '{output}': this model has {string.Join(", ", known)}");
             }
         }
 
@@ -149,7 +149,7 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            throw new InputException(400, "each input must be an object");
+            throw new InputException(InputProblem.Invalid, "each input must be an object");
         }
 
         string? name = null, datatype = null;
@@ -164,10 +164,10 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
             switch (property)
             {
                 case "name":
-                    name = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw new InputException(400, "input name must be a string");
+                    name = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw new InputException(InputProblem.Invalid, "input name must be a string");
                     break;
                 case "datatype":
-                    datatype = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw new InputException(400, "datatype must be a string");
+                    datatype = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw new InputException(InputProblem.Invalid, "datatype must be a string");
                     break;
                 case "shape":
                     shape = ReadShape(ref reader);
@@ -189,7 +189,7 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
     {
         if (reader.TokenType != JsonTokenType.StartArray)
         {
-            throw new InputException(400, "shape must be an array of whole numbers");
+            throw new InputException(InputProblem.Invalid, "shape must be an array of whole numbers");
         }
 
         var dims = new List<long>();
@@ -197,13 +197,13 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
         {
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long d) || d < 0)
             {
-                throw new InputException(400, "shape must be an array of non-negative whole numbers");
+                throw new InputException(InputProblem.Invalid, "shape must be an array of non-negative whole numbers");
             }
 
             dims.Add(d);
             if (dims.Count > 8)
             {
-                throw new InputException(400, "shape has too many dimensions");
+                throw new InputException(InputProblem.Invalid, "shape has too many dimensions");
             }
         }
 
@@ -214,7 +214,7 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
     {
         if (reader.TokenType != JsonTokenType.StartArray)
         {
-            throw new InputException(400, "outputs must be an array of {\"name\": ...}");
+            throw new InputException(InputProblem.Invalid, "outputs must be an array of {\"name\": ...}");
         }
 
         var names = new List<string>();
@@ -222,7 +222,7 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
         {
             if (reader.TokenType != JsonTokenType.StartObject)
             {
-                throw new InputException(400, "each requested output must be an object with a name");
+                throw new InputException(InputProblem.Invalid, "each requested output must be an object with a name");
             }
 
             string? name = null;
@@ -242,7 +242,7 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
                 }
             }
 
-            names.Add(name ?? throw new InputException(400, "each requested output needs a name"));
+            names.Add(name ?? throw new InputException(InputProblem.Invalid, "each requested output needs a name"));
         }
 
         return names;

@@ -42,7 +42,7 @@ public static class Scores
         {
             if (!float.IsFinite(v))
             {
-                throw new Decoding.InputException(400, "the model's scores for this input are not finite numbers: input values must be in the model's range (pixels in [0,1])");
+                throw new Decoding.InputException(Decoding.InputProblem.Invalid, "the model's scores for this input are not finite numbers: input values must be in the model's range (pixels in [0,1])");
             }
         }
     }

@@ -17,7 +17,7 @@ internal sealed class JsonProperties(string what)
         string name = reader.GetString()!;
         if (!_names.Add(name))
         {
-            throw new InputException(400, $"{what} has the property \"{Truncate(name)}\" twice");
+            throw new InputException(InputProblem.Invalid, $"{what} has the property \"{Truncate(name)}\" twice");
         }
     }
 
@@ -26,7 +26,7 @@ internal sealed class JsonProperties(string what)
     {
         if (reader.TokenType != JsonTokenType.EndObject || reader.CurrentDepth != 0)
         {
-            throw new InputException(400, "malformed JSON: the body's object is not closed");
+            throw new InputException(InputProblem.Invalid, "malformed JSON: the body's object is not closed");
         }
 
         bool more;
@@ -41,7 +41,7 @@ internal sealed class JsonProperties(string what)
 
         if (more)
         {
-            throw new InputException(400, "malformed JSON: there is more after the body's object");
+            throw new InputException(InputProblem.Invalid, "malformed JSON: there is more after the body's object");
         }
     }
 

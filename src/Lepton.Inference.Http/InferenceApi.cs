@@ -41,7 +41,7 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
         {
             if (top < 1 || top > model.Classes)
             {
-                throw new InputException(400, $"top must be between 1 and {model.Classes}");
+                throw new InputException(InputProblem.Invalid, $"top must be between 1 and {model.Classes}");
             }
 
             GenerateApi.RequireClassifier(model);
@@ -120,7 +120,7 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("version", out var v) || v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out version) || version < 1)
             {
-                throw new InputException(400, "the body must be {\"version\": n} with a positive whole number");
+                throw new InputException(InputProblem.Invalid, "the body must be {\"version\": n} with a positive whole number");
             }
         }
 
@@ -198,7 +198,7 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
         string? mediaType = RequestBody.MediaType(context.Request);
         if (mediaType is not (null or "application/json"))
         {
-            throw new InputException(415, $"content type '{mediaType}' is not supported: send application/json");
+            throw new InputException(InputProblem.UnsupportedMediaType, $"content type '{mediaType}' is not supported: send application/json");
         }
 
         byte[] body = await RequestBody.ReadAsync(context.Request, Options.MaxRequestBytes, ct).ConfigureAwait(false);
@@ -258,7 +258,7 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
         {
             if (model.ImageValues != height * width)
             {
-                throw new InputException(400, $"model '{model.Manifest.Name}' takes {model.ImageValues / (height * width)} channels; images are decoded to one");
+                throw new InputException(InputProblem.Invalid, $"model '{model.Manifest.Name}' takes {model.ImageValues / (height * width)} channels; images are decoded to one");
             }
 
             return (await runtime.Decodes.RunAsync(() => ImageDecoder.Decode(body, height, width, Options.Inversion, Options.MaxImagePixels), ct).ConfigureAwait(false), 1);
@@ -266,7 +266,7 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
 
         if (mediaType is not (null or "application/json"))
         {
-            throw new InputException(415, $"content type '{mediaType}' is not supported: send image/png, image/jpeg or application/json");
+            throw new InputException(InputProblem.UnsupportedMediaType, $"content type '{mediaType}' is not supported: send image/png, image/jpeg or application/json");
         }
 
         return PredictInstances.Parse(body, model, Options.MaxImagesPerRequest);
@@ -286,12 +286,12 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
         string? alias = request.Query.TryGetValue("alias", out var a) ? a.ToString() : null;
         if (version is not null && alias is not null)
         {
-            throw new InputException(400, "give version or alias, not both");
+            throw new InputException(InputProblem.Invalid, "give version or alias, not both");
         }
 
         if (version is < 1)
         {
-            throw new InputException(400, "version must be a positive whole number");
+            throw new InputException(InputProblem.Invalid, "version must be a positive whole number");
         }
 
         if (alias is not null)
@@ -311,7 +311,7 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
 
         return int.TryParse(raw.ToString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
             ? value
-            : throw new InputException(400, $"{key} must be a whole number, not '{raw}'");
+            : throw new InputException(InputProblem.Invalid, $"{key} must be a whole number, not '{raw}'");
     }
 
     private static int? ParseVersion(string? version)
@@ -323,7 +323,7 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
 
         return int.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= 1
             ? v
-            : throw new InputException(400, $"version must be a positive whole number, not '{version}'");
+            : throw new InputException(InputProblem.Invalid, $"version must be a positive whole number, not '{version}'");
     }
 
     internal static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)

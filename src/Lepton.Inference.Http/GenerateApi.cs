@@ -39,7 +39,7 @@ public sealed class GenerateApi(ModelRuntime runtime, ILogger<GenerateApi> logge
         ArgumentNullException.ThrowIfNull(model);
         if (IsGenerator(model))
         {
-            throw new InputException(StatusCodes.Status400BadRequest,
+            throw new InputException(InputProblem.Invalid,
                 $"model '{model.Manifest.Name}' version {model.Manifest.Version} is a generator (input '{model.InputName}' [N,{model.ImageValues}]), " +
                 $"not a classifier: use POST /api/models/{model.Manifest.Name}/generate");
         }
@@ -56,7 +56,7 @@ public sealed class GenerateApi(ModelRuntime runtime, ILogger<GenerateApi> logge
         string? mediaType = RequestBody.MediaType(context.Request);
         if (mediaType is not (null or "application/json"))
         {
-            throw new InputException(StatusCodes.Status415UnsupportedMediaType, $"content type '{mediaType}' is not supported: send application/json");
+            throw new InputException(InputProblem.UnsupportedMediaType, $"content type '{mediaType}' is not supported: send application/json");
         }
 
         int version = await runtime.ResolveAsync(name, versionQuery, alias, ct).ConfigureAwait(false);
@@ -64,7 +64,7 @@ public sealed class GenerateApi(ModelRuntime runtime, ILogger<GenerateApi> logge
         {
             if (!IsGenerator(model))
             {
-                throw new InputException(StatusCodes.Status400BadRequest,
+                throw new InputException(InputProblem.Invalid,
                     $"model '{name}' version {version} is a classifier (input '{model.InputName}', {model.Classes} classes), not a generator: " +
                     $"use POST /api/models/{name}/predict");
             }
@@ -135,14 +135,14 @@ public sealed class GenerateApi(ModelRuntime runtime, ILogger<GenerateApi> logge
         var root = doc.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
         {
-            throw new InputException(StatusCodes.Status400BadRequest, "the body must be a JSON object {\"count\": n, \"seed\": s} or {\"latents\": [[...], ...]}");
+            throw new InputException(InputProblem.Invalid, "the body must be a JSON object {\"count\": n, \"seed\": s} or {\"latents\": [[...], ...]}");
         }
 
         if (root.TryGetProperty("latents", out var rows))
         {
             if (rows.ValueKind != JsonValueKind.Array || rows.GetArrayLength() is 0)
             {
-                throw new InputException(StatusCodes.Status400BadRequest, "latents must be a non-empty array of vectors");
+                throw new InputException(InputProblem.Invalid, "latents must be a non-empty array of vectors");
             }
 
             int n = rows.GetArrayLength();
@@ -153,7 +153,7 @@ public sealed class GenerateApi(ModelRuntime runtime, ILogger<GenerateApi> logge
             {
                 if (vector.ValueKind != JsonValueKind.Array || vector.GetArrayLength() != latentSize)
                 {
-                    throw new InputException(StatusCodes.Status400BadRequest, $"latent vector {row} must be an array of {latentSize} numbers");
+                    throw new InputException(InputProblem.Invalid, $"latent vector {row} must be an array of {latentSize} numbers");
                 }
 
                 int i = 0;
@@ -161,7 +161,7 @@ public sealed class GenerateApi(ModelRuntime runtime, ILogger<GenerateApi> logge
                 {
                     values[(row * latentSize) + i++] = value.ValueKind == JsonValueKind.Number
                         ? value.GetSingle()
-                        : throw new InputException(StatusCodes.Status400BadRequest, $"latent vector {row} holds a non-number");
+                        : throw new InputException(InputProblem.Invalid, $"latent vector {row} holds a non-number");
                 }
 
                 row++;
@@ -175,12 +175,12 @@ public sealed class GenerateApi(ModelRuntime runtime, ILogger<GenerateApi> logge
         {
             count = c.ValueKind == JsonValueKind.Number && c.TryGetInt32(out int parsed)
                 ? parsed
-                : throw new InputException(StatusCodes.Status400BadRequest, "count must be a whole number");
+                : throw new InputException(InputProblem.Invalid, "count must be a whole number");
         }
 
         CheckCount(count);
         int seed = root.TryGetProperty("seed", out var s)
-            ? s.ValueKind == JsonValueKind.Number && s.TryGetInt32(out int given) ? given : throw new InputException(StatusCodes.Status400BadRequest, "seed must be a whole number")
+            ? s.ValueKind == JsonValueKind.Number && s.TryGetInt32(out int given) ? given : throw new InputException(InputProblem.Invalid, "seed must be a whole number")
             : Random.Shared.Next();
         return (OnnxGenerator.Latents(count, latentSize, seed), count, seed);
     }
@@ -189,7 +189,7 @@ public sealed class GenerateApi(ModelRuntime runtime, ILogger<GenerateApi> logge
     {
         if (count is < 1 or > MaxCount)
         {
-            throw new InputException(StatusCodes.Status400BadRequest, $"count must be between 1 and {MaxCount}, not {count}");
+            throw new InputException(InputProblem.Invalid, $"count must be between 1 and {MaxCount}, not {count}");
         }
     }
 }

@@ -28,7 +28,7 @@ public static class RequestBody
         if (request.ContentLength is long declared && declared > limit)
         {
             await DrainAsync(request, cancellationToken).ConfigureAwait(false);
-            throw new InputException(StatusCodes.Status413PayloadTooLarge, $"the body is {declared} bytes; at most {limit} are accepted");
+            throw new InputException(InputProblem.TooLarge, $"the body is {declared} bytes; at most {limit} are accepted");
         }
 
         if (request.ContentLength is long length)
@@ -36,7 +36,7 @@ public static class RequestBody
             // The common case: the size is known, so read straight into an array of that size.
             if (length == 0)
             {
-                throw new InputException(StatusCodes.Status400BadRequest, "the request has no body");
+                throw new InputException(InputProblem.Invalid, "the request has no body");
             }
 
             var body = new byte[length];
@@ -46,7 +46,7 @@ public static class RequestBody
                 int n = await request.Body.ReadAsync(body.AsMemory(filled), cancellationToken).ConfigureAwait(false);
                 if (n == 0)
                 {
-                    throw new InputException(StatusCodes.Status400BadRequest, $"the body ended after {filled} of {length} bytes");
+                    throw new InputException(InputProblem.Invalid, $"the body ended after {filled} of {length} bytes");
                 }
 
                 filled += n;
@@ -63,7 +63,7 @@ public static class RequestBody
             if (buffer.Length + read > limit)
             {
                 await DrainAsync(request, cancellationToken).ConfigureAwait(false);
-                throw new InputException(StatusCodes.Status413PayloadTooLarge, $"the body is over the limit of {limit} bytes");
+                throw new InputException(InputProblem.TooLarge, $"the body is over the limit of {limit} bytes");
             }
 
             buffer.Write(chunk, 0, read);
@@ -71,7 +71,7 @@ public static class RequestBody
 
         if (buffer.Length == 0)
         {
-            throw new InputException(StatusCodes.Status400BadRequest, "the request has no body");
+            throw new InputException(InputProblem.Invalid, "the request has no body");
         }
 
         return buffer.ToArray();
