@@ -96,7 +96,13 @@ public static class DatasetsCommand
         if (args.Get("--settings") is { } settingsFile)
         {
             string json = await File.ReadAllTextAsync(settingsFile, cancellationToken).ConfigureAwait(false);
-            _ = LeptonJson.Deserialize<UploadSettings>(json, settingsFile); // refuse unknown or mistyped fields here
+            // Refuse unknown or mistyped fields, and settings no run could use, here rather than at the trigger.
+            var problems = UploadSettings.Parse(json, settingsFile).ApplyTo(new PipelineRequest { ModelName = name, Dataset = file }).Validate();
+            if (problems.Count > 0)
+            {
+                throw new InvalidDataException($"{settingsFile}: {string.Join("; ", problems)}");
+            }
+
             await store.WriteAsync($"{PipelineWorkspace.UploadsContainer}/{name}/{UploadSettings.FileName}", new MemoryStream(Encoding.UTF8.GetBytes(json)), null, cancellationToken).ConfigureAwait(false);
             await output.WriteLineAsync($"settings: {PipelineWorkspace.UploadsContainer}/{name}/{UploadSettings.FileName}").ConfigureAwait(false);
         }
@@ -220,16 +226,11 @@ public static class DatasetsCommand
                 : run.InstanceId is null ? $"refused: {run.Error}"
                 : run.ETag == info.ETag ? $"run {run.InstanceId}" : $"run {run.InstanceId} (of an earlier upload)";
             string published = "not published";
-            if (run?.InstanceId is not null)
+            if (run?.InstanceId is not null && await RunOutcome.ReadAsync(store, run.InstanceId, cancellationToken).ConfigureAwait(false) is { Version: int version } outcome)
             {
-                string runId = TrainingPipeline.RunId(run.InstanceId);
-                foreach (int version in await SafeVersionsAsync(registry, parts[1], cancellationToken).ConfigureAwait(false))
-                {
-                    if ((await registry.GetManifestAsync(parts[1], version, cancellationToken).ConfigureAwait(false)).RunId == runId)
-                    {
-                        published = string.Create(CultureInfo.InvariantCulture, $"published as version {version}");
-                    }
-                }
+                published = outcome.Outcome == PipelineOutcome.AlreadyPublished
+                    ? string.Create(CultureInfo.InvariantCulture, $"already published as version {version} (the same data and settings)")
+                    : string.Create(CultureInfo.InvariantCulture, $"published as version {version}");
             }
 
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
@@ -242,17 +243,5 @@ public static class DatasetsCommand
         }
 
         return 0;
-    }
-
-    private static async Task<IReadOnlyList<int>> SafeVersionsAsync(ModelRegistry registry, string model, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await registry.ListVersionsAsync(model, cancellationToken).ConfigureAwait(false);
-        }
-        catch (InvalidNameException)
-        {
-            return [];
-        }
     }
 }

@@ -3,6 +3,7 @@ using Lepton.Core.Contracts;
 using Lepton.Core.Registry;
 using Lepton.Inference.Http;
 using Lepton.Inference.Runtime;
+using Lepton.Pipeline;
 
 namespace Lepton.Cli;
 
@@ -85,46 +86,14 @@ public static class ModelsCommand
                 throw new UsageException($"--run: {metricsPath} not found (a trainer output folder has it)");
             }
 
-            if (description.Kind == ModelContract.GeneratorKind)
-            {
-                var generated = LeptonJson.ReadFile<GeneratorMetrics>(metricsPath);
-                var values = ManifestMetrics.From(generated.Quality);
-                values["parityMaxAbsDifference"] = generated.Parity.MaxAbsDifference;
-                description = description with
-                {
-                    Architecture = description.Architecture ?? generated.Architecture,
-                    Metrics = values,
-                    RunId = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(run))),
-                };
-            }
-            else
-            {
-                var metrics = LeptonJson.ReadFile<TrainingMetrics>(metricsPath);
-                description = description with
-                {
-                    Architecture = description.Architecture ?? metrics.Architecture,
-                    Labels = description.Labels.Count > 0 ? description.Labels : metrics.Labels,
-                    Normalization = description.Normalization ?? metrics.Normalization,
-                    Metrics = MetricsOf(metrics),
-                    RunId = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(run))),
-                };
-            }
+            var metrics = RunMetrics.Parse(await File.ReadAllTextAsync(metricsPath).ConfigureAwait(false), metricsPath);
+            description = metrics.Describe(description, Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(run))), null);
         }
 
         await using var stream = new MemoryStream(bytes, writable: false);
         var manifest = await registry.PublishAsync(name, stream, description).ConfigureAwait(false);
         await output.WriteLineAsync($"published {manifest.Name} version {manifest.Version} (sha256 {manifest.Sha256[..12]}..., {manifest.SizeBytes} bytes)").ConfigureAwait(false);
         return 0;
-    }
-
-    /// <summary>The scalar metrics a manifest keeps from a training run.</summary>
-    public static Dictionary<string, double> MetricsOf(TrainingMetrics metrics)
-    {
-        ArgumentNullException.ThrowIfNull(metrics);
-        var result = ManifestMetrics.From(metrics.Test);
-        result["torchAccuracy"] = metrics.TorchTestAccuracy;
-        result["parityMaxAbsDifference"] = metrics.Parity.MaxAbsDifference;
-        return result;
     }
 
     private static string Single(CliArgs args, string usage) =>

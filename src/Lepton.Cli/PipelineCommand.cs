@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
+using Lepton.Core.Contracts;
 using Lepton.Core.Registry;
 using Lepton.Pipeline;
 using Lepton.Pipeline.Compute;
@@ -17,10 +19,31 @@ namespace Lepton.Cli;
 /// </summary>
 public static class PipelineCommand
 {
+    /// <summary>The trainer's options (docs/job-spec.md) the pipeline passes on, by their job spec field; each is checked when the request is.</summary>
+    private static readonly Dictionary<string, (string Field, Func<string, JsonNode?> Parse)> TrainingOptions = new(StringComparer.Ordinal)
+    {
+        ["--arch"] = ("architecture", v => JsonValue.Create(v)),
+        ["--epochs"] = ("epochs", Whole),
+        ["--batch-size"] = ("batchSize", Whole),
+        ["--lr"] = ("learningRate", Real),
+        ["--seed"] = ("seed", Whole),
+        ["--train-limit"] = ("trainLimit", Whole),
+        ["--test-limit"] = ("testLimit", Whole),
+        ["--validation"] = ("validationFraction", Real),
+        ["--patience"] = ("patience", Whole),
+        ["--threads"] = ("threads", Whole),
+        ["--augment"] = ("augment", v => v is "true" or "false" ? JsonValue.Create(v == "true") : throw new UsageException($"--augment takes true or false, not '{v}'")),
+        ["--schedule"] = ("schedule", v => JsonValue.Create(v)),
+        ["--device"] = ("device", v => JsonValue.Create(v)),
+        ["--hidden-size"] = ("hiddenSize", Whole),
+        ["--latent-size"] = ("latentSize", Whole),
+        ["--class"] = ("class", v => JsonValue.Create(v)),
+        ["--labels"] = ("labels", v => new JsonArray(v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(l => (JsonNode?)JsonValue.Create(l)).ToArray())),
+    };
+
     private static readonly HashSet<string> Options =
     [
-        "--name", "--data", "--arch", "--epochs", "--batch-size", "--lr", "--seed", "--train-limit", "--test-limit",
-        "--min-accuracy", "--work", "--attempts",
+        "--name", "--data", "--spec", "--min-accuracy", "--max-frechet", "--work", "--attempts", .. TrainingOptions.Keys,
     ];
 
     public static async Task<int> RunAsync(IReadOnlyList<string> rest, ModelRegistry registry, TextWriter output)
@@ -30,7 +53,7 @@ public static class PipelineCommand
         ArgumentNullException.ThrowIfNull(output);
         if (rest.Count == 0 || rest[0] != "run")
         {
-            throw new UsageException("usage: pipeline run --name N --data <folder or archive> [--arch cnn] [--epochs 5] [--train-limit K] [--min-accuracy 0.85]");
+            throw new UsageException("usage: pipeline run --name N --data <folder or archive> [--spec job.json] [--arch cnn] [--epochs 5] [--train-limit K] [trainer options: docs/job-spec.md] [--min-accuracy 0.85] [--max-frechet D]");
         }
 
         var args = new CliArgs(rest.Skip(1).ToArray(), Options);
@@ -38,18 +61,18 @@ public static class PipelineCommand
         {
             ModelName = args.Require("--name"),
             Dataset = args.Require("--data"),
-            Architecture = args.Get("--arch") ?? "cnn",
-            Epochs = args.GetInt("--epochs", 1, 10_000) ?? 5,
-            BatchSize = args.GetInt("--batch-size", 1, 65_536) ?? 64,
-            LearningRate = Number(args, "--lr") ?? 0.001,
-            Seed = args.GetInt("--seed") ?? 42,
-            TrainLimit = args.GetInt("--train-limit", 1),
-            TestLimit = args.GetInt("--test-limit", 1),
+            Training = TrainingSpec(args),
             MinimumAccuracy = Number(args, "--min-accuracy") ?? 0.0,
+            MaximumFrechetDistance = Number(args, "--max-frechet"),
             MaxTrainingAttempts = args.GetInt("--attempts", 1, 20) ?? 3,
             PollInterval = TimeSpan.FromSeconds(1),
         };
         RegistryNames.ValidateModelName(request.ModelName);
+        if (request.Validate() is { Count: > 0 } problems)
+        {
+            throw new UsageException(string.Join("; ", problems));
+        }
+
         string work = Path.GetFullPath(args.Get("--work") ?? ".lepton-runs");
         var compute = new ProcessComputeTarget(TrainerCommand.Locate(output), work);
         var workspace = new PipelineWorkspace(registry.Store, work);
@@ -68,7 +91,7 @@ public static class PipelineCommand
         {
             var client = engine.Client;
             var (id, started) = await PipelineEngine.StartAsync(client, request, workspace).ConfigureAwait(false);
-            await output.WriteLineAsync($"pipeline {id}{(started ? string.Empty : " (already ran)")}: {request.Architecture} on {request.Dataset}, {request.Epochs} epoch(s)").ConfigureAwait(false);
+            await output.WriteLineAsync($"pipeline {id}{(started ? string.Empty : " (already ran)")}: {request.Training.Architecture} on {request.Dataset}, {request.Training.Epochs} epoch(s)").ConfigureAwait(false);
             var state = await FollowAsync(client, id, output, signals.Token).ConfigureAwait(false);
             if (state is not null)
             {
@@ -146,14 +169,23 @@ public static class PipelineCommand
         }
 
         var result = state.ReadOutputAs<PipelineResult>()!;
+        if (result.Outcome == PipelineOutcome.AlreadyPublished)
+        {
+            await output.WriteLineAsync($"already published: {result.Reason}").ConfigureAwait(false);
+            return 0;
+        }
+
         if (result.Outcome != PipelineOutcome.Published)
         {
             await Console.Error.WriteLineAsync($"lepton: pipeline {result.Reason}").ConfigureAwait(false);
             return 1;
         }
 
+        string quality = result.FrechetDistance is double frechet
+            ? string.Create(CultureInfo.InvariantCulture, $"Fréchet distance {frechet:F2}")
+            : string.Create(CultureInfo.InvariantCulture, $"test accuracy {result.Accuracy:F4} (ONNX Runtime)");
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-            $"published {result.ModelName} version {result.Version}: test accuracy {result.Accuracy:F4} (ONNX Runtime), dataset {result.DatasetVersion[..12]}, {result.TrainingAttempts} training attempt(s)")).ConfigureAwait(false);
+            $"published {result.ModelName} version {result.Version}: {quality}, dataset {result.DatasetVersion[..12]}, {result.TrainingAttempts} training attempt(s)")).ConfigureAwait(false);
         await output.WriteLineAsync($"{(result.Promoted ? "promoted to production" : "not promoted")}: {result.Reason}").ConfigureAwait(false);
         return 0;
     }
@@ -165,6 +197,43 @@ public static class PipelineCommand
         "training" => $"training (attempt {p.Attempt}): {p.Message ?? "starting"}",
         _ => p.Stage,
     };
+
+    /// <summary>The training job: <c>--spec</c> (a job spec file without data/output), with the trainer's options over it.</summary>
+    private static TrainingJobSpec TrainingSpec(CliArgs args)
+    {
+        string json = "{}";
+        if (args.Get("--spec") is { } path)
+        {
+            json = File.Exists(path) ? File.ReadAllText(path) : throw new UsageException($"--spec: file not found: {path}");
+        }
+
+        var overlay = new JsonObject();
+        foreach (var (option, (field, parse)) in TrainingOptions)
+        {
+            if (args.Get(option) is { } value)
+            {
+                overlay[field] = parse(value);
+            }
+        }
+
+        try
+        {
+            var fromFile = UploadSettings.Parse(json, args.Get("--spec") ?? "--spec");
+            var fromOptions = UploadSettings.Parse(overlay.ToJsonString(), "options");
+            var request = new PipelineRequest { ModelName = "x", Dataset = "x" };
+            return fromOptions.ApplyTo(fromFile.ApplyTo(request)).Training;
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new UsageException(ex.Message);
+        }
+    }
+
+    private static JsonValue Whole(string raw) =>
+        int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) ? JsonValue.Create(value) : throw new UsageException($"'{raw}' is not a whole number");
+
+    private static JsonValue Real(string raw) =>
+        double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) ? JsonValue.Create(value) : throw new UsageException($"'{raw}' is not a number");
 
     private static double? Number(CliArgs args, string name)
     {

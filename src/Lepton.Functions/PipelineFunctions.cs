@@ -46,8 +46,14 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
     [Function(nameof(CancelTrainingActivity))]
     public Task<bool> CancelTrainingAsync([ActivityTrigger] TrainingJobHandle input) => activities.Cancel.ExecuteAsync(input);
 
-    [Function(nameof(EvaluateActivity))]
-    public Task<ClassificationReport> EvaluateAsync([ActivityTrigger] EvaluationRequest input) => activities.Evaluate.ExecuteAsync(input);
+    [Function(nameof(ReadMetricsActivity))]
+    public Task<RunMetrics> ReadMetricsAsync([ActivityTrigger] TrainingJobHandle input) => activities.ReadMetrics.ExecuteAsync(input);
+
+    [Function(nameof(FindPublishedActivity))]
+    public Task<PublishedVersion?> FindPublishedAsync([ActivityTrigger] FindPublishedInput input) => activities.FindPublished.ExecuteAsync(input);
+
+    [Function(nameof(RecordOutcomeActivity))]
+    public Task<bool> RecordOutcomeAsync([ActivityTrigger] RecordOutcomeInput input) => activities.RecordOutcome.ExecuteAsync(input);
 
     [Function(nameof(PublishActivity))]
     public Task<int> PublishAsync([ActivityTrigger] PublishRequest input) => activities.Publish.ExecuteAsync(input);
@@ -89,7 +95,7 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
             var settings = await workspace.Store.ReadAsync($"{PipelineWorkspace.UploadsContainer}/{model}/{UploadSettings.FileName}").ConfigureAwait(false);
             if (settings is not null)
             {
-                request = LeptonJson.Deserialize<UploadSettings>(settings.Data.ToString(), $"{model}/{UploadSettings.FileName}").ApplyTo(request);
+                request = UploadSettings.Parse(settings.Data.ToString(), $"{model}/{UploadSettings.FileName}").ApplyTo(request);
             }
 
             var (id, started) = await PipelineEngine.StartAsync(client, request, workspace).ConfigureAwait(false);
@@ -140,7 +146,7 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
             var (id, started) = await PipelineEngine.StartAsync(client, run, workspace, request.HttpContext.RequestAborted).ConfigureAwait(false);
             return Json(202, new { id, started, statusUri = $"/api/pipelines/{id}", cancelUri = $"/api/pipelines/{id}/cancel" });
         }
-        catch (Exception ex) when (ex is InvalidNameException or DatasetFormatException)
+        catch (Exception ex) when (ex is InvalidNameException or DatasetFormatException or ArgumentException)
         {
             return Error(400, ex.Message);
         }

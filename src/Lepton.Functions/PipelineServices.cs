@@ -68,6 +68,6 @@ public static class PipelineServices
             StorageBlobEndpoint = Uri.TryCreate(store, UriKind.Absolute, out var endpoint) && endpoint.Scheme == Uri.UriSchemeHttps
                 ? endpoint
                 : throw new InvalidOperationException($"the azureml compute target needs {LeptonSettings.Store} to be the storage account's https blob endpoint"),
-        }, new DefaultAzureCredential());
+        }, workspace.Store, new DefaultAzureCredential());
     }
 }

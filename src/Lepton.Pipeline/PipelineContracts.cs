@@ -1,4 +1,8 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Lepton.Core.Contracts;
 using Lepton.Core.Evaluation;
+using Lepton.Core.Registry;
 
 namespace Lepton.Pipeline;
 
@@ -11,22 +15,17 @@ public sealed record PipelineRequest
     /// <summary>A dataset folder with the four IDX files, or a .zip / .tar.gz archive holding them.</summary>
     public required string Dataset { get; init; }
 
-    public string Architecture { get; init; } = "cnn";
+    /// <summary>
+    /// The training job (docs/job-spec.md), without <c>data</c> and <c>output</c>: every compute target
+    /// sets those, writes the spec as job.json and starts <c>lepton-trainer train --spec job.json</c>.
+    /// </summary>
+    public TrainingJobSpec Training { get; init; } = new();
 
-    public int Epochs { get; init; } = 5;
-
-    public int BatchSize { get; init; } = 64;
-
-    public double LearningRate { get; init; } = 0.001;
-
-    public int Seed { get; init; } = 42;
-
-    public int? TrainLimit { get; init; }
-
-    public int? TestLimit { get; init; }
-
-    /// <summary>The least test accuracy that earns promotion to production.</summary>
+    /// <summary>The least test accuracy that earns a classifier promotion to production.</summary>
     public double MinimumAccuracy { get; init; }
+
+    /// <summary>The largest Fréchet distance that earns a generator promotion (null: only "not worse than production").</summary>
+    public double? MaximumFrechetDistance { get; init; }
 
     /// <summary>How many times a failed training job is submitted in all (each resumes from its last checkpoint).</summary>
     public int MaxTrainingAttempts { get; init; } = 3;
@@ -39,45 +38,157 @@ public sealed record PipelineRequest
 
     /// <summary>Testing aid: the first training attempt exits with a failure after this epoch (a crash to recover from).</summary>
     public int? CrashFirstAttemptAfterEpoch { get; init; }
+
+    /// <summary>Every problem with the request, empty when it can run; checked before anything is submitted.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (!RegistryNames.IsValidModelName(ModelName))
+        {
+            errors.Add($"invalid model name '{ModelName}'");
+        }
+
+        if (string.IsNullOrWhiteSpace(Dataset))
+        {
+            errors.Add("dataset: a dataset folder, archive or uploaded blob is required");
+        }
+
+        if (Training is null)
+        {
+            errors.Add("training: the training job is required");
+            return errors;
+        }
+
+        if (Training.Data.Length > 0 || Training.Output.Length > 0)
+        {
+            errors.Add("training: data and output are set by the compute target; give the dataset as 'dataset'");
+        }
+
+        // The spec's own checks, with the paths the compute target will fill in.
+        errors.AddRange((Training with { Data = "-", Output = "-" }).Validate(KnownArchitectures.Names));
+        if (MinimumAccuracy is < 0 or > 1 || double.IsNaN(MinimumAccuracy))
+        {
+            errors.Add($"minimum accuracy must be in [0, 1], not {MinimumAccuracy}");
+        }
+
+        if (MaximumFrechetDistance is double frechet && !(frechet > 0))
+        {
+            errors.Add($"maximum Fréchet distance must be positive, not {frechet}");
+        }
+
+        if (MaxTrainingAttempts is < 1 or > 20)
+        {
+            errors.Add($"training attempts must be between 1 and 20, not {MaxTrainingAttempts}");
+        }
+
+        if (PollInterval <= TimeSpan.Zero || Deadline <= TimeSpan.Zero)
+        {
+            errors.Add("poll interval and deadline must be positive");
+        }
+
+        return errors;
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> listing every problem when the request cannot run.</summary>
+    public void EnsureValid()
+    {
+        RegistryNames.ValidateModelName(ModelName); // its own exception and message, as everywhere
+        var errors = Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException($"invalid pipeline request: {string.Join("; ", errors)}");
+        }
+    }
 }
 
 /// <summary>
 /// Training settings that travel with an upload: <c>datasets/{model}/lepton.json</c> beside the archive.
-/// Every field is optional; what is given overrides the defaults.
+/// A flat JSON object of training job fields (docs/job-spec.md, without <c>data</c>/<c>output</c>) and the
+/// gate's <c>minimumAccuracy</c> / <c>maximumFrechetDistance</c>; what is given overrides the defaults.
 /// </summary>
-public sealed record UploadSettings
+public sealed class UploadSettings
 {
     public const string FileName = "lepton.json";
 
-    public string? Architecture { get; init; }
+    private static readonly string[] GateFields = ["minimumAccuracy", "maximumFrechetDistance"];
 
-    public int? Epochs { get; init; }
+    private readonly JsonObject _training;
 
-    public int? BatchSize { get; init; }
+    private UploadSettings(JsonObject training, double? minimumAccuracy, double? maximumFrechetDistance)
+    {
+        _training = training;
+        MinimumAccuracy = minimumAccuracy;
+        MaximumFrechetDistance = maximumFrechetDistance;
+    }
 
-    public double? LearningRate { get; init; }
+    public double? MinimumAccuracy { get; }
 
-    public int? Seed { get; init; }
+    public double? MaximumFrechetDistance { get; }
 
-    public int? TrainLimit { get; init; }
+    /// <summary>Reads lepton.json; unknown or mistyped fields are refused with <see cref="InvalidDataException"/> naming <paramref name="source"/>.</summary>
+    public static UploadSettings Parse(string json, string source)
+    {
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException($"{source}: must be a JSON object");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{source}: {ex.Message}", ex);
+        }
 
-    public int? TestLimit { get; init; }
+        double? Gate(string name)
+        {
+            var key = root.Select(p => p.Key).FirstOrDefault(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase));
+            if (key is null)
+            {
+                return null;
+            }
 
-    public double? MinimumAccuracy { get; init; }
+            var node = root[key];
+            root.Remove(key);
+            return node is JsonValue value && value.TryGetValue(out double number)
+                ? number
+                : throw new InvalidDataException($"{source}: {name} must be a number");
+        }
 
+        double? minimum = Gate(GateFields[0]);
+        double? maximum = Gate(GateFields[1]);
+        foreach (string path in new[] { "data", "output" })
+        {
+            if (root.Any(p => string.Equals(p.Key, path, StringComparison.OrdinalIgnoreCase)))
+            {
+                throw new InvalidDataException($"{source}: '{path}' cannot be set here (the upload is the data; the compute target picks the output)");
+            }
+        }
+
+        // Type-check every training field now (unknown fields refused), so a bad file is refused at upload.
+        _ = LeptonJson.Deserialize<TrainingJobSpec>(root.ToJsonString(), source);
+        return new UploadSettings(root, minimum, maximum);
+    }
+
+    /// <summary>The request with these settings over it.</summary>
     public PipelineRequest ApplyTo(PipelineRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var merged = JsonNode.Parse(LeptonJson.Serialize(request.Training))!.AsObject();
+        foreach (var (key, value) in _training)
+        {
+            var existing = merged.Select(p => p.Key).FirstOrDefault(k => string.Equals(k, key, StringComparison.OrdinalIgnoreCase));
+            if (existing is not null)
+            {
+                merged.Remove(existing);
+            }
+
+            merged[key] = value?.DeepClone();
+        }
+
         return request with
         {
-            Architecture = Architecture ?? request.Architecture,
-            Epochs = Epochs ?? request.Epochs,
-            BatchSize = BatchSize ?? request.BatchSize,
-            LearningRate = LearningRate ?? request.LearningRate,
-            Seed = Seed ?? request.Seed,
-            TrainLimit = TrainLimit ?? request.TrainLimit,
-            TestLimit = TestLimit ?? request.TestLimit,
+            Training = LeptonJson.Deserialize<TrainingJobSpec>(merged.ToJsonString(), FileName),
             MinimumAccuracy = MinimumAccuracy ?? request.MinimumAccuracy,
+            MaximumFrechetDistance = MaximumFrechetDistance ?? request.MaximumFrechetDistance,
         };
     }
 }
@@ -113,11 +224,21 @@ public sealed record TrainingJobStatus(TrainingJobState State, int Epoch, int To
 /// <summary>What the orchestration shows while it runs (its custom status).</summary>
 public sealed record PipelineProgress(string Stage, int Attempt, int Epoch, int TotalEpochs, double? ValidationAccuracy, string? Message);
 
-/// <summary>Input of the evaluate activity.</summary>
-public sealed record EvaluationRequest(TrainingJobHandle Job, PreparedDataset Dataset, int? TestLimit);
-
 /// <summary>Input of the publish activity.</summary>
-public sealed record PublishRequest(string ModelName, TrainingJobHandle Job, PreparedDataset Dataset, ClassificationReport Evaluation, string RunId);
+public sealed record PublishRequest(string ModelName, TrainingJobHandle Job, PreparedDataset Dataset, RunMetrics Metrics, string RunId);
+
+/// <summary>A published version and the figure its gate used (accuracy, or a generator's Fréchet distance).</summary>
+public sealed record PublishedVersion(int Version, double? Accuracy, double? FrechetDistance)
+{
+    public static PublishedVersion From(ModelManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        return new PublishedVersion(
+            manifest.Version,
+            manifest.Metrics.TryGetValue(ManifestMetrics.Accuracy, out double accuracy) ? accuracy : null,
+            manifest.Metrics.TryGetValue(ManifestMetrics.FrechetDistance, out double distance) ? distance : null);
+    }
+}
 
 /// <summary>Input of the promote activity. A generator is gated on <paramref name="FrechetDistance"/> (lower is
 /// better) against <paramref name="MaximumFrechetDistance"/> instead of accuracy.</summary>
@@ -137,6 +258,9 @@ public enum PipelineOutcome
 {
     Published,
     Canceled,
+
+    /// <summary>A version was published from the same data and settings before: nothing trained, nothing new published.</summary>
+    AlreadyPublished,
 }
 
 /// <summary>The result of a pipeline run.</summary>
@@ -149,4 +273,8 @@ public sealed record PipelineResult(
     string Reason,
     string DatasetVersion,
     string RunId,
-    int TrainingAttempts);
+    int TrainingAttempts)
+{
+    /// <summary>A generator's Fréchet distance (its gate's figure; null for a classifier).</summary>
+    public double? FrechetDistance { get; init; }
+}

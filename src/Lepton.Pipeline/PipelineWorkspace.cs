@@ -86,6 +86,20 @@ public sealed class PipelineWorkspace(IArtifactStore store, string workFolder)
         return downloaded;
     }
 
+    /// <summary>A small file of the job's output folder (metrics.json, status.json) as text, or null when it is not there.</summary>
+    public async Task<string?> ReadRunFileAsync(TrainingJobHandle job, string file, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        string local = Path.Combine(job.OutputFolder, file);
+        if (job.OutputStorePath is null || File.Exists(local))
+        {
+            return File.Exists(local) ? await File.ReadAllTextAsync(local, cancellationToken).ConfigureAwait(false) : null;
+        }
+
+        var stored = await store.ReadAsync($"{job.OutputStorePath}/{file}", cancellationToken).ConfigureAwait(false);
+        return stored?.Data.ToString();
+    }
+
     private async Task DownloadAsync(string path, string local, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(local)!);

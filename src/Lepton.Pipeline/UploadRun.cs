@@ -44,3 +44,28 @@ public sealed record UploadRun(string Model, string File, string ETag, string? I
         }
     }
 }
+
+/// <summary>
+/// How a pipeline instance ended, recorded at <c>runs/outcomes/{instanceId}.json</c> by its last activity:
+/// what store-only readers (<c>lepton datasets list</c>, the console) show for an upload's run.
+/// </summary>
+public sealed record RunOutcome(string InstanceId, string RunId, PipelineOutcome Outcome, int? Version, string Reason)
+{
+    public static string PathFor(string instanceId) => $"{PipelineWorkspace.RunsContainer}/outcomes/{instanceId}.json";
+
+    public static async Task WriteAsync(IArtifactStore store, RunOutcome outcome, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(outcome);
+        using var content = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(LeptonJson.Serialize(outcome)));
+        await store.WriteAsync(PathFor(outcome.InstanceId), content, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The recorded outcome of an instance, or null while it runs (or when it failed).</summary>
+    public static async Task<RunOutcome?> ReadAsync(IArtifactStore store, string instanceId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var content = await store.ReadAsync(PathFor(instanceId), cancellationToken).ConfigureAwait(false);
+        return content is null ? null : LeptonJson.Deserialize<RunOutcome>(content.Data.ToString(), PathFor(instanceId));
+    }
+}

@@ -41,7 +41,7 @@ public sealed class FunctionsMetadataTests
     private static readonly string[] Activities =
     [
         "PrepareDatasetActivity", "SubmitTrainingActivity", "GetTrainingStatusActivity", "CancelTrainingActivity",
-        "EvaluateActivity", "PublishActivity", "PromoteActivity",
+        "ReadMetricsActivity", "FindPublishedActivity", "PublishActivity", "PromoteActivity", "RecordOutcomeActivity",
     ];
 
     private static JsonElement Trigger(JsonElement function) =>

@@ -60,7 +60,7 @@ public sealed class PipelineFunctionsTests : IAsyncLifetime
     [Fact]
     public async Task Start_Watch_Cancel_OverHttp()
     {
-        var start = await _functions.StartAsync(Request("""{"modelName":"shoes","dataset":"datasets/shoes/upload.zip","architecture":"cnn","epochs":60,"pollInterval":"00:00:00.200"}"""), _host.Client);
+        var start = await _functions.StartAsync(Request("""{"modelName":"shoes","dataset":"datasets/shoes/upload.zip","training":{"architecture":"cnn","epochs":60},"pollInterval":"00:00:00.200"}"""), _host.Client);
         Assert.Equal(202, Status(start));
         string id = Json(start).GetProperty("id").GetString()!;
         Assert.Equal($"/api/pipelines/{id}", Json(start).GetProperty("statusUri").GetString());
@@ -109,7 +109,7 @@ public sealed class PipelineFunctionsTests : IAsyncLifetime
         var run = await _host.Client.WaitForInstanceCompletionAsync(id!, getInputsAndOutputs: true, timeout.Token);
 
         var request = run.ReadInputAs<PipelineRequest>()!;
-        Assert.Equal(("mlp", 1, 0.99), (request.Architecture, request.Epochs, request.MinimumAccuracy));
+        Assert.Equal(("mlp", 1, 0.99), (request.Training.Architecture, request.Training.Epochs, request.MinimumAccuracy));
         Assert.False(run.ReadOutputAs<PipelineResult>()!.Promoted);
     }
 

@@ -159,11 +159,15 @@ public sealed class FunctionsHostTests(HostsFixture fixture)
         Assert.Equal(1, prediction.GetProperty("version").GetInt32());
         Assert.Contains(prediction.GetProperty("predictions")[0].GetProperty("label").GetString(), TestDatasets.FashionMnist.LabelNames);
 
-        // The same bytes again: a new blob version, the same run; nothing new is published.
+        // The same bytes again: a new blob (a new ETag, so a new instance: nothing was downloaded to start
+        // it) that prepares the same data, finds the version published from it and trains nothing.
         await UploadAsync($"datasets/{model}/fashion.zip", archive);
         var again = await WaitForUploadRunAsync(model, "fashion.zip", TimeSpan.FromSeconds(30));
-        Assert.Equal(run.InstanceId, again.InstanceId);
-        Assert.False(again.Started);
+        Assert.NotEqual(run.InstanceId, again.InstanceId);
+        var againStatus = await WaitForEndAsync(again.InstanceId!);
+        Assert.Equal("AlreadyPublished", againStatus.GetProperty("result").GetProperty("outcome").GetString());
+        Assert.Equal(1, againStatus.GetProperty("result").GetProperty("version").GetInt32());
+        Assert.Equal(0, againStatus.GetProperty("result").GetProperty("trainingAttempts").GetInt32());
         Assert.Equal([1], await fixture.Registry.ListVersionsAsync(model));
     }
 
@@ -213,15 +217,16 @@ public sealed class FunctionsHostTests(HostsFixture fixture)
         await UploadAsync($"datasets/{model}/manual/fashion.zip", await File.ReadAllBytesAsync(IdxArchive(model, train: 2000)));
 
         using var start = host.WithKey(HttpMethod.Post, "/api/pipelines",
-            Json($$"""{"modelName":"{{model}}","dataset":"datasets/{{model}}/manual/fashion.zip","architecture":"cnn","epochs":50,"pollInterval":"00:00:00.500"}"""));
+            Json($$"""{"modelName":"{{model}}","dataset":"datasets/{{model}}/manual/fashion.zip","training":{"architecture":"cnn","epochs":50},"pollInterval":"00:00:00.500"}"""));
         using var started = await host.Client.SendAsync(start);
         Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
         string id = (await ReadJsonAsync(started)).GetProperty("id").GetString()!;
-        string runFolder = Path.Combine(fixture.FunctionsSettings["LEPTON_WORK"], "runs", Pipeline.Orchestration.TrainingPipeline.RunId(id));
+        string runs = Path.Combine(fixture.FunctionsSettings["LEPTON_WORK"], "runs");
+        string RunFolder() => Directory.Exists(runs) ? Directory.GetDirectories(runs, $"{model}-*").SingleOrDefault() ?? runs : runs; // run ids start with the model
 
         var deadline = DateTime.UtcNow + RunTimeout;
         while (!(await StatusAsync(id)).TryGetProperty("progress", out var progress) || progress.ValueKind != JsonValueKind.Object
-            || progress.GetProperty("stage").GetString() != "training" || TrainerProcesses(runFolder).Count == 0)
+            || progress.GetProperty("stage").GetString() != "training" || TrainerProcesses(RunFolder()).Count == 0)
         {
             Assert.True(DateTime.UtcNow < deadline, $"training did not start: {await StatusAsync(id)}");
             await Task.Delay(250);
@@ -234,12 +239,12 @@ public sealed class FunctionsHostTests(HostsFixture fixture)
         Assert.Equal(HttpStatusCode.Accepted, canceled.StatusCode);
         Assert.Equal("Canceled", status.GetProperty("result").GetProperty("outcome").GetString());
         var gone = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (TrainerProcesses(runFolder).Count > 0 && DateTime.UtcNow < gone)
+        while (TrainerProcesses(RunFolder()).Count > 0 && DateTime.UtcNow < gone)
         {
             await Task.Delay(200);
         }
 
-        Assert.Empty(TrainerProcesses(runFolder));
+        Assert.Empty(TrainerProcesses(RunFolder()));
         Assert.Empty(await fixture.Registry.ListVersionsAsync(model));
     }
 

@@ -123,9 +123,9 @@ public sealed class UploadTriggerTests(HostsFixture fixture)
             }
 
             run = await WaitForRunAsync(store, model, "data.zip", TimeSpan.FromSeconds(30));
-            string checkpoint = Path.Combine(settings["LEPTON_WORK"], "runs", TrainingPipeline.RunId(run.InstanceId!), "checkpoints");
+            string checkpoint = Path.Combine(RunFolder(settings, model), "checkpoints");
             var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
-            while (!(Directory.Exists(checkpoint) && Directory.EnumerateFileSystemEntries(checkpoint).Any()))
+            while (!(Directory.Exists(checkpoint = Path.Combine(RunFolder(settings, model), "checkpoints")) && Directory.EnumerateFileSystemEntries(checkpoint).Any()))
             {
                 Assert.True(DateTime.UtcNow < deadline, "no checkpoint was written");
                 await Task.Delay(200);
@@ -159,9 +159,16 @@ public sealed class UploadTriggerTests(HostsFixture fixture)
         var result = status.GetProperty("result");
         Assert.Equal("Published", result.GetProperty("outcome").GetString());
         Assert.True(result.GetProperty("trainingAttempts").GetInt32() >= 2, status.GetRawText());
-        var history = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(settings["LEPTON_WORK"], "runs", TrainingPipeline.RunId(run.InstanceId!), "history.json"))).RootElement;
+        var history = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(RunFolder(settings, model), "history.json"))).RootElement;
         Assert.True(history.GetProperty("resumedFromEpoch").GetInt32() >= 1, history.GetRawText());
         var registry = new Lepton.Core.Registry.ModelRegistry(store);
         Assert.Equal([1], await registry.ListVersionsAsync(model));
+    }
+
+    /// <summary>The run's folder in the host's work folder (run ids start with the model name), or a path that does not exist yet.</summary>
+    private static string RunFolder(Dictionary<string, string> settings, string model)
+    {
+        string runs = Path.Combine(settings["LEPTON_WORK"], "runs");
+        return (Directory.Exists(runs) ? Directory.GetDirectories(runs, $"{model}-*").SingleOrDefault() : null) ?? Path.Combine(runs, model + "-pending");
     }
 }

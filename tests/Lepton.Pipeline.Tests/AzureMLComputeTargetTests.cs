@@ -1,6 +1,8 @@
 using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using Lepton.Core.Contracts;
+using Lepton.Core.Storage;
 using Lepton.Pipeline.Compute;
 
 namespace Lepton.Pipeline.Tests;
@@ -9,10 +11,20 @@ public sealed class AzureMLComputeTargetTests : IAsyncLifetime
 {
     private FakeArm _arm = null!;
     private readonly RecordingCredential _credential = new();
+    private readonly string _storeFolder = Path.Combine(Path.GetTempPath(), "lepton-aml-" + Guid.NewGuid().ToString("N"));
 
     public async Task InitializeAsync() => _arm = await FakeArm.StartAsync();
 
-    public async Task DisposeAsync() => await _arm.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _arm.DisposeAsync();
+        if (Directory.Exists(_storeFolder))
+        {
+            Directory.Delete(_storeFolder, recursive: true);
+        }
+    }
+
+    private IArtifactStore Store => ArtifactStores.Open(_storeFolder);
 
     private AzureMLComputeTarget Target()
     {
@@ -28,11 +40,11 @@ public sealed class AzureMLComputeTargetTests : IAsyncLifetime
             TrainerImage = "crlepton.azurecr.io/lepton-trainer:latest",
             StorageBlobEndpoint = new Uri("https://stlepton.blob.core.windows.net/"),
             Endpoint = _arm.Endpoint,
-        }, _credential, options);
+        }, Store, _credential, options);
     }
 
     private static TrainingJobSubmission Submission(int attempt = 1) =>
-        new("fashion-abc", attempt, "/tmp/prepared/abc123", "prepared/abc123", "cnn", 5, 64, 0.001, 42, 1000, null, null);
+        new("fashion-abc", $"fashion-abc-a{attempt}", attempt, "/tmp/prepared/abc123", "prepared/abc123", new TrainingJobSpec { Architecture = "cnn", Epochs = 5, TrainLimit = 1000 });
 
     [Fact]
     public async Task Submit_PutsACommandJobWithTheRightShapeAndToken()
@@ -50,10 +62,13 @@ public sealed class AzureMLComputeTargetTests : IAsyncLifetime
         Assert.Equal("Command", (string?)p["jobType"]);
         Assert.EndsWith("/workspaces/mlw-lepton/computes/gpu-cluster", (string?)p["computeId"], StringComparison.Ordinal);
         Assert.Contains("/environments/lepton-trainer/versions/", (string?)p["environmentId"], StringComparison.Ordinal);
-        string command = (string)p["command"]!;
-        Assert.Contains("--data ${{inputs.data}} --out ${{outputs.out}}", command, StringComparison.Ordinal);
-        Assert.Contains("--arch cnn --epochs 5", command, StringComparison.Ordinal);
-        Assert.Contains("--train-limit 1000", command, StringComparison.Ordinal);
+        // The job contract: no flags built here; the spec travels as a file the trainer reads with --spec.
+        Assert.Equal("dotnet /app/lepton-trainer.dll train --spec ${{inputs.spec}} --data ${{inputs.data}} --out ${{outputs.out}}", (string?)p["command"]);
+        Assert.Equal("uri_file", (string?)p["inputs"]!["spec"]!["jobInputType"]);
+        Assert.Equal("https://stlepton.blob.core.windows.net/runs/fashion-abc/jobs/fashion-abc-a1.json", (string?)p["inputs"]!["spec"]!["uri"]);
+        var stored = await Store.ReadAsync("runs/fashion-abc/jobs/fashion-abc-a1.json");
+        var spec = LeptonJson.Deserialize<TrainingJobSpec>(stored!.Data.ToString(), "job.json");
+        Assert.Equal(("cnn", 5, 1000), (spec.Architecture, spec.Epochs, spec.TrainLimit));
         Assert.Equal("https://stlepton.blob.core.windows.net/prepared/abc123/", (string?)p["inputs"]!["data"]!["uri"]);
         Assert.Equal("uri_folder", (string?)p["outputs"]!["out"]!["jobOutputType"]);
         var environment = Assert.Single(_arm.Requests, r => r.Path.Contains("/environments/", StringComparison.Ordinal));

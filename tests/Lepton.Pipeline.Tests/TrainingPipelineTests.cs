@@ -51,8 +51,7 @@ public sealed class TrainingPipelineTests(PipelineHost host) : IClassFixture<Pip
     {
         ModelName = model,
         Dataset = dataset ?? host.Dataset,
-        Architecture = "mlp",
-        Epochs = 2,
+        Training = new TrainingJobSpec { Architecture = "mlp", Epochs = 2 },
         PollInterval = TimeSpan.FromMilliseconds(200),
     };
 
@@ -92,7 +91,7 @@ public sealed class TrainingPipelineTests(PipelineHost host) : IClassFixture<Pip
     [Fact]
     public async Task Gru_IsTrainedPublishedAndServedLikeEveryClassifier()
     {
-        var run = await RunAsync(Request("rows") with { Architecture = "gru", Epochs = 1, TrainLimit = 600 });
+        var run = await RunAsync(Request("rows") with { Training = new TrainingJobSpec { Architecture = "gru", Epochs = 1, TrainLimit = 600 } });
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, run.RuntimeStatus);
         var result = run.ReadOutputAs<PipelineResult>()!;
@@ -105,6 +104,62 @@ public sealed class TrainingPipelineTests(PipelineHost host) : IClassFixture<Pip
         var model = await runtime.GetAsync("rows", result.Version.Value);
         float[] scores = await model.PredictAsync(TestDatasets.FashionMnist.Test.Take(3).Images.ToScaledFloats(), 3);
         Assert.Equal(30, scores.Length);
+    }
+
+    [Fact]
+    public async Task SameDataAndSettings_UnderANewName_TrainsAndPublishesNothing()
+    {
+        var first = (await RunAsync(Request("again") with { MinimumAccuracy = 0.5 })).ReadOutputAs<PipelineResult>()!;
+        string copy = Path.Combine(host.Work, "again-copy");
+        Directory.CreateDirectory(copy);
+        foreach (string file in Directory.GetFiles(host.Dataset))
+        {
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        }
+
+        // A new upload of the same bytes (another path: another instance) with the same training settings.
+        var second = await RunAsync(Request("again", copy) with { MinimumAccuracy = 0.5 });
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, second.RuntimeStatus);
+        var result = second.ReadOutputAs<PipelineResult>()!;
+        Assert.Equal(PipelineOutcome.AlreadyPublished, result.Outcome);
+        Assert.Equal((first.Version, first.RunId, 0), (result.Version, result.RunId, result.TrainingAttempts));
+        Assert.Equal([1], await host.Registry.ListVersionsAsync("again"));
+        var outcome = await RunOutcome.ReadAsync(host.Registry.Store, second.InstanceId);
+        Assert.Equal((PipelineOutcome.AlreadyPublished, 1), (outcome!.Outcome, outcome.Version));
+    }
+
+    [Fact]
+    public async Task UnknownArchitecture_IsRefusedBeforeAnythingRuns()
+    {
+        var request = Request("nothing") with { Training = new TrainingJobSpec { Architecture = "resnet; rm -rf /" } };
+
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => PipelineEngine.StartAsync(Client, request, host.Workspace));
+
+        Assert.Contains("unknown architecture 'resnet; rm -rf /'", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(await host.Registry.ListModelsAsync());
+    }
+
+    [Fact]
+    public async Task Generator_IsTrainedPublishedAndGatedOnFrechetDistance()
+    {
+        var request = Request("gan") with
+        {
+            Training = new TrainingJobSpec { Architecture = "dcgan", Epochs = 1, TrainLimit = 512, TestLimit = 200, LearningRate = 0.0002, LatentSize = 16 },
+            MaximumFrechetDistance = 1e9,
+        };
+
+        var run = await RunAsync(request);
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, run.RuntimeStatus);
+        var result = run.ReadOutputAs<PipelineResult>()!;
+        Assert.Equal(PipelineOutcome.Published, result.Outcome);
+        Assert.Null(result.Accuracy);
+        Assert.True(result.FrechetDistance > 0);
+        Assert.True(result.Promoted, result.Reason);
+        var manifest = await host.Registry.GetManifestAsync("gan", result.Version!.Value);
+        Assert.Equal(("generator", 16), (manifest.Kind, manifest.LatentSize));
+        Assert.Equal(result.FrechetDistance, manifest.Metrics[ManifestMetrics.FrechetDistance]);
     }
 
     [Fact]
@@ -125,7 +180,7 @@ public sealed class TrainingPipelineTests(PipelineHost host) : IClassFixture<Pip
     public async Task QualityGate_PublishesButDoesNotPromoteAWeakModel()
     {
         var first = (await RunAsync(Request("gated") with { MinimumAccuracy = 0.5 })).ReadOutputAs<PipelineResult>()!;
-        var second = (await RunAsync(Request("gated") with { Seed = 7, MinimumAccuracy = 0.999 })).ReadOutputAs<PipelineResult>()!;
+        var second = (await RunAsync(Request("gated") with { Training = new TrainingJobSpec { Architecture = "mlp", Epochs = 2, Seed = 7 }, MinimumAccuracy = 0.999 })).ReadOutputAs<PipelineResult>()!;
 
         Assert.True(first.Promoted);
         Assert.Equal(2, second.Version);
@@ -138,7 +193,7 @@ public sealed class TrainingPipelineTests(PipelineHost host) : IClassFixture<Pip
     [Fact]
     public async Task Cancel_StopsTheJobAndPublishesNothing()
     {
-        var request = Request("canceled") with { Architecture = "cnn", Epochs = 40 };
+        var request = Request("canceled") with { Training = new TrainingJobSpec { Architecture = "cnn", Epochs = 40 } };
         var (id, _) = await PipelineEngine.StartAsync(Client, request, host.Workspace);
         using var timeout = new CancellationTokenSource(Patience);
         while (true)

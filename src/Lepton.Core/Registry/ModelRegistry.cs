@@ -147,6 +147,25 @@ public sealed class ModelRegistry(IArtifactStore store, TimeProvider? clock = nu
         return versions;
     }
 
+    /// <summary>
+    /// The version published from the run <paramref name="runId"/>, newest first, or null: what makes
+    /// publishing a run idempotent (a run's id names its data and settings).
+    /// </summary>
+    public async Task<ModelManifest?> FindByRunAsync(string name, string runId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        foreach (int version in (await ListVersionsAsync(name, cancellationToken).ConfigureAwait(false)).Reverse())
+        {
+            var manifest = await GetManifestAsync(name, version, cancellationToken).ConfigureAwait(false);
+            if (string.Equals(manifest.RunId, runId, StringComparison.Ordinal))
+            {
+                return manifest;
+            }
+        }
+
+        return null;
+    }
+
     public async Task<ModelManifest> GetManifestAsync(string name, int version, CancellationToken cancellationToken = default)
     {
         RegistryNames.ValidateModelName(name);

@@ -1,6 +1,5 @@
 using Lepton.Core.Evaluation;
 using Lepton.Core.Registry;
-using Lepton.Inference;
 using Lepton.Inference.Runtime;
 using Lepton.Pipeline.Compute;
 using Microsoft.DurableTask;
@@ -33,9 +32,9 @@ public sealed class PrepareDatasetActivity(PipelineWorkspace workspace) : Pipeli
 }
 
 /// <summary>Input of <see cref="SubmitTrainingActivity"/>.</summary>
-public sealed record SubmitTrainingInput(PipelineRequest Request, PreparedDataset Dataset, string RunId, int Attempt);
+public sealed record SubmitTrainingInput(PipelineRequest Request, PreparedDataset Dataset, string RunId, string JobName, int Attempt);
 
-/// <summary>Submits the training job to the compute target.</summary>
+/// <summary>Submits the training job to the compute target: the request's job spec, as the target's job.json.</summary>
 public sealed class SubmitTrainingActivity(IComputeTarget compute) : PipelineActivity<SubmitTrainingInput, TrainingJobHandle>
 {
     public override Task<TrainingJobHandle> ExecuteAsync(SubmitTrainingInput input)
@@ -43,8 +42,7 @@ public sealed class SubmitTrainingActivity(IComputeTarget compute) : PipelineAct
         ArgumentNullException.ThrowIfNull(input);
         var r = input.Request;
         return compute.SubmitAsync(new TrainingJobSubmission(
-            input.RunId, input.Attempt, input.Dataset.Folder, input.Dataset.StorePath, r.Architecture, r.Epochs, r.BatchSize, r.LearningRate, r.Seed,
-            r.TrainLimit, r.TestLimit, r.CrashFirstAttemptAfterEpoch));
+            input.RunId, input.JobName, input.Attempt, input.Dataset.Folder, input.Dataset.StorePath, r.Training, r.CrashFirstAttemptAfterEpoch));
     }
 }
 
@@ -91,38 +89,68 @@ public sealed class CancelTrainingActivity(IComputeTarget compute) : PipelineAct
     }
 }
 
-/// <summary>Evaluates the exported model.onnx with ONNX Runtime on the prepared dataset's test split.</summary>
-public sealed class EvaluateActivity(PipelineWorkspace workspace) : PipelineActivity<EvaluationRequest, ClassificationReport>
+/// <summary>
+/// The run's evaluation: the trainer's metrics.json (its ONNX Runtime evaluation of the exported model
+/// on the test split, or a generator's sample quality). Read, not recomputed: the model is evaluated once.
+/// </summary>
+public sealed class ReadMetricsActivity(PipelineWorkspace workspace) : PipelineActivity<TrainingJobHandle, RunMetrics>
 {
-    public override async Task<ClassificationReport> ExecuteAsync(EvaluationRequest input)
+    public override async Task<RunMetrics> ExecuteAsync(TrainingJobHandle input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        string folder = await workspace.LocalPreparedAsync(input.Dataset).ConfigureAwait(false);
-        string modelPath = await workspace.LocalModelAsync(input.Job).ConfigureAwait(false);
-        return await Task.Run(() =>
-        {
-            var dataset = Core.Data.MnistDataset.Load(folder);
-            using var model = new OnnxClassifier(modelPath);
-            return model.Evaluate(dataset.Test.Take(input.TestLimit), dataset.LabelNames);
-        }).ConfigureAwait(false);
+        string json = await workspace.ReadRunFileAsync(input, "metrics.json").ConfigureAwait(false)
+            ?? throw new InvalidDataException($"the training job {input.JobId} succeeded but wrote no metrics.json");
+        return RunMetrics.Parse(json, $"{input.JobId}/metrics.json");
     }
 }
 
-/// <summary>Publishes the trained model as the next version, with its metrics and where it came from.</summary>
+/// <summary>Input of <see cref="FindPublishedActivity"/>.</summary>
+public sealed record FindPublishedInput(string ModelName, string RunId);
+
+/// <summary>The version already published from a run (the same data and settings), or null.</summary>
+public sealed class FindPublishedActivity(ModelRegistry registry) : PipelineActivity<FindPublishedInput, PublishedVersion?>
+{
+    public override async Task<PublishedVersion?> ExecuteAsync(FindPublishedInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var manifest = await registry.FindByRunAsync(input.ModelName, input.RunId).ConfigureAwait(false);
+        return manifest is null ? null : PublishedVersion.From(manifest);
+    }
+}
+
+/// <summary>
+/// Publishes the trained model as the next version, with its metrics and where it came from. Idempotent
+/// per run: when a version of this run exists already (a retried activity, a re-run), that one is returned.
+/// </summary>
 public sealed class PublishActivity(ModelRegistry registry, PipelineWorkspace workspace) : PipelineActivity<PublishRequest, int>
 {
     public override async Task<int> ExecuteAsync(PublishRequest input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        byte[] model = await File.ReadAllBytesAsync(await workspace.LocalModelAsync(input.Job).ConfigureAwait(false)).ConfigureAwait(false);
-        var description = ModelInspector.Describe(model) with
+        if (await registry.FindByRunAsync(input.ModelName, input.RunId).ConfigureAwait(false) is { } published)
         {
-            Metrics = ManifestMetrics.From(input.Evaluation),
-            DatasetVersion = input.Dataset.Version,
-            RunId = input.RunId,
-        };
+            return published.Version;
+        }
+
+        byte[] model = await File.ReadAllBytesAsync(await workspace.LocalModelAsync(input.Job).ConfigureAwait(false)).ConfigureAwait(false);
+        var description = input.Metrics.Describe(ModelInspector.Describe(model), input.RunId, input.Dataset.Version);
         var manifest = await registry.PublishAsync(input.ModelName, new MemoryStream(model), description).ConfigureAwait(false);
         return manifest.Version;
+    }
+}
+
+/// <summary>Input of <see cref="RecordOutcomeActivity"/>.</summary>
+public sealed record RecordOutcomeInput(string InstanceId, PipelineResult Result);
+
+/// <summary>Records how the instance ended (<see cref="RunOutcome"/>) for readers of the store.</summary>
+public sealed class RecordOutcomeActivity(PipelineWorkspace workspace) : PipelineActivity<RecordOutcomeInput, bool>
+{
+    public override async Task<bool> ExecuteAsync(RecordOutcomeInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var r = input.Result;
+        await RunOutcome.WriteAsync(workspace.Store, new RunOutcome(input.InstanceId, r.RunId, r.Outcome, r.Version, r.Reason)).ConfigureAwait(false);
+        return true;
     }
 }
 

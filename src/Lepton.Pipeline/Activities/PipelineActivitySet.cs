@@ -14,7 +14,11 @@ public sealed class PipelineActivities(ModelRegistry registry, IComputeTarget co
 
     public CancelTrainingActivity Cancel { get; } = new(compute);
 
-    public EvaluateActivity Evaluate { get; } = new(workspace);
+    public ReadMetricsActivity ReadMetrics { get; } = new(workspace);
+
+    public FindPublishedActivity FindPublished { get; } = new(registry);
+
+    public RecordOutcomeActivity RecordOutcome { get; } = new(workspace);
 
     public PublishActivity Publish { get; } = new(registry, workspace);
 

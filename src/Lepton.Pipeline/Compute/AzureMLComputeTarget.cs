@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Azure;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using Lepton.Core.Storage;
 
 namespace Lepton.Pipeline.Compute;
 
@@ -46,13 +47,17 @@ public sealed class AzureMLComputeTarget : IComputeTarget
     public const string TargetName = "azureml";
 
     private readonly AzureMLOptions _options;
+    private readonly IArtifactStore _store;
     private readonly HttpPipeline _pipeline;
 
-    public AzureMLComputeTarget(AzureMLOptions options, TokenCredential credential, ClientOptions? clientOptions = null)
+    /// <param name="store">The artifact store the job reads and writes (prepared/, runs/): the job's job.json is written there.</param>
+    public AzureMLComputeTarget(AzureMLOptions options, IArtifactStore store, TokenCredential credential, ClientOptions? clientOptions = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(credential);
         _options = options;
+        _store = store;
         _pipeline = HttpPipelineBuilder.Build(clientOptions ?? new AzureMLClientOptions(), new BearerTokenAuthenticationPolicy(credential, AzureMLOptions.Scope));
     }
 
@@ -72,9 +77,12 @@ public sealed class AzureMLComputeTarget : IComputeTarget
         await SendAsync(RequestMethod.Put, $"/environments/lepton-trainer/versions/{EnvironmentVersion(_options.TrainerImage)}",
             new JsonObject { ["properties"] = new JsonObject { ["image"] = _options.TrainerImage, ["osType"] = "Linux" } }, cancellationToken).ConfigureAwait(false);
 
-        string jobId = JobName(submission.RunId, submission.Attempt);
+        // The job contract: the spec as a file of its own per job (the trainer binds data and output to the mounts).
+        string jobId = submission.JobName;
+        string specPath = $"runs/{submission.RunId}/jobs/{jobId}.json";
+        await _store.WriteAsync(specPath, new MemoryStream(System.Text.Encoding.UTF8.GetBytes(Lepton.Core.Contracts.LeptonJson.Serialize(submission.Spec))), null, cancellationToken).ConfigureAwait(false);
         string output = new Uri(_options.StorageBlobEndpoint, $"runs/{submission.RunId}/").ToString();
-        await SendAsync(RequestMethod.Put, $"/jobs/{jobId}", JobBody(submission, output), cancellationToken).ConfigureAwait(false);
+        await SendAsync(RequestMethod.Put, $"/jobs/{jobId}", JobBody(submission, output, new Uri(_options.StorageBlobEndpoint, specPath).ToString()), cancellationToken).ConfigureAwait(false);
         return new TrainingJobHandle(Name, jobId, output, submission.Attempt, $"runs/{submission.RunId}");
     }
 
@@ -105,28 +113,10 @@ public sealed class AzureMLComputeTarget : IComputeTarget
         _ => TrainingJobState.Running,
     };
 
-    /// <summary>Job names are unique in a workspace: the run and the attempt.</summary>
-    public static string JobName(string runId, int attempt) => $"{runId}-a{attempt.ToString(CultureInfo.InvariantCulture)}";
-
-    private JsonObject JobBody(TrainingJobSubmission s, string output)
+    private JsonObject JobBody(TrainingJobSubmission s, string output, string spec)
     {
         string I(int v) => v.ToString(CultureInfo.InvariantCulture);
-        var command = new List<string>
-        {
-            "dotnet /app/lepton-trainer.dll train --data ${{inputs.data}} --out ${{outputs.out}}",
-            $"--arch {s.Architecture} --epochs {I(s.Epochs)} --batch-size {I(s.BatchSize)}",
-            $"--lr {s.LearningRate.ToString("R", CultureInfo.InvariantCulture)} --seed {I(s.Seed)}",
-        };
-        if (s.TrainLimit is int trainLimit)
-        {
-            command.Add($"--train-limit {I(trainLimit)}");
-        }
-
-        if (s.TestLimit is int testLimit)
-        {
-            command.Add($"--test-limit {I(testLimit)}");
-        }
-
+        const string command = "dotnet /app/lepton-trainer.dll train --spec ${{inputs.spec}} --data ${{inputs.data}} --out ${{outputs.out}}";
         return new JsonObject
         {
             ["properties"] = new JsonObject
@@ -136,9 +126,10 @@ public sealed class AzureMLComputeTarget : IComputeTarget
                 ["experimentName"] = "lepton",
                 ["computeId"] = $"{WorkspacePath}/computes/{_options.Cluster}",
                 ["environmentId"] = EnvironmentId,
-                ["command"] = string.Join(' ', command),
+                ["command"] = command,
                 ["inputs"] = new JsonObject
                 {
+                    ["spec"] = new JsonObject { ["jobInputType"] = "uri_file", ["uri"] = spec, ["mode"] = "Download" },
                     ["data"] = new JsonObject
                     {
                         ["jobInputType"] = "uri_folder",

@@ -1,19 +1,19 @@
+using Lepton.Core.Contracts;
+
 namespace Lepton.Pipeline.Compute;
 
-/// <summary>Training job specification handed to a compute target.</summary>
+/// <summary>A training job handed to a compute target.</summary>
+/// <param name="RunId">The run: its output folder (<c>runs/{runId}</c>) is shared by every attempt, so an attempt resumes from the last checkpoint.</param>
+/// <param name="JobName">Unique per pipeline instance and attempt (a re-run after failure gets new names).</param>
+/// <param name="Spec">The job without <c>data</c> and <c>output</c>: the target sets them, writes it as job.json and runs the trainer with <c>--spec</c>.</param>
 public sealed record TrainingJobSubmission(
     string RunId,
+    string JobName,
     int Attempt,
     string DatasetFolder,
     string DatasetStorePath,
-    string Architecture,
-    int Epochs,
-    int BatchSize,
-    double LearningRate,
-    int Seed,
-    int? TrainLimit,
-    int? TestLimit,
-    int? CrashAfterEpoch);
+    TrainingJobSpec Spec,
+    int? CrashAfterEpoch = null);
 
 /// <summary>Where training runs: a local trainer process, or an Azure Machine Learning command job.</summary>
 public interface IComputeTarget

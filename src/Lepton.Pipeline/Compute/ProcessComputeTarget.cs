@@ -26,22 +26,16 @@ public sealed class ProcessComputeTarget(TrainerCommand trainer, string workFold
         ArgumentNullException.ThrowIfNull(submission);
         string output = Path.Combine(Path.GetFullPath(workFolder), "runs", submission.RunId);
         Directory.CreateDirectory(output);
+
+        // The job contract: job.json in the run's folder, read by the trainer (which rewrites it with the
+        // effective spec); only the process option --parent-pid is on the command line.
+        string spec = Path.Combine(output, "job.json");
+        LeptonJson.WriteFile(spec, submission.Spec with { Data = submission.DatasetFolder, Output = output });
         var args = new List<string>
         {
-            "train", "--arch", submission.Architecture, "--data", submission.DatasetFolder, "--out", output,
-            "--epochs", I(submission.Epochs), "--batch-size", I(submission.BatchSize),
-            "--lr", submission.LearningRate.ToString("R", CultureInfo.InvariantCulture), "--seed", I(submission.Seed),
+            "train", "--spec", spec,
             "--parent-pid", I(Environment.ProcessId), // the trainer dies with this process, however it ends
         };
-        if (submission.TrainLimit is int trainLimit)
-        {
-            args.AddRange(["--train-limit", I(trainLimit)]);
-        }
-
-        if (submission.TestLimit is int testLimit)
-        {
-            args.AddRange(["--test-limit", I(testLimit)]);
-        }
 
         var environment = new Dictionary<string, string>();
         if (submission.CrashAfterEpoch is int crash && submission.Attempt == 1)
@@ -50,7 +44,7 @@ public sealed class ProcessComputeTarget(TrainerCommand trainer, string workFold
         }
 
         var process = trainer.Start(args, environment, Path.Combine(output, "trainer.log"));
-        string jobId = $"{submission.RunId}.{submission.Attempt}";
+        string jobId = submission.JobName;
         _processes[jobId] = process;
         return Task.FromResult(new TrainingJobHandle(Name, jobId, output, submission.Attempt));
     }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Lepton.Core.Contracts;
 using Lepton.Core.Registry;
+using Lepton.Core.Storage;
 using Lepton.Pipeline.Activities;
 using Lepton.Pipeline.Compute;
 using Microsoft.DurableTask;
@@ -22,23 +23,57 @@ public static class PipelineEngine
         tasks.AddActivity(nameof(SubmitTrainingActivity), activities.Submit);
         tasks.AddActivity(nameof(GetTrainingStatusActivity), activities.Status);
         tasks.AddActivity(nameof(CancelTrainingActivity), activities.Cancel);
-        tasks.AddActivity(nameof(EvaluateActivity), activities.Evaluate);
+        tasks.AddActivity(nameof(ReadMetricsActivity), activities.ReadMetrics);
+        tasks.AddActivity(nameof(FindPublishedActivity), activities.FindPublished);
+        tasks.AddActivity(nameof(RecordOutcomeActivity), activities.RecordOutcome);
         tasks.AddActivity(nameof(PublishActivity), activities.Publish);
         tasks.AddActivity(nameof(PromoteActivity), activities.Promote);
         return tasks;
     }
 
     /// <summary>
-    /// The instance id of a run: the model name, the dataset's content hash and a hash of the training
-    /// settings. The same upload with the same settings always maps to the same run.
+    /// The instance id of a run: the model name, a hash of the dataset's identity (a stored upload's name
+    /// and ETag, a local path's name, sizes and times: nothing is downloaded or hashed to start a run) and
+    /// of the request. The same upload event with the same settings maps to the same instance; a new upload
+    /// of the same bytes is a new instance that prepares the data, finds the version published from it
+    /// and trains nothing (<see cref="PipelineOutcome.AlreadyPublished"/>).
     /// </summary>
-    public static string InstanceId(PipelineRequest request, string datasetVersion)
+    public static string InstanceId(PipelineRequest request, string datasetIdentity)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(datasetVersion);
-        string settings = LeptonJson.Serialize(request with { Dataset = string.Empty, PollInterval = TimeSpan.Zero, Deadline = TimeSpan.Zero });
-        string settingsHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(settings)))[..8];
-        return $"{request.ModelName}-{datasetVersion[..16]}-{settingsHash}";
+        ArgumentNullException.ThrowIfNull(datasetIdentity);
+        string settings = LeptonJson.Serialize(request with { PollInterval = TimeSpan.Zero, Deadline = TimeSpan.Zero });
+        string hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(datasetIdentity + "\n" + settings)))[..24];
+        return $"{request.ModelName}-{hash}";
+    }
+
+    /// <summary>What identifies the dataset's current content without reading it.</summary>
+    public static async Task<string> DatasetIdentityAsync(PipelineWorkspace workspace, string dataset, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        ArgumentNullException.ThrowIfNull(dataset);
+        if (PipelineWorkspace.IsStoredUpload(dataset))
+        {
+            var info = await workspace.Store.GetInfoAsync(dataset, cancellationToken).ConfigureAwait(false)
+                ?? throw new ArtifactNotFoundException(dataset);
+            return $"{dataset}@{info.ETag}";
+        }
+
+        if (File.Exists(dataset))
+        {
+            var file = new FileInfo(dataset);
+            return $"{file.FullName}:{file.Length}:{file.LastWriteTimeUtc.Ticks}";
+        }
+
+        if (Directory.Exists(dataset))
+        {
+            var files = new DirectoryInfo(dataset).EnumerateFiles("*", SearchOption.AllDirectories)
+                .OrderBy(f => f.FullName, StringComparer.Ordinal)
+                .Select(f => $"{f.FullName}:{f.Length}:{f.LastWriteTimeUtc.Ticks}");
+            return string.Join("|", files.Prepend(Path.GetFullPath(dataset)));
+        }
+
+        throw new Core.Data.DatasetFormatException($"dataset not found: {dataset}");
     }
 
     /// <summary>
@@ -50,9 +85,8 @@ public static class PipelineEngine
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(workspace);
-        RegistryNames.ValidateModelName(request.ModelName);
-        string upload = await workspace.LocalizeUploadAsync(request.Dataset, cancellationToken).ConfigureAwait(false);
-        string id = InstanceId(request, DatasetPreparation.ComputeVersion(upload));
+        request.EnsureValid();
+        string id = InstanceId(request, await DatasetIdentityAsync(workspace, request.Dataset, cancellationToken).ConfigureAwait(false));
         var existing = await client.GetInstanceAsync(id, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false);
         if (existing is not null && existing.RuntimeStatus is not (OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated))
         {

@@ -1,4 +1,7 @@
-using Lepton.Core.Evaluation;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Lepton.Core.Contracts;
 using Lepton.Pipeline.Activities;
 using Microsoft.DurableTask;
 
@@ -25,7 +28,14 @@ public sealed class TrainingPipeline : TaskOrchestrator<PipelineRequest, Pipelin
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
         var request = input;
-        context.SetCustomStatus(new PipelineProgress("preparing", 0, 0, request.Epochs, null, null));
+        int epochs = request.Training?.Epochs ?? 0;
+        var problems = request.Validate();
+        if (problems.Count > 0)
+        {
+            throw new PipelineFailedException($"invalid pipeline request: {string.Join("; ", problems)}");
+        }
+
+        context.SetCustomStatus(new PipelineProgress("preparing", 0, 0, epochs, null, null));
         PreparedDataset dataset;
         try
         {
@@ -36,7 +46,20 @@ public sealed class TrainingPipeline : TaskOrchestrator<PipelineRequest, Pipelin
             throw new PipelineFailedException($"dataset rejected: {ex.FailureDetails.ErrorMessage}");
         }
 
-        string runId = RunId(context.InstanceId);
+        // The run is named by what it trains on and how: the same data and settings are the same run, and a
+        // run publishes at most one version, whichever instance started it.
+        string runId = RunId(request, dataset.Version);
+        var earlier = await context.CallActivityAsync<PublishedVersion?>(nameof(FindPublishedActivity), new FindPublishedInput(request.ModelName, runId), Retry).ConfigureAwait(true);
+        if (earlier is not null)
+        {
+            string same = $"version {earlier.Version} was published from the same data and settings (run {runId}); nothing trained";
+            context.SetCustomStatus(new PipelineProgress("done", 0, 0, epochs, earlier.Accuracy, same));
+            return await RecordAsync(context, new PipelineResult(PipelineOutcome.AlreadyPublished, request.ModelName, earlier.Version, earlier.Accuracy, false, same, dataset.Version, runId, 0)
+            {
+                FrechetDistance = earlier.FrechetDistance,
+            }).ConfigureAwait(true);
+        }
+
         var cancel = context.WaitForExternalEvent<string>(CancelEvent);
         var deadline = context.CurrentUtcDateTime + request.Deadline;
         TrainingJobHandle? job = null;
@@ -50,7 +73,10 @@ public sealed class TrainingPipeline : TaskOrchestrator<PipelineRequest, Pipelin
                 throw new PipelineFailedException($"training failed {attempt - 1} time(s); last: {status?.Message}");
             }
 
-            job = await context.CallActivityAsync<TrainingJobHandle>(nameof(SubmitTrainingActivity), new SubmitTrainingInput(request, dataset, runId, attempt), Retry).ConfigureAwait(true);
+            // A job name of its own per instance and attempt (replay-safe): a re-run after a failure submits
+            // new jobs, never an update of the failed one (Azure ML would only replace its tags).
+            string jobName = JobName(runId, attempt, context.NewGuid());
+            job = await context.CallActivityAsync<TrainingJobHandle>(nameof(SubmitTrainingActivity), new SubmitTrainingInput(request, dataset, runId, jobName, attempt), Retry).ConfigureAwait(true);
             while (true)
             {
                 using var timerCancel = new CancellationTokenSource();
@@ -59,12 +85,12 @@ public sealed class TrainingPipeline : TaskOrchestrator<PipelineRequest, Pipelin
                 {
                     timerCancel.Cancel();
                     await context.CallActivityAsync<bool>(nameof(CancelTrainingActivity), job, Retry).ConfigureAwait(true);
-                    context.SetCustomStatus(new PipelineProgress("canceled", attempt, status?.Epoch ?? 0, request.Epochs, status?.ValidationAccuracy, cancel.Result));
-                    return new PipelineResult(PipelineOutcome.Canceled, request.ModelName, null, null, false, $"canceled: {cancel.Result}", dataset.Version, runId, attempt);
+                    context.SetCustomStatus(new PipelineProgress("canceled", attempt, status?.Epoch ?? 0, epochs, status?.ValidationAccuracy, cancel.Result));
+                    return await RecordAsync(context, new PipelineResult(PipelineOutcome.Canceled, request.ModelName, null, null, false, $"canceled: {cancel.Result}", dataset.Version, runId, attempt)).ConfigureAwait(true);
                 }
 
                 status = await context.CallActivityAsync<TrainingJobStatus>(nameof(GetTrainingStatusActivity), job, Retry).ConfigureAwait(true);
-                context.SetCustomStatus(new PipelineProgress("training", attempt, status.Epoch, request.Epochs, status.ValidationAccuracy, status.Message));
+                context.SetCustomStatus(new PipelineProgress("training", attempt, status.Epoch, epochs, status.ValidationAccuracy, status.Message));
                 if (status.IsTerminal)
                 {
                     break;
@@ -83,21 +109,51 @@ public sealed class TrainingPipeline : TaskOrchestrator<PipelineRequest, Pipelin
             }
         }
 
-        context.SetCustomStatus(new PipelineProgress("evaluating", attempt, status.Epoch, request.Epochs, status.ValidationAccuracy, null));
-        var evaluation = await context.CallActivityAsync<ClassificationReport>(nameof(EvaluateActivity), new EvaluationRequest(job!, dataset, request.TestLimit), Retry).ConfigureAwait(true);
+        context.SetCustomStatus(new PipelineProgress("evaluating", attempt, status.Epoch, epochs, status.ValidationAccuracy, null));
+        RunMetrics metrics;
+        try
+        {
+            metrics = await context.CallActivityAsync<RunMetrics>(nameof(ReadMetricsActivity), job!, Retry).ConfigureAwait(true);
+        }
+        catch (TaskFailedException ex)
+        {
+            throw new PipelineFailedException($"the run's metrics could not be read: {ex.FailureDetails.ErrorMessage}");
+        }
 
-        context.SetCustomStatus(new PipelineProgress("publishing", attempt, status.Epoch, request.Epochs, evaluation.Accuracy, null));
-        int version = await context.CallActivityAsync<int>(nameof(PublishActivity), new PublishRequest(request.ModelName, job!, dataset, evaluation, runId)).ConfigureAwait(true);
-        var decision = await context.CallActivityAsync<PromotionDecision>(nameof(PromoteActivity), new PromotionRequest(request.ModelName, version, evaluation.Accuracy, request.MinimumAccuracy), Retry).ConfigureAwait(true);
+        context.SetCustomStatus(new PipelineProgress("publishing", attempt, status.Epoch, epochs, metrics.Accuracy, null));
+        int version = await context.CallActivityAsync<int>(nameof(PublishActivity), new PublishRequest(request.ModelName, job!, dataset, metrics, runId), Retry).ConfigureAwait(true);
+        var promotion = metrics.IsGenerator
+            ? new PromotionRequest(request.ModelName, version, 0, 0, metrics.FrechetDistance, request.MaximumFrechetDistance)
+            : new PromotionRequest(request.ModelName, version, metrics.Accuracy ?? 0, request.MinimumAccuracy);
+        var decision = await context.CallActivityAsync<PromotionDecision>(nameof(PromoteActivity), promotion, Retry).ConfigureAwait(true);
 
-        context.SetCustomStatus(new PipelineProgress("done", attempt, status.Epoch, request.Epochs, evaluation.Accuracy, decision.Reason));
-        return new PipelineResult(PipelineOutcome.Published, request.ModelName, version, evaluation.Accuracy, decision.Promoted, decision.Reason, dataset.Version, runId, attempt);
+        context.SetCustomStatus(new PipelineProgress("done", attempt, status.Epoch, epochs, metrics.Accuracy, decision.Reason));
+        return await RecordAsync(context, new PipelineResult(PipelineOutcome.Published, request.ModelName, version, metrics.Accuracy, decision.Promoted, decision.Reason, dataset.Version, runId, attempt)
+        {
+            FrechetDistance = metrics.FrechetDistance,
+        }).ConfigureAwait(true);
     }
 
-    /// <summary>A run id that is safe as a folder name, from the instance id.</summary>
-    public static string RunId(string instanceId)
+    private static async Task<PipelineResult> RecordAsync(TaskOrchestrationContext context, PipelineResult result)
     {
-        ArgumentNullException.ThrowIfNull(instanceId);
-        return new string(instanceId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-').ToArray());
+        await context.CallActivityAsync<bool>(nameof(RecordOutcomeActivity), new RecordOutcomeInput(context.InstanceId, result), Retry).ConfigureAwait(true);
+        return result;
     }
+
+    /// <summary>
+    /// The run id: the model, the dataset's content version and a hash of the training job spec (what
+    /// decides the model; not the gate, not timing). Safe as a folder and Azure ML name.
+    /// </summary>
+    public static string RunId(PipelineRequest request, string datasetVersion)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(datasetVersion);
+        string settings = LeptonJson.Serialize(request.Training);
+        string settingsHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(settings)))[..8];
+        return $"{request.ModelName}-{datasetVersion[..16]}-{settingsHash}";
+    }
+
+    /// <summary>A training job's name: the run, the attempt and 8 hex digits of a replay-safe GUID.</summary>
+    public static string JobName(string runId, int attempt, Guid unique) =>
+        $"{runId}-a{attempt.ToString(CultureInfo.InvariantCulture)}-{unique.ToString("N")[..8]}";
 }

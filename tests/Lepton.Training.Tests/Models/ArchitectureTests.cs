@@ -16,6 +16,16 @@ public sealed class ArchitectureTests
     }
 
     [Fact]
+    public void KnownArchitectures_AreTheTrainersRegistry()
+    {
+        // The pipeline and the Functions app check jobs against Core's list, without TorchSharp: it must not drift.
+        Assert.Equal(ArchitectureRegistry.Names, Lepton.Core.Contracts.KnownArchitectures.Names);
+        Assert.Equal(
+            ArchitectureRegistry.All.Where(a => a.IsGenerator).Select(a => a.Name),
+            Lepton.Core.Contracts.KnownArchitectures.Generators);
+    }
+
+    [Fact]
     public void Get_Unknown_NamesTheKnownOnes()
     {
         var ex = Assert.Throws<KeyNotFoundException>(() => ArchitectureRegistry.Get("resnet"));
