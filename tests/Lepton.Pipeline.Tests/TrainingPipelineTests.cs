@@ -137,7 +137,8 @@ public sealed class TrainingPipelineTests(PipelineHost host) : IClassFixture<Pip
         var ex = await Assert.ThrowsAsync<ArgumentException>(() => PipelineEngine.StartAsync(Client, request, host.Workspace));
 
         Assert.Contains("unknown architecture 'resnet; rm -rf /'", ex.Message, StringComparison.Ordinal);
-        Assert.Empty(await host.Registry.ListModelsAsync());
+        Assert.DoesNotContain("nothing", await host.Registry.ListModelsAsync());
+        Assert.Empty(Directory.Exists(Path.Combine(host.Work, "compute", "runs")) ? Directory.GetDirectories(Path.Combine(host.Work, "compute", "runs"), "nothing-*") : []);
     }
 
     [Fact]
