@@ -27,7 +27,7 @@ public static class PipelineServices
         services.AddSingleton(sp => new UploadScanner(sp.GetRequiredService<IArtifactStore>(), TimeSpan.FromSeconds(3)));
         services.AddSingleton<IComputeTarget>(sp => CreateComputeTarget(configuration, sp.GetRequiredService<PipelineWorkspace>()));
         services.AddSingleton(sp => new PipelineActivities(
-            sp.GetRequiredService<ModelRegistry>(), sp.GetRequiredService<IComputeTarget>(), sp.GetRequiredService<PipelineWorkspace>()));
+            sp.GetRequiredService<ModelRegistry>(), sp.GetRequiredService<IComputeTarget>(), sp.GetRequiredService<PipelineWorkspace>(), sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>()));
         services.AddSingleton(new PipelineDefaults(
             double.TryParse(configuration[LeptonSettings.GateMinimumAccuracy], NumberStyles.Float, CultureInfo.InvariantCulture, out double minimum) ? minimum : 0.0,
             configuration[LeptonSettings.PollInterval] is { Length: > 0 } poll

@@ -29,15 +29,15 @@ public sealed class UploadTriggerTests(HostsFixture fixture)
     }
 
     /// <summary>The run id the app must start for this upload with these settings (and its gate default 0.5).</summary>
-    private static string ExpectedInstanceId(string model, string file, string archive, string settingsJson) =>
+    private async Task<string> ExpectedInstanceIdAsync(string model, string file, string settingsJson) =>
         PipelineEngine.InstanceId(
-            LeptonJson.Deserialize<UploadSettings>(settingsJson, "settings").ApplyTo(new PipelineRequest
+            UploadSettings.Parse(settingsJson, "settings").ApplyTo(new PipelineRequest
             {
                 ModelName = model,
                 Dataset = $"datasets/{model}/{file}",
                 MinimumAccuracy = 0.5,
             }),
-            DatasetPreparation.ComputeVersion(archive));
+            await PipelineEngine.DatasetIdentityAsync(new PipelineWorkspace(fixture.Registry.Store, fixture.Work), $"datasets/{model}/{file}"));
 
     private static async Task<UploadRun> WaitForRunAsync(IArtifactStore store, string model, string file, TimeSpan timeout)
     {
@@ -75,7 +75,7 @@ public sealed class UploadTriggerTests(HostsFixture fixture)
             var startedWithin = DateTime.UtcNow - uploadedAt;
 
             Assert.True(run.Started, $"upload {i}: {run}");
-            Assert.Equal(ExpectedInstanceId(model, "data.zip", archive, settings), run.InstanceId);
+            Assert.Equal(await ExpectedInstanceIdAsync(model, "data.zip", settings), run.InstanceId);
             Assert.True(startedWithin < TimeSpan.FromSeconds(15), $"upload {i} took {startedWithin}");
             using var cancel = host.WithKey(HttpMethod.Post, $"/api/pipelines/{run.InstanceId}/cancel");
             using var canceled = await host.Client.SendAsync(cancel);

@@ -3,6 +3,8 @@ using Lepton.Core.Registry;
 using Lepton.Inference.Runtime;
 using Lepton.Pipeline.Compute;
 using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Lepton.Pipeline.Activities;
 
@@ -19,7 +21,7 @@ public abstract class PipelineActivity<TInput, TOutput> : TaskActivity<TInput, T
 }
 
 /// <summary>Validates the upload, computes its dataset version and writes the canonical dataset folder (once per version).</summary>
-public sealed class PrepareDatasetActivity(PipelineWorkspace workspace) : PipelineActivity<PipelineRequest, PreparedDataset>
+public sealed class PrepareDatasetActivity(PipelineWorkspace workspace, ILogger? logger = null) : PipelineActivity<PipelineRequest, PreparedDataset>
 {
     public override async Task<PreparedDataset> ExecuteAsync(PipelineRequest input)
     {
@@ -27,6 +29,7 @@ public sealed class PrepareDatasetActivity(PipelineWorkspace workspace) : Pipeli
         string upload = await workspace.LocalizeUploadAsync(input.Dataset).ConfigureAwait(false);
         var prepared = await Task.Run(() => DatasetPreparation.Prepare(upload, workspace.WorkFolder)).ConfigureAwait(false);
         await workspace.PublishPreparedAsync(prepared).ConfigureAwait(false);
+        (logger ?? NullLogger.Instance).Prepared(prepared.Version, input.Dataset, prepared.TrainExamples, prepared.TestExamples, prepared.Reused);
         return prepared;
     }
 }
@@ -35,14 +38,16 @@ public sealed class PrepareDatasetActivity(PipelineWorkspace workspace) : Pipeli
 public sealed record SubmitTrainingInput(PipelineRequest Request, PreparedDataset Dataset, string RunId, string JobName, int Attempt);
 
 /// <summary>Submits the training job to the compute target: the request's job spec, as the target's job.json.</summary>
-public sealed class SubmitTrainingActivity(IComputeTarget compute) : PipelineActivity<SubmitTrainingInput, TrainingJobHandle>
+public sealed class SubmitTrainingActivity(IComputeTarget compute, ILogger? logger = null) : PipelineActivity<SubmitTrainingInput, TrainingJobHandle>
 {
-    public override Task<TrainingJobHandle> ExecuteAsync(SubmitTrainingInput input)
+    public override async Task<TrainingJobHandle> ExecuteAsync(SubmitTrainingInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var r = input.Request;
-        return compute.SubmitAsync(new TrainingJobSubmission(
-            input.RunId, input.JobName, input.Attempt, input.Dataset.Folder, input.Dataset.StorePath, r.Training, r.CrashFirstAttemptAfterEpoch));
+        var job = await compute.SubmitAsync(new TrainingJobSubmission(
+            input.RunId, input.JobName, input.Attempt, input.Dataset.Folder, input.Dataset.StorePath, r.Training, r.CrashFirstAttemptAfterEpoch)).ConfigureAwait(false);
+        (logger ?? NullLogger.Instance).Submitted(job.JobId, input.RunId, input.Attempt, compute.Name, r.Training.Architecture, r.Training.Epochs);
+        return job;
     }
 }
 
@@ -50,12 +55,17 @@ public sealed class SubmitTrainingActivity(IComputeTarget compute) : PipelineAct
 /// Polls the training job's state and progress. A cloud job's state comes from its compute target; its
 /// progress (epoch, validation accuracy) from the status.json the trainer keeps in the run's folder in the store.
 /// </summary>
-public sealed class GetTrainingStatusActivity(IComputeTarget compute, PipelineWorkspace workspace) : PipelineActivity<TrainingJobHandle, TrainingJobStatus>
+public sealed class GetTrainingStatusActivity(IComputeTarget compute, PipelineWorkspace workspace, ILogger? logger = null) : PipelineActivity<TrainingJobHandle, TrainingJobStatus>
 {
     public override async Task<TrainingJobStatus> ExecuteAsync(TrainingJobHandle input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var status = await compute.GetStatusAsync(input).ConfigureAwait(false);
+        if (status.IsTerminal)
+        {
+            (logger ?? NullLogger.Instance).JobEnded(input.JobId, status.State.ToString(), status.Message);
+        }
+
         if (input.OutputStorePath is null || status.Epoch > 0)
         {
             return status;
@@ -80,11 +90,13 @@ public sealed class GetTrainingStatusActivity(IComputeTarget compute, PipelineWo
 }
 
 /// <summary>Stops the training job on its compute target.</summary>
-public sealed class CancelTrainingActivity(IComputeTarget compute) : PipelineActivity<TrainingJobHandle, bool>
+public sealed class CancelTrainingActivity(IComputeTarget compute, ILogger? logger = null) : PipelineActivity<TrainingJobHandle, bool>
 {
     public override async Task<bool> ExecuteAsync(TrainingJobHandle input)
     {
+        ArgumentNullException.ThrowIfNull(input);
         await compute.CancelAsync(input).ConfigureAwait(false);
+        (logger ?? NullLogger.Instance).Canceled(input.JobId);
         return true;
     }
 }
@@ -93,14 +105,16 @@ public sealed class CancelTrainingActivity(IComputeTarget compute) : PipelineAct
 /// The run's evaluation: the trainer's metrics.json (its ONNX Runtime evaluation of the exported model
 /// on the test split, or a generator's sample quality). Read, not recomputed: the model is evaluated once.
 /// </summary>
-public sealed class ReadMetricsActivity(PipelineWorkspace workspace) : PipelineActivity<TrainingJobHandle, RunMetrics>
+public sealed class ReadMetricsActivity(PipelineWorkspace workspace, ILogger? logger = null) : PipelineActivity<TrainingJobHandle, RunMetrics>
 {
     public override async Task<RunMetrics> ExecuteAsync(TrainingJobHandle input)
     {
         ArgumentNullException.ThrowIfNull(input);
         string json = await workspace.ReadRunFileAsync(input, "metrics.json").ConfigureAwait(false)
             ?? throw new InvalidDataException($"the training job {input.JobId} succeeded but wrote no metrics.json");
-        return RunMetrics.Parse(json, $"{input.JobId}/metrics.json");
+        var metrics = RunMetrics.Parse(json, $"{input.JobId}/metrics.json");
+        (logger ?? NullLogger.Instance).Metrics(input.JobId, metrics.Accuracy, metrics.FrechetDistance);
+        return metrics;
     }
 }
 
@@ -122,19 +136,22 @@ public sealed class FindPublishedActivity(ModelRegistry registry) : PipelineActi
 /// Publishes the trained model as the next version, with its metrics and where it came from. Idempotent
 /// per run: when a version of this run exists already (a retried activity, a re-run), that one is returned.
 /// </summary>
-public sealed class PublishActivity(ModelRegistry registry, PipelineWorkspace workspace) : PipelineActivity<PublishRequest, int>
+public sealed class PublishActivity(ModelRegistry registry, PipelineWorkspace workspace, ILogger? logger = null) : PipelineActivity<PublishRequest, int>
 {
     public override async Task<int> ExecuteAsync(PublishRequest input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        var log = logger ?? NullLogger.Instance;
         if (await registry.FindByRunAsync(input.ModelName, input.RunId).ConfigureAwait(false) is { } published)
         {
+            log.AlreadyPublished(input.ModelName, published.Version, input.RunId);
             return published.Version;
         }
 
         byte[] model = await File.ReadAllBytesAsync(await workspace.LocalModelAsync(input.Job).ConfigureAwait(false)).ConfigureAwait(false);
         var description = input.Metrics.Describe(ModelInspector.Describe(model), input.RunId, input.Dataset.Version);
         var manifest = await registry.PublishAsync(input.ModelName, new MemoryStream(model), description).ConfigureAwait(false);
+        log.Published(input.ModelName, manifest.Version, input.RunId);
         return manifest.Version;
     }
 }
@@ -158,11 +175,18 @@ public sealed class RecordOutcomeActivity(PipelineWorkspace workspace) : Pipelin
 /// The quality gate (champion/challenger): promote to production only when the new version meets the
 /// minimum accuracy and is not worse than the current production version.
 /// </summary>
-public sealed class PromoteActivity(ModelRegistry registry) : PipelineActivity<PromotionRequest, PromotionDecision>
+public sealed class PromoteActivity(ModelRegistry registry, ILogger? logger = null) : PipelineActivity<PromotionRequest, PromotionDecision>
 {
     public override async Task<PromotionDecision> ExecuteAsync(PromotionRequest input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        var decision = await DecideAsync(input).ConfigureAwait(false);
+        (logger ?? NullLogger.Instance).Gate(input.ModelName, input.Version, decision.Promoted, decision.Reason);
+        return decision;
+    }
+
+    private async Task<PromotionDecision> DecideAsync(PromotionRequest input)
+    {
         var aliases = await registry.GetAliasesAsync(input.ModelName).ConfigureAwait(false);
         int? current = aliases.Aliases.TryGetValue(ModelRegistry.DefaultAlias, out int v) ? v : null;
         if (input.FrechetDistance is double distance)

@@ -7,6 +7,7 @@ using Lepton.Pipeline.Activities;
 using Lepton.Pipeline.Compute;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
 
 namespace Lepton.Pipeline.Orchestration;
 
@@ -14,10 +15,10 @@ namespace Lepton.Pipeline.Orchestration;
 public static class PipelineEngine
 {
     /// <summary>Adds the orchestrator and its activities, bound to a registry, a compute target and a workspace.</summary>
-    public static DurableTaskRegistry AddTrainingPipeline(this DurableTaskRegistry tasks, ModelRegistry registry, IComputeTarget compute, PipelineWorkspace workspace)
+    public static DurableTaskRegistry AddTrainingPipeline(this DurableTaskRegistry tasks, ModelRegistry registry, IComputeTarget compute, PipelineWorkspace workspace, ILoggerFactory? loggers = null)
     {
         ArgumentNullException.ThrowIfNull(tasks);
-        var activities = new PipelineActivities(registry, compute, workspace);
+        var activities = new PipelineActivities(registry, compute, workspace, loggers);
         tasks.AddOrchestrator<TrainingPipeline>();
         tasks.AddActivity(nameof(PrepareDatasetActivity), activities.Prepare);
         tasks.AddActivity(nameof(SubmitTrainingActivity), activities.Submit);

@@ -28,6 +28,7 @@ public sealed class TrainingPipeline : TaskOrchestrator<PipelineRequest, Pipelin
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
         var request = input;
+        var log = context.CreateReplaySafeLogger<TrainingPipeline>();
         int epochs = request.Training?.Epochs ?? 0;
         var problems = request.Validate();
         if (problems.Count > 0)
@@ -35,6 +36,7 @@ public sealed class TrainingPipeline : TaskOrchestrator<PipelineRequest, Pipelin
             throw new PipelineFailedException($"invalid pipeline request: {string.Join("; ", problems)}");
         }
 
+        log.Stage(context.InstanceId, request.ModelName, "preparing");
         context.SetCustomStatus(new PipelineProgress("preparing", 0, 0, epochs, null, null));
         PreparedDataset dataset;
         try
@@ -107,8 +109,14 @@ public sealed class TrainingPipeline : TaskOrchestrator<PipelineRequest, Pipelin
             {
                 throw new PipelineFailedException("the training job was canceled on its compute target");
             }
+
+            if (status.State == TrainingJobState.Failed)
+            {
+                log.AttemptFailed(context.InstanceId, request.ModelName, attempt, status.Message);
+            }
         }
 
+        log.Stage(context.InstanceId, request.ModelName, "reading the run's metrics");
         context.SetCustomStatus(new PipelineProgress("evaluating", attempt, status.Epoch, epochs, status.ValidationAccuracy, null));
         RunMetrics metrics;
         try
@@ -127,6 +135,7 @@ public sealed class TrainingPipeline : TaskOrchestrator<PipelineRequest, Pipelin
             : new PromotionRequest(request.ModelName, version, metrics.Accuracy ?? 0, request.MinimumAccuracy);
         var decision = await context.CallActivityAsync<PromotionDecision>(nameof(PromoteActivity), promotion, Retry).ConfigureAwait(true);
 
+        log.Stage(context.InstanceId, request.ModelName, $"done: version {version}, {decision.Reason}");
         context.SetCustomStatus(new PipelineProgress("done", attempt, status.Epoch, epochs, metrics.Accuracy, decision.Reason));
         return await RecordAsync(context, new PipelineResult(PipelineOutcome.Published, request.ModelName, version, metrics.Accuracy, decision.Promoted, decision.Reason, dataset.Version, runId, attempt)
         {
