@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Lepton.Core.Contracts;
 using Lepton.Core.Registry;
 using Lepton.Inference.Decoding;
 using Lepton.Inference.Runtime;
@@ -175,8 +176,9 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
             versions = versions.Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray(),
             platform = Platform,
             inputs = manifest.Inputs.Select(t => new { name = t.Name, datatype = t.Datatype, shape = t.Shape }).ToArray(),
+            // A classifier also offers its softmax ("probabilities"); a generator has only its image.
             outputs = manifest.Outputs.Select(t => new { name = t.Name, datatype = t.Datatype, shape = t.Shape })
-                .Append(new { name = ProbabilitiesOutput, datatype = "FP32", shape = manifest.Outputs[0].Shape }).ToArray(),
+                .Concat(manifest.Kind == ModelContract.GeneratorKind ? [] : [new { name = ProbabilitiesOutput, datatype = "FP32", shape = manifest.Outputs[0].Shape }]).ToArray(),
         }).ConfigureAwait(false);
     });
 
