@@ -1,4 +1,5 @@
 using System.Globalization;
+using Lepton.Core.Contracts;
 using Lepton.Core.Registry;
 using Lepton.Pipeline;
 using Lepton.Pipeline.Compute;
@@ -30,10 +31,10 @@ public static class PipelineCommand
         ArgumentNullException.ThrowIfNull(output);
         if (rest.Count == 0 || rest[0] != "run")
         {
-            throw new UsageException("usage: pipeline run --name N --data <folder or archive> [--arch cnn] [--epochs 5] [--train-limit K] [--min-accuracy 0.85]");
+            throw new UsageException("usage: pipeline run --name N --data <folder or archive> [--arch cnn] [--epochs 5] [--train-limit K] [--min-accuracy 0.85] [--plain]");
         }
 
-        var args = new CliArgs(rest.Skip(1).ToArray(), Options);
+        var args = new CliArgs(rest.Skip(1).ToArray(), Options, new HashSet<string> { "--plain" });
         var request = new PipelineRequest
         {
             ModelName = args.Require("--name"),
@@ -69,10 +70,12 @@ public static class PipelineCommand
             var client = engine.Client;
             var (id, started) = await PipelineEngine.StartAsync(client, request, workspace).ConfigureAwait(false);
             await output.WriteLineAsync($"pipeline {id}{(started ? string.Empty : " (already ran)")}: {request.Architecture} on {request.Dataset}, {request.Epochs} epoch(s)").ConfigureAwait(false);
-            var state = await FollowAsync(client, id, output, signals.Token).ConfigureAwait(false);
+            var view = PipelineProgressView.Create(args.Has("--plain"), output);
+            string runFolder = Path.Combine(work, "runs", TrainingPipeline.RunId(id));
+            var state = await view.RunAsync(v => FollowAsync(client, id, runFolder, v, signals.Token)).ConfigureAwait(false);
             if (state is not null)
             {
-                return await ReportAsync(state, output).ConfigureAwait(false);
+                return await ReportAsync(state, runFolder, view, output).ConfigureAwait(false);
             }
 
             // SIGINT or SIGTERM: stop the trainer ourselves (the engine may already be stopping), tell
@@ -104,24 +107,18 @@ public static class PipelineCommand
         }
     }
 
-    /// <summary>Prints progress until the run completes (its state) or a signal arrives (null).</summary>
-    private static async Task<OrchestrationMetadata?> FollowAsync(DurableTaskClient client, string id, TextWriter output, CancellationToken signaled)
+    /// <summary>
+    /// Shows progress until the run completes (its state) or a signal arrives (null): the orchestration's
+    /// stage and epoch, and the trainer's batch progress from its status.json in the run folder.
+    /// </summary>
+    private static async Task<OrchestrationMetadata?> FollowAsync(DurableTaskClient client, string id, string runFolder, PipelineProgressView view, CancellationToken signaled)
     {
-        string? last = null;
         try
         {
             while (true)
             {
                 var state = await client.GetInstanceAsync(id, getInputsAndOutputs: true, signaled).ConfigureAwait(false);
-                if (state?.ReadCustomStatusAs<PipelineProgress>() is { } progress)
-                {
-                    string line = Describe(progress);
-                    if (line != last)
-                    {
-                        await output.WriteLineAsync(line).ConfigureAwait(false);
-                        last = line;
-                    }
-                }
+                await view.UpdateAsync(new PipelineSnapshot(state?.ReadCustomStatusAs<PipelineProgress>(), ReadTrainerStatus(runFolder))).ConfigureAwait(false);
 
                 if (state is { IsCompleted: true })
                 {
@@ -137,7 +134,21 @@ public static class PipelineCommand
         }
     }
 
-    private static async Task<int> ReportAsync(OrchestrationMetadata state, TextWriter output)
+    /// <summary>The trainer's status.json, or null while there is none (or it is being replaced).</summary>
+    private static TrainingStatus? ReadTrainerStatus(string runFolder)
+    {
+        string path = Path.Combine(runFolder, "status.json");
+        try
+        {
+            return File.Exists(path) ? LeptonJson.ReadFile<TrainingStatus>(path) : null;
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<int> ReportAsync(OrchestrationMetadata state, string runFolder, PipelineProgressView view, TextWriter output)
     {
         if (state.RuntimeStatus != OrchestrationRuntimeStatus.Completed)
         {
@@ -146,6 +157,12 @@ public static class PipelineCommand
         }
 
         var result = state.ReadOutputAs<PipelineResult>()!;
+        string history = Path.Combine(runFolder, "history.json");
+        if (File.Exists(history))
+        {
+            await view.SummaryAsync(LeptonJson.ReadFile<TrainingHistory>(history)).ConfigureAwait(false);
+        }
+
         if (result.Outcome != PipelineOutcome.Published)
         {
             await Console.Error.WriteLineAsync($"lepton: pipeline {result.Reason}").ConfigureAwait(false);
@@ -157,14 +174,6 @@ public static class PipelineCommand
         await output.WriteLineAsync($"{(result.Promoted ? "promoted to production" : "not promoted")}: {result.Reason}").ConfigureAwait(false);
         return 0;
     }
-
-    private static string Describe(PipelineProgress p) => p.Stage switch
-    {
-        "training" when p.Epoch > 0 => string.Create(CultureInfo.InvariantCulture,
-            $"training (attempt {p.Attempt}): epoch {p.Epoch}/{p.TotalEpochs}{(p.ValidationAccuracy is double a ? $", validation accuracy {a:F4}" : string.Empty)}"),
-        "training" => $"training (attempt {p.Attempt}): {p.Message ?? "starting"}",
-        _ => p.Stage,
-    };
 
     private static double? Number(CliArgs args, string name)
     {
