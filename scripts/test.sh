@@ -37,6 +37,13 @@ cleanup() {
 trap cleanup EXIT
 export LEPTON_TEST_AZURITE="UseDevelopmentStorage=true"
 
+# Debian's Chromium for the web console's browser tests (tests/Lepton.Host.Tests drive it with
+# Playwright); where it cannot be installed those tests report themselves skipped.
+if [ ! -x /usr/bin/chromium ] && [ -z "${LEPTON_CHROMIUM:-}" ]; then
+  log "installing Chromium (Debian package chromium) for the console's browser tests"
+  apt_install chromium || log "could not install chromium: the browser tests will be skipped"
+fi
+
 if ! command -v dotnet >/dev/null 2>&1; then
   log "the .NET 10 SDK is required (dotnet on PATH)"
   finish 0 1 1

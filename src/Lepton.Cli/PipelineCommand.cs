@@ -53,10 +53,10 @@ public static class PipelineCommand
         ArgumentNullException.ThrowIfNull(output);
         if (rest.Count == 0 || rest[0] != "run")
         {
-            throw new UsageException("usage: pipeline run --name N --data <folder or archive> [--spec job.json] [--arch cnn] [--epochs 5] [--train-limit K] [trainer options: docs/job-spec.md] [--min-accuracy 0.85] [--max-frechet D]");
+            throw new UsageException("usage: pipeline run --name N --data <folder or archive> [--spec job.json] [--arch cnn] [--epochs 5] [--train-limit K] [trainer options: docs/job-spec.md] [--min-accuracy 0.85] [--max-frechet D] [--plain]");
         }
 
-        var args = new CliArgs(rest.Skip(1).ToArray(), Options);
+        var args = new CliArgs(rest.Skip(1).ToArray(), Options, new HashSet<string> { "--plain" });
         var request = new PipelineRequest
         {
             ModelName = args.Require("--name"),
@@ -92,10 +92,11 @@ public static class PipelineCommand
             var client = engine.Client;
             var (id, started) = await PipelineEngine.StartAsync(client, request, workspace).ConfigureAwait(false);
             await output.WriteLineAsync($"pipeline {id}{(started ? string.Empty : " (already ran)")}: {request.Training.Architecture} on {request.Dataset}, {request.Training.Epochs} epoch(s)").ConfigureAwait(false);
-            var state = await FollowAsync(client, id, output, signals.Token).ConfigureAwait(false);
+            var view = PipelineProgressView.Create(args.Has("--plain"), output);
+            var state = await view.RunAsync(v => FollowAsync(client, id, work, v, signals.Token)).ConfigureAwait(false);
             if (state is not null)
             {
-                return await ReportAsync(state, output).ConfigureAwait(false);
+                return await ReportAsync(state, work, view, output).ConfigureAwait(false);
             }
 
             // SIGINT or SIGTERM: stop the trainer ourselves (the engine may already be stopping), tell
@@ -127,24 +128,21 @@ public static class PipelineCommand
         }
     }
 
-    /// <summary>Prints progress until the run completes (its state) or a signal arrives (null).</summary>
-    private static async Task<OrchestrationMetadata?> FollowAsync(DurableTaskClient client, string id, TextWriter output, CancellationToken signaled)
+    /// <summary>
+    /// Shows progress until the run completes (its state) or a signal arrives (null): the orchestration's
+    /// stage and epoch, and the trainer's batch progress from its status.json in the run folder.
+    /// </summary>
+    private static async Task<OrchestrationMetadata?> FollowAsync(DurableTaskClient client, string id, string work, PipelineProgressView view, CancellationToken signaled)
     {
-        string? last = null;
         try
         {
             while (true)
             {
                 var state = await client.GetInstanceAsync(id, getInputsAndOutputs: true, signaled).ConfigureAwait(false);
-                if (state?.ReadCustomStatusAs<PipelineProgress>() is { } progress)
-                {
-                    string line = Describe(progress);
-                    if (line != last)
-                    {
-                        await output.WriteLineAsync(line).ConfigureAwait(false);
-                        last = line;
-                    }
-                }
+                var progress = state?.ReadCustomStatusAs<PipelineProgress>();
+                // The run folder is known once the data is prepared (the run id names the data and settings).
+                var trainer = progress?.RunId is { } runId ? ReadTrainerStatus(Path.Combine(work, "runs", runId)) : null;
+                await view.UpdateAsync(new PipelineSnapshot(progress, trainer)).ConfigureAwait(false);
 
                 if (state is { IsCompleted: true })
                 {
@@ -160,7 +158,21 @@ public static class PipelineCommand
         }
     }
 
-    private static async Task<int> ReportAsync(OrchestrationMetadata state, TextWriter output)
+    /// <summary>The trainer's status.json, or null while there is none (or it is being replaced).</summary>
+    private static TrainingStatus? ReadTrainerStatus(string runFolder)
+    {
+        string path = Path.Combine(runFolder, "status.json");
+        try
+        {
+            return File.Exists(path) ? LeptonJson.ReadFile<TrainingStatus>(path) : null;
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<int> ReportAsync(OrchestrationMetadata state, string work, PipelineProgressView view, TextWriter output)
     {
         if (state.RuntimeStatus != OrchestrationRuntimeStatus.Completed)
         {
@@ -173,6 +185,12 @@ public static class PipelineCommand
         {
             await output.WriteLineAsync($"already published: {result.Reason}").ConfigureAwait(false);
             return 0;
+        }
+
+        string history = Path.Combine(work, "runs", result.RunId, "history.json");
+        if (File.Exists(history))
+        {
+            await view.SummaryAsync(LeptonJson.ReadFile<TrainingHistory>(history)).ConfigureAwait(false);
         }
 
         if (result.Outcome != PipelineOutcome.Published)
@@ -189,14 +207,6 @@ public static class PipelineCommand
         await output.WriteLineAsync($"{(result.Promoted ? "promoted to production" : "not promoted")}: {result.Reason}").ConfigureAwait(false);
         return 0;
     }
-
-    private static string Describe(PipelineProgress p) => p.Stage switch
-    {
-        "training" when p.Epoch > 0 => string.Create(CultureInfo.InvariantCulture,
-            $"training (attempt {p.Attempt}): epoch {p.Epoch}/{p.TotalEpochs}{(p.ValidationAccuracy is double a ? $", validation accuracy {a:F4}" : string.Empty)}"),
-        "training" => $"training (attempt {p.Attempt}): {p.Message ?? "starting"}",
-        _ => p.Stage,
-    };
 
     /// <summary>The training job: <c>--spec</c> (a job spec file without data/output), with the trainer's options over it.</summary>
     private static TrainingJobSpec TrainingSpec(CliArgs args)

@@ -10,7 +10,7 @@ const string Usage = """
 
     usage:
       lepton pipeline run --name N --data <folder or archive> [--arch cnn] [--epochs 5] [--train-limit K]
-                          [--test-limit K] [--min-accuracy X] [--batch-size B] [--lr X] [--seed S] [--work DIR]
+                          [--test-limit K] [--min-accuracy X] [--batch-size B] [--lr X] [--seed S] [--work DIR] [--plain]
       lepton datasets upload <name> <archive> [--settings lepton.json] [--wait [--api URL] [--key K]]
       lepton datasets list
       lepton serve [--port 8080] [--host 127.0.0.1] [--admin-key K] [--trust-proxy]

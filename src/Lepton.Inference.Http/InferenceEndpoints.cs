@@ -61,6 +61,8 @@ public static class InferenceEndpoints
         routes.MapPost("/v2/models/{name}/infer", c => Api(c).InferAsync(c, Route(c, "name"), null));
         routes.MapPost("/v2/models/{name}/versions/{version}/infer", c => Api(c).InferAsync(c, Route(c, "name"), OptionalRoute(c, "version")));
         routes.MapGet("/openapi.json", OpenApiDocument.WriteAsync);
+        routes.MapGet("/", c => ConsolePage.WriteIndexAsync(c, ConsoleHost.Serve));
+        routes.MapGet("/" + ConsolePage.AssetRoute, c => ConsolePage.WriteAssetAsync(c, Route(c, "file")));
         return routes;
     }
 }

@@ -222,7 +222,11 @@ public sealed record TrainingJobStatus(TrainingJobState State, int Epoch, int To
 }
 
 /// <summary>What the orchestration shows while it runs (its custom status).</summary>
-public sealed record PipelineProgress(string Stage, int Attempt, int Epoch, int TotalEpochs, double? ValidationAccuracy, string? Message);
+public sealed record PipelineProgress(string Stage, int Attempt, int Epoch, int TotalEpochs, double? ValidationAccuracy, string? Message)
+{
+    /// <summary>The run (its folder: <c>runs/{runId}</c>), once the dataset is prepared.</summary>
+    public string? RunId { get; init; }
+}
 
 /// <summary>Input of the publish activity.</summary>
 public sealed record PublishRequest(string ModelName, TrainingJobHandle Job, PreparedDataset Dataset, RunMetrics Metrics, string RunId);

@@ -32,6 +32,6 @@ internal static class JobEnvelope
         }
     }
 
-    public static void WriteStatus(TrainingJobSpec spec, string path, JobState state, string stage, int epoch, EpochRecord? latest, string? message) =>
-        LeptonJson.WriteFile(path, new TrainingStatus(state, stage, epoch, spec.Epochs, latest, message, DateTimeOffset.UtcNow));
+    public static void WriteStatus(TrainingJobSpec spec, string path, JobState state, string stage, int epoch, EpochRecord? latest, string? message, BatchProgress? batch = null) =>
+        LeptonJson.WriteFile(path, new TrainingStatus(state, stage, epoch, spec.Epochs, latest, message, DateTimeOffset.UtcNow, batch));
 }

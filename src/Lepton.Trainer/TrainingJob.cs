@@ -55,6 +55,7 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
             spec.Augment ?? architecture.UsesAugmentation, spec.Patience, spec.Resume, spec.Schedule ?? architecture.Schedule);
         var trainer = new ModelTrainer(architecture, modelOptions, options, new Checkpoints(spec.Output));
         int? crashAfter = int.TryParse(Environment.GetEnvironmentVariable(LeptonSettings.TrainerCrashAfterEpoch), out int n) ? n : null;
+        EpochRecord? latest = null;
         trainer.EpochCompleted += (record, history) =>
         {
             if (record.Epoch == crashAfter)
@@ -65,6 +66,19 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
             log.WriteLine($"epoch {record.Epoch}/{spec.Epochs}: train loss {record.TrainLoss:F4} acc {record.TrainAccuracy:F4}, " +
                 $"validation loss {record.ValidationLoss:F4} acc {record.ValidationAccuracy:F4}, {record.Seconds:F1} s, {record.SamplesPerSecond:F0} samples/s");
             WriteStatus(statusPath, JobState.Running, "training", record.Epoch, record, null);
+            latest = record;
+        };
+
+        // Progress inside an epoch, for whoever polls status.json: at most every ProgressInterval.
+        var sinceStatus = Stopwatch.StartNew();
+        var progressInterval = ProgressInterval();
+        trainer.BatchCompleted += batch =>
+        {
+            if (sinceStatus.Elapsed >= progressInterval && batch.Batch < batch.TotalBatches)
+            {
+                JobEnvelope.WriteStatus(spec, statusPath, JobState.Running, "training", batch.Epoch - 1, latest, null, batch);
+                sinceStatus.Restart();
+            }
         };
 
         var device = SelectDevice(spec.Device);
@@ -107,6 +121,13 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
         "cuda" => throw new JobSpecException(["device cuda: CUDA is not available (this TorchSharp build or machine has no GPU)"]),
         _ => torch.cuda.is_available() ? torch.CUDA : torch.CPU,
     };
+
+    /// <summary>How often batch progress goes to status.json: 2 s, or LEPTON_TRAINER_PROGRESS_SECONDS.</summary>
+    private static TimeSpan ProgressInterval() =>
+        double.TryParse(Environment.GetEnvironmentVariable(LeptonSettings.TrainerProgressSeconds), System.Globalization.NumberStyles.Float,
+            System.Globalization.CultureInfo.InvariantCulture, out double seconds) && seconds >= 0
+            ? TimeSpan.FromSeconds(seconds)
+            : TimeSpan.FromSeconds(2);
 
     private void WriteStatus(string path, JobState state, string stage, int epoch, EpochRecord? latest, string? message) =>
         JobEnvelope.WriteStatus(spec, path, state, stage, epoch, latest, message);

@@ -33,6 +33,8 @@ public sealed class FunctionsMetadataTests
         { "ModelInferDefault", "post", "v2/models/{name}/infer", "Anonymous" },
         { "ModelInfer", "post", "v2/models/{name}/versions/{version}/infer", "Anonymous" },
         { "OpenApi", "get", "openapi.json", "Anonymous" },
+        { "Console", "get", "{root:maxlength(0)?}", "Anonymous" },
+        { "ConsoleAsset", "get", "console/{file}", "Anonymous" },
         { "StartPipeline", "post", "api/pipelines", "Function" },
         { "GetPipeline", "get", "api/pipelines/{id}", "Function" },
         { "CancelPipeline", "post", "api/pipelines/{id}/cancel", "Function" },

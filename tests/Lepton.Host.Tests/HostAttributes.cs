@@ -42,3 +42,23 @@ public sealed class FunctionsHostFactAttribute : FactAttribute
         Skip = Hosts.FunctionsSkipReason!;
     }
 }
+
+/// <summary>A test that drives a headless Chromium: skipped (never passed) where there is none.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class BrowserFactAttribute : FactAttribute
+{
+    public BrowserFactAttribute()
+    {
+        Skip = ConsoleBrowser.SkipReason!;
+    }
+}
+
+/// <summary>A browser test on the Functions host: skipped where either the browser or the host is missing.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class FunctionsBrowserFactAttribute : FactAttribute
+{
+    public FunctionsBrowserFactAttribute()
+    {
+        Skip = ConsoleBrowser.SkipReason ?? Hosts.FunctionsSkipReason!;
+    }
+}

@@ -22,6 +22,9 @@ public static class LeptonSettings
     /// <summary>Testing aid read by the trainer: exit with a failure after this epoch (a crash to recover from).</summary>
     public const string TrainerCrashAfterEpoch = "LEPTON_TRAINER_CRASH_AFTER_EPOCH";
 
+    /// <summary>Read by the trainer: seconds between batch-progress updates of status.json (default 2).</summary>
+    public const string TrainerProgressSeconds = "LEPTON_TRAINER_PROGRESS_SECONDS";
+
     /// <summary>The training pipeline's compute target: process (a local trainer process) or azureml.</summary>
     public const string ComputeTarget = "LEPTON_COMPUTE_TARGET";
 
@@ -54,5 +57,5 @@ public static class LeptonSettings
     ];
 
     /// <summary>Settings read only by local tools (the CLI), or optional tuning with defaults: documented, not deployed.</summary>
-    public static readonly IReadOnlyList<string> LocalOnly = [AdminKey, InferenceSection, TrainerPath, TrainerCrashAfterEpoch, WorkFolder, AppInsightsConnectionString, PollInterval];
+    public static readonly IReadOnlyList<string> LocalOnly = [AdminKey, InferenceSection, TrainerPath, TrainerCrashAfterEpoch, TrainerProgressSeconds, WorkFolder, AppInsightsConnectionString, PollInterval];
 }

@@ -37,7 +37,10 @@ public enum JobState
     Failed,
 }
 
-/// <summary>status.json: what another process polls while the trainer runs.</summary>
+/// <summary>
+/// status.json: what another process polls while the trainer runs. <see cref="Batch"/> is the epoch in
+/// progress (written every few seconds while training), absent between epochs and in older trainers.
+/// </summary>
 public sealed record TrainingStatus(
     JobState State,
     string Stage,
@@ -45,7 +48,11 @@ public sealed record TrainingStatus(
     int TotalEpochs,
     EpochRecord? Latest,
     string? Message,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    BatchProgress? Batch = null);
+
+/// <summary>Progress inside an epoch: batches done of the epoch's total, the running mean loss, throughput so far.</summary>
+public sealed record BatchProgress(int Epoch, int Batch, int TotalBatches, double RunningLoss, double SamplesPerSecond, int BatchSize);
 
 /// <summary>
 /// metrics.json: the exported model's metrics on the test set measured with ONNX Runtime (the artifact

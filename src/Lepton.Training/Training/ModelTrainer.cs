@@ -39,6 +39,9 @@ public sealed class ModelTrainer(Architecture architecture, ModelOptions modelOp
     /// <summary>Called after every epoch with the record and the history so far.</summary>
     public event Action<EpochRecord, IReadOnlyList<EpochRecord>>? EpochCompleted;
 
+    /// <summary>After every training batch: its epoch, batches done and total, running loss, samples/s so far.</summary>
+    public event Action<BatchProgress>? BatchCompleted;
+
     public TrainingOutcome Train(TensorDataset train, TensorDataset? validation, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(train);
@@ -129,6 +132,7 @@ public sealed class ModelTrainer(Architecture architecture, ModelOptions modelOp
         double lossSum = 0;
         long correct = 0;
         long seen = 0;
+        int totalBatches = (train.Count + options.BatchSize - 1) / options.BatchSize;
         for (int start = 0; start < train.Count; start += options.BatchSize)
         {
             int length = Math.Min(options.BatchSize, train.Count - start);
@@ -154,6 +158,8 @@ public sealed class ModelTrainer(Architecture architecture, ModelOptions modelOp
             lossSum += loss.item<float>() * length;
             correct += logits.argmax(1).eq(y).sum().item<long>();
             seen += length;
+            BatchCompleted?.Invoke(new BatchProgress(epoch, (start / options.BatchSize) + 1, totalBatches, lossSum / seen,
+                seen / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), options.BatchSize));
         }
 
         double trainSeconds = clock.Elapsed.TotalSeconds;

@@ -1,0 +1,34 @@
+using Lepton.Inference.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Lepton.Functions;
+
+/// <summary>
+/// The web console on the Functions app: the page at the site root (host.json sets no route prefix; an
+/// empty route takes the root from the host's own homepage, which AzureWebJobsDisableHomepage also turns
+/// off, so the page is routed through an optional empty parameter instead) and its script and style sheet.
+/// </summary>
+public static class ConsoleFunctions
+{
+    private static readonly EmptyResult Written = new();
+
+    [Function("Console")]
+    public static async Task<IActionResult> IndexAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ConsolePage.RootRoute)] HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        await ConsolePage.WriteIndexAsync(request.HttpContext, ConsoleHost.Functions).ConfigureAwait(false);
+        return Written;
+    }
+
+    [Function("ConsoleAsset")]
+    public static async Task<IActionResult> AssetAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ConsolePage.AssetRoute)] HttpRequest request, string file)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        await ConsolePage.WriteAssetAsync(request.HttpContext, file).ConfigureAwait(false);
+        return Written;
+    }
+}
