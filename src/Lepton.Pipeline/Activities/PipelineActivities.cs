@@ -121,7 +121,8 @@ public sealed class PublishActivity(ModelRegistry registry, PipelineWorkspace wo
             DatasetVersion = input.Dataset.Version,
             RunId = input.RunId,
         };
-        var manifest = await registry.PublishAsync(input.ModelName, new MemoryStream(model), description).ConfigureAwait(false);
+        var card = await PublishCard.MakeAsync(workspace, input, model, description).ConfigureAwait(false); // written with the version, before its manifest
+        var manifest = await registry.PublishAsync(input.ModelName, new MemoryStream(model), description, card).ConfigureAwait(false);
         return manifest.Version;
     }
 }
