@@ -20,10 +20,10 @@ public static class CardPlots
 
         CardFont.Register();
         double[] epochs = history.Epochs.Select(e => (double)e.Epoch).ToArray();
-        using var loss = Panel("Loss", "loss", epochs,
+        using var loss = Panel("Loss", "loss", Alignment.UpperRight, epochs,
             ("train", history.Epochs.Select(e => (double?)e.TrainLoss)),
             ("validation", history.Epochs.Select(e => e.ValidationLoss)));
-        using var accuracy = Panel("Accuracy", "accuracy", epochs,
+        using var accuracy = Panel("Accuracy", "accuracy", Alignment.LowerRight, epochs,
             ("train", history.Epochs.Select(e => (double?)e.TrainAccuracy)),
             ("validation", history.Epochs.Select(e => e.ValidationAccuracy)));
         return Side(500, 400, loss, accuracy);
@@ -64,11 +64,13 @@ public static class CardPlots
         double[] positions = Enumerable.Range(0, k).Select(i => (double)i).ToArray();
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions, labels);
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(positions.Reverse().ToArray(), labels);
-        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
-        plot.Add.ColorBar(heatmap).Label = "share of the true class";
+        plot.Axes.Bottom.TickLabelStyle.Rotation = -45;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
+        plot.Axes.Bottom.MinimumSize = 110;
+        plot.Axes.Left.MinimumSize = 90;
+        plot.Add.ColorBar(heatmap);
         plot.Title(string.Create(CultureInfo.InvariantCulture, $"Confusion matrix ({report.Examples} test images, accuracy {report.Accuracy:P1})"));
-        plot.XLabel("predicted");
+        plot.XLabel("predicted (colour: share of the true class)");
         plot.YLabel("true");
         plot.Font.Set(CardFont.Name);
         return plot.GetImageBytes(760, 680, ImageFormat.Png);
@@ -88,13 +90,13 @@ public static class CardPlots
         }
 
         int imageWidth = mistakes[0].Width * Scale, imageHeight = mistakes[0].Height * Scale;
-        int cellWidth = Math.Max(imageWidth, 150) + Pad, cellHeight = imageHeight + TextHeight + Pad;
+        int cellWidth = Math.Max(imageWidth, 180) + Pad, cellHeight = imageHeight + TextHeight + Pad;
         int rows = (mistakes.Count + Columns - 1) / Columns;
         int width = (Columns * cellWidth) + Pad, height = TitleHeight + (rows * cellHeight) + Pad;
         using var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul));
         var canvas = surface.Canvas;
         canvas.Clear(SKColors.White);
-        using var font = new SKFont(CardFont.Typeface, 12);
+        using var font = new SKFont(CardFont.Typeface, 11);
         using var titleFont = new SKFont(CardFont.Typeface, 16);
         using var ink = new SKPaint { Color = SKColors.Black, IsAntialias = true };
         using var wrong = new SKPaint { Color = new SKColor(0xB0, 0x1C, 0x1C), IsAntialias = true };
@@ -108,7 +110,7 @@ public static class CardPlots
             using var image = SKImage.FromBitmap(bitmap);
             canvas.DrawImage(image, new SKRect(left, top, left + imageWidth, top + imageHeight), new SKSamplingOptions(SKFilterMode.Nearest));
             canvas.DrawText($"true: {m.Actual}", left, top + imageHeight + 14, SKTextAlign.Left, font, ink);
-            canvas.DrawText(string.Create(CultureInfo.InvariantCulture, $"predicted: {m.Predicted} ({m.Confidence:P0})"), left, top + imageHeight + 29, SKTextAlign.Left, font, wrong);
+            canvas.DrawText(string.Create(CultureInfo.InvariantCulture, $"predicted: {m.Predicted}, {m.Confidence:P0}"), left, top + imageHeight + 29, SKTextAlign.Left, font, wrong);
         }
 
         using var snapshot = surface.Snapshot();
@@ -116,7 +118,7 @@ public static class CardPlots
         return png.ToArray();
     }
 
-    private static Plot Panel(string title, string yLabel, double[] epochs, params (string Name, IEnumerable<double?> Values)[] series)
+    private static Plot Panel(string title, string yLabel, Alignment legend, double[] epochs, params (string Name, IEnumerable<double?> Values)[] series)
     {
         var plot = new Plot();
         foreach (var (name, values) in series)
@@ -136,7 +138,8 @@ public static class CardPlots
         plot.Title(title);
         plot.XLabel("epoch");
         plot.YLabel(yLabel);
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        plot.ShowLegend(legend);
         plot.Font.Set(CardFont.Name);
         return plot;
     }

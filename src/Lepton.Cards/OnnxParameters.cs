@@ -91,7 +91,8 @@ public static class OnnxParameters
                 at += 8;
                 break;
             case 2:
-                at += checked((int)Varint(data, ref at));
+                int length = checked((int)Varint(data, ref at)); // read before adding: `at +=` would add to the old position
+                at += length;
                 break;
             case 5:
                 at += 4;
