@@ -5,6 +5,7 @@ using Lepton.Cards;
 using Lepton.Core.Contracts;
 using Lepton.Core.Evaluation;
 using Lepton.Inference.Decoding;
+using Lepton.Inference.Explain;
 using Lepton.Inference.Runtime;
 using Lepton.Tests;
 using SkiaSharp;
@@ -194,5 +195,22 @@ public sealed class CardAndExplainConformanceTests(HostsFixture fixture) : IDisp
             Assert.True((int)refused.StatusCode == status, $"{path}: {(int)refused.StatusCode} {await refused.Content.ReadAsStringAsync()}");
             Assert.Contains(expected, (await ReadJsonAsync(refused)).GetProperty("error").GetString(), StringComparison.Ordinal);
         }
+    }
+
+    [Theory]
+    [OnServe]
+    [OnFunctionsHost]
+    public async Task OpenApi_DescribesCardAndExplain_WithThePatchBounds(string host)
+    {
+        var client = await fixture.ClientAsync(host);
+        var paths = (await ReadJsonAsync(await client.GetAsync("/openapi.json"))).GetProperty("paths");
+
+        Assert.True(paths.TryGetProperty("/api/models/{name}/versions/{version}/card", out _));
+        Assert.True(paths.TryGetProperty("/api/models/{name}/versions/{version}/card/{image}", out _));
+        var parameters = paths.GetProperty("/api/models/{name}/explain").GetProperty("post").GetProperty("parameters").EnumerateArray()
+            .Where(p => p.TryGetProperty("name", out _)).ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("schema"));
+        Assert.Equal(Occlusion.MaxPatch, parameters["patch"].GetProperty("maximum").GetInt32());
+        Assert.Equal(Occlusion.DefaultPatch, parameters["patch"].GetProperty("default").GetInt32());
+        Assert.Equal(Occlusion.DefaultStride, parameters["stride"].GetProperty("default").GetInt32());
     }
 }
