@@ -1,4 +1,5 @@
 using System.Globalization;
+using Lepton.Cards;
 using Lepton.Core.Contracts;
 using Lepton.Core.Registry;
 using Lepton.Inference.Http;
@@ -7,7 +8,7 @@ using Lepton.Pipeline;
 
 namespace Lepton.Cli;
 
-/// <summary><c>lepton models publish|list|show|promote</c>.</summary>
+/// <summary><c>lepton models publish|list|show|promote|card</c>.</summary>
 public static class ModelsCommand
 {
     public static async Task<int> RunAsync(IReadOnlyList<string> rest, ModelRegistry registry, TextWriter output)
@@ -17,10 +18,10 @@ public static class ModelsCommand
         ArgumentNullException.ThrowIfNull(output);
         if (rest.Count == 0)
         {
-            throw new UsageException("models needs a subcommand: publish, list, show, promote");
+            throw new UsageException("models needs a subcommand: publish, list, show, promote, card");
         }
 
-        var args = new CliArgs(rest.Skip(1).ToArray(), new HashSet<string> { "--name", "--model", "--run", "--alias" });
+        var args = new CliArgs(rest.Skip(1).ToArray(), new HashSet<string> { "--name", "--model", "--run", "--alias", "--out", "--data" });
         switch (rest[0])
         {
             case "publish":
@@ -60,6 +61,9 @@ public static class ModelsCommand
                 return 0;
             }
 
+            case "card":
+                return await CardCommand.RunAsync(args, registry, output).ConfigureAwait(false);
+
             default:
                 throw new UsageException($"unknown models subcommand '{rest[0]}' (publish, list, show, promote)");
         }
@@ -90,9 +94,11 @@ public static class ModelsCommand
             description = metrics.Describe(description, Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(run))), null);
         }
 
+        var card = ModelCardMaker.Make(new CardSource(bytes, description, run, args.Get("--data")));
         await using var stream = new MemoryStream(bytes, writable: false);
-        var manifest = await registry.PublishAsync(name, stream, description).ConfigureAwait(false);
+        var manifest = await registry.PublishAsync(name, stream, description, card.Files).ConfigureAwait(false);
         await output.WriteLineAsync($"published {manifest.Name} version {manifest.Version} (sha256 {manifest.Sha256[..12]}..., {manifest.SizeBytes} bytes)").ConfigureAwait(false);
+        await output.WriteLineAsync($"model card: {string.Join(", ", card.Card.Images)}{(card.Card.Missing.Count > 0 ? "; missing: " + string.Join("; ", card.Card.Missing) : string.Empty)}").ConfigureAwait(false);
         return 0;
     }
 

@@ -14,12 +14,13 @@ const string Usage = """
       lepton datasets upload <name> <archive> [--settings lepton.json] [--wait [--api URL] [--key K]]
       lepton datasets list
       lepton serve [--port 8080] [--host 127.0.0.1] [--admin-key K] [--trust-proxy]
-      lepton models publish --name N (--model model.onnx | --run <trainer output folder>) [--model path]
+      lepton models publish --name N (--model model.onnx | --run <trainer output folder>) [--model path] [--data <dataset folder>]
       lepton models list
       lepton models show <name>
       lepton models promote <name> <version> [--alias production]
+      lepton models card <name> [<version>] --out <folder>   (card.json and its images; default: production, else latest)
       lepton predict <name> <image.png...> [--version v | --alias a] [--top k]
-      lepton bench-onnx <model.onnx> --data <dataset folder> --out <folder>   (raw ONNX Runtime throughput)
+      lepton bench-onnx <model.onnx> --data <dataset folder> --out <folder>   (raw ONNX Runtime throughput, explain latency)
 
     every command takes --store <folder | Blob connection string | account URL>
     (default: LEPTON_STORE, else ./.lepton)

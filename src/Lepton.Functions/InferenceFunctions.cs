@@ -9,7 +9,7 @@ namespace Lepton.Functions;
 /// HTTP triggers over the host-neutral <see cref="InferenceApi"/>: each function passes the request and
 /// its route values on; the handler writes the response. The alias route is admin (function key).
 /// </summary>
-public sealed class InferenceFunctions(InferenceApi api, GenerateApi generate)
+public sealed class InferenceFunctions(InferenceApi api, GenerateApi generate, CardApi cards, ExplainApi explain)
 {
     private static readonly EmptyResult Written = new();
 
@@ -28,6 +28,33 @@ public sealed class InferenceFunctions(InferenceApi api, GenerateApi generate)
     {
         ArgumentNullException.ThrowIfNull(request);
         await generate.GenerateAsync(request.HttpContext, name).ConfigureAwait(false);
+        return Written;
+    }
+
+    [Function("Explain")]
+    public async Task<IActionResult> ExplainAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/models/{name}/explain")] HttpRequest request, string name)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        await explain.ExplainAsync(request.HttpContext, name).ConfigureAwait(false);
+        return Written;
+    }
+
+    [Function("ModelCard")]
+    public async Task<IActionResult> ModelCardAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/models/{name}/versions/{version}/card")] HttpRequest request, string name, string version)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        await cards.GetCardAsync(request.HttpContext, name, version).ConfigureAwait(false);
+        return Written;
+    }
+
+    [Function("ModelCardImage")]
+    public async Task<IActionResult> ModelCardImageAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/models/{name}/versions/{version}/card/{image}")] HttpRequest request, string name, string version, string image)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        await cards.GetImageAsync(request.HttpContext, name, version, image).ConfigureAwait(false);
         return Written;
     }
 

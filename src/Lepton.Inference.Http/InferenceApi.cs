@@ -251,7 +251,8 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
 
     // ---- helpers --------------------------------------------------------------------------------------
 
-    private async Task<(float[] Pixels, int Count)> DecodePredictBodyAsync(byte[] body, string? mediaType, LoadedModel model, CancellationToken ct)
+    /// <summary>A predict body (PNG/JPEG, or JSON instances) as the model's input: what predict and explain accept.</summary>
+    internal async Task<(float[] Pixels, int Count)> DecodePredictBodyAsync(byte[] body, string? mediaType, LoadedModel model, CancellationToken ct)
     {
         int height = model.InputShape[^2], width = model.InputShape[^1];
         bool image = mediaType is "image/png" or "image/jpeg" or "image/jpg"
@@ -304,7 +305,7 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
         return (version, alias);
     }
 
-    private static int? QueryInt(HttpRequest request, string key)
+    internal static int? QueryInt(HttpRequest request, string key)
     {
         if (!request.Query.TryGetValue(key, out var raw))
         {
@@ -316,7 +317,7 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
             : throw new InputException(InputProblem.Invalid, $"{key} must be a whole number, not '{raw}'");
     }
 
-    private static int? ParseVersion(string? version)
+    internal static int? ParseVersion(string? version)
     {
         if (version is null)
         {

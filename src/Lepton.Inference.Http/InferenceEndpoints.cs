@@ -25,6 +25,8 @@ public static class InferenceEndpoints
             sp.GetRequiredService<ModelRegistry>(), options, null, sp.GetService<ILogger<ModelRuntime>>()));
         services.AddSingleton<InferenceApi>();
         services.AddSingleton<GenerateApi>();
+        services.AddSingleton<CardApi>();
+        services.AddSingleton<ExplainApi>();
         return services;
     }
 
@@ -42,6 +44,9 @@ public static class InferenceEndpoints
 
         routes.MapPost("/api/models/{name}/predict", c => Api(c).PredictAsync(c, Route(c, "name")));
         routes.MapPost("/api/models/{name}/generate", c => c.RequestServices.GetRequiredService<GenerateApi>().GenerateAsync(c, Route(c, "name")));
+        routes.MapPost(ExplainApi.Route, c => c.RequestServices.GetRequiredService<ExplainApi>().ExplainAsync(c, Route(c, "name")));
+        routes.MapGet(CardApi.CardRoute, c => c.RequestServices.GetRequiredService<CardApi>().GetCardAsync(c, Route(c, "name"), Route(c, "version")));
+        routes.MapGet(CardApi.ImageRoute, c => c.RequestServices.GetRequiredService<CardApi>().GetImageAsync(c, Route(c, "name"), Route(c, "version"), Route(c, "image")));
         routes.MapGet("/api/models", c => Api(c).ListModelsAsync(c));
         routes.MapGet("/api/models/{name}", c => Api(c).GetModelAsync(c, Route(c, "name")));
         routes.MapPut("/api/models/{name}/aliases/{alias}", async c =>

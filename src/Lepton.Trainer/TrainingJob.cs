@@ -18,6 +18,8 @@ public static class JobFiles
     public const string History = "history.json";
     public const string Status = "status.json";
     public const string Spec = "job.json";
+    public const string Predictions = "predictions.json";
+    public const string Samples = "samples.png";
 }
 
 /// <summary>
@@ -108,6 +110,7 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
         var parity = Parity.Compare(torchResult.Scores, onnxScores, onnx.Classes);
         var metrics = new TrainingMetrics(architecture.Name, dataset.LabelNames, normalization, trainSet.Count, validationSet.Count,
             report, torchResult.Accuracy, parity, trainSeconds, samplesPerSecond);
+        LeptonJson.WriteFile(Path.Combine(spec.Output, JobFiles.Predictions), TestPredictions.FromLogits(testSet.Labels, onnxScores, onnx.Classes));
         LeptonJson.WriteFile(Path.Combine(spec.Output, JobFiles.Metrics), metrics);
         log.WriteLine($"test accuracy {report.Accuracy:F4} (ONNX Runtime, {report.Examples} images), TorchSharp {torchResult.Accuracy:F4}; " +
             $"parity: max |diff| {parity.MaxAbsDifference:E2}, {parity.PredictionMismatches} prediction mismatches; {clock.Elapsed.TotalSeconds:F1} s");

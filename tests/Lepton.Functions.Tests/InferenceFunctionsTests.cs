@@ -23,7 +23,9 @@ public sealed class InferenceFunctionsTests : IDisposable
     {
         _registry = new ModelRegistry(new FolderArtifactStore(_root));
         _runtime = new ModelRuntime(_registry, new InferenceOptions());
-        _functions = new InferenceFunctions(new InferenceApi(_runtime, NullLogger<InferenceApi>.Instance), new GenerateApi(_runtime, NullLogger<GenerateApi>.Instance));
+        var api = new InferenceApi(_runtime, NullLogger<InferenceApi>.Instance);
+        _functions = new InferenceFunctions(api, new GenerateApi(_runtime, NullLogger<GenerateApi>.Instance),
+            new CardApi(_runtime, NullLogger<CardApi>.Instance), new ExplainApi(_runtime, api, NullLogger<ExplainApi>.Instance));
     }
 
     public void Dispose()

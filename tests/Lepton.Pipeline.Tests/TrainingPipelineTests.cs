@@ -79,6 +79,12 @@ public sealed class TrainingPipelineTests(PipelineHost host) : IClassFixture<Pip
         Assert.Equal(result.DatasetVersion, manifest.DatasetVersion);
         Assert.Equal(result.RunId, manifest.RunId);
         Assert.Equal(result.Accuracy, manifest.Metrics["accuracy"]);
+        var card = await host.Registry.GetCardAsync("happy", 1); // made by the publish activity, with the version
+        Assert.NotNull(card);
+        Assert.Equal(result.DatasetVersion, card.Dataset.Version);
+        Assert.Equal(["curves.png", "confusion.png", "mistakes.png"], card.Images);
+        Assert.Empty(card.Missing);
+        Assert.Equal(result.Accuracy, card.Metrics!.Accuracy);
 
         using var runtime = new ModelRuntime(host.Registry, new InferenceOptions());
         var model = await runtime.GetAsync("happy", await runtime.ResolveAsync("happy", null, null));

@@ -26,17 +26,66 @@ internal static class TinyModels
             }
         }
 
-        var graph = new GraphProto { Name = "tiny-linear" };
-        graph.Initializer.Add(Tensor("W", weights, Classes, Pixels));
-        graph.Initializer.Add(Tensor("B", new float[Classes], Classes));
+        return Gemm("tiny-linear", weights, new float[Classes]);
+    }
+
+    /// <summary>The side of the top-left square <see cref="Corner"/> reads.</summary>
+    public const int CornerSize = 6;
+
+    /// <summary>
+    /// A model whose decision depends only on the top-left 6x6 corner: class 0 scores 8 x the corner's
+    /// mean pixel, class 1 a constant 4, the others 0. With the corner lit it says "zero"; hiding part of
+    /// the corner lowers that, hiding anything else changes nothing.
+    /// </summary>
+    public static byte[] Corner()
+    {
+        const int Pixels = 784, Classes = 10;
+        var weights = new float[Classes * Pixels];
+        for (int y = 0; y < CornerSize; y++)
+        {
+            for (int x = 0; x < CornerSize; x++)
+            {
+                weights[(y * 28) + x] = 8f / (CornerSize * CornerSize);
+            }
+        }
+
+        var bias = new float[Classes];
+        bias[1] = 4f;
+        return Gemm("tiny-corner", weights, bias);
+    }
+
+    /// <summary>An image for <see cref="Corner"/>: the corner lit, and bright speckles everywhere else (which it ignores).</summary>
+    public static float[] CornerImage()
+    {
+        var random = new Random(12);
+        var pixels = new float[784];
+        for (int i = 0; i < pixels.Length; i++)
+        {
+            bool corner = i / 28 < CornerSize && i % 28 < CornerSize;
+            pixels[i] = corner ? 1f : random.NextSingle() < 0.3f ? 0.9f : 0f;
+        }
+
+        return pixels;
+    }
+
+    /// <summary>Whether pixel (y, x) is in the square <see cref="Corner"/> reads.</summary>
+    public static bool InCorner(int y, int x) => y < CornerSize && x < CornerSize;
+
+    private static byte[] Gemm(string name, float[] weights, float[] bias)
+    {
+        const int Pixels = 784;
+        int classes = bias.Length;
+        var graph = new GraphProto { Name = name };
+        graph.Initializer.Add(Tensor("W", weights, classes, Pixels));
+        graph.Initializer.Add(Tensor("B", bias, classes));
         graph.Node.Add(Node("Flatten", [ModelContract.InputName], "flat", new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 }));
         graph.Node.Add(Node("Gemm", ["flat", "W", "B"], ModelContract.OutputName, new AttributeProto { Name = "transB", Type = AttributeProto.Types.AttributeType.Int, I = 1 }));
         graph.Input.Add(Value(ModelContract.InputName, null, 1, 28, 28));
-        graph.Output.Add(Value(ModelContract.OutputName, null, Classes));
+        graph.Output.Add(Value(ModelContract.OutputName, null, classes));
         var model = new ModelProto { IrVersion = 8, ProducerName = "lepton-tests", Graph = graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = 17 });
         model.MetadataProps.Add(new StringStringEntryProto { Key = ModelContract.LabelsKey, Value = JsonSerializer.Serialize(Labels) });
-        model.MetadataProps.Add(new StringStringEntryProto { Key = ModelContract.ArchitectureKey, Value = "tiny-linear" });
+        model.MetadataProps.Add(new StringStringEntryProto { Key = ModelContract.ArchitectureKey, Value = name });
         model.MetadataProps.Add(new StringStringEntryProto { Key = ModelContract.OpsetKey, Value = "17" });
         return model.ToByteArray();
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using Lepton.Core.Cards;
 using Lepton.Core.Contracts;
 using Lepton.Core.Storage;
 
@@ -33,10 +34,12 @@ public sealed class ModelRegistry(IArtifactStore store, TimeProvider? clock = nu
 
     /// <summary>
     /// Publishes <paramref name="model"/> as the next version of <paramref name="name"/>. The model file
-    /// is written create-only (a concurrent publisher takes the next number), then the manifest; if
-    /// anything fails in between, the model file is removed, so no half-published version is visible.
+    /// is written create-only (a concurrent publisher takes the next number), then the files of its model
+    /// card (<paramref name="card"/>, file name to content, under <c>card/</c>), then the manifest; if
+    /// anything fails in between, what was written is removed, so no half-published version is visible
+    /// and a published version always has the card it was published with.
     /// </summary>
-    public async Task<ModelManifest> PublishAsync(string name, Stream model, ModelDescription description, CancellationToken cancellationToken = default)
+    public async Task<ModelManifest> PublishAsync(string name, Stream model, ModelDescription description, IReadOnlyDictionary<string, BinaryData>? card, CancellationToken cancellationToken = default)
     {
         RegistryNames.ValidateModelName(name);
         ArgumentNullException.ThrowIfNull(model);
@@ -87,14 +90,26 @@ public sealed class ModelRegistry(IArtifactStore store, TimeProvider? clock = nu
                     Kind = description.Kind,
                     LatentSize = description.LatentSize,
                 };
+                var written = new List<string> { ModelPath(name, version) };
                 try
                 {
+                    foreach (var (file, content) in card ?? new Dictionary<string, BinaryData>())
+                    {
+                        string path = CardFiles.PathOf(name, version, file);
+                        written.Add(path);
+                        await store.WriteAsync(path, content.ToStream(), null, cancellationToken).ConfigureAwait(false);
+                    }
+
                     using var json = new MemoryStream(BinaryData.FromString(LeptonJson.Serialize(manifest)).ToArray());
                     await store.WriteAsync(ManifestPath(name, version), json, WriteCondition.IfNotExists, cancellationToken).ConfigureAwait(false);
                 }
                 catch
                 {
-                    await store.DeleteAsync(ModelPath(name, version), CancellationToken.None).ConfigureAwait(false);
+                    foreach (string path in written)
+                    {
+                        await store.DeleteAsync(path, CancellationToken.None).ConfigureAwait(false);
+                    }
+
                     throw;
                 }
 
@@ -110,6 +125,26 @@ public sealed class ModelRegistry(IArtifactStore store, TimeProvider? clock = nu
                 await source.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Publishes a version without a model card.</summary>
+    public Task<ModelManifest> PublishAsync(string name, Stream model, ModelDescription description, CancellationToken cancellationToken = default) =>
+        PublishAsync(name, model, description, null, cancellationToken);
+
+    /// <summary>The stored card of a version, or null when it has none (published before cards, or without one).</summary>
+    public async Task<ModelCard?> GetCardAsync(string name, int version, CancellationToken cancellationToken = default)
+    {
+        RegistryNames.ValidateModelName(name);
+        string path = CardFiles.PathOf(name, version, CardFiles.CardFile);
+        var content = await store.ReadAsync(path, cancellationToken).ConfigureAwait(false);
+        return content is null ? null : Parse<ModelCard>(content, path, $"the card of model '{name}' version {version}");
+    }
+
+    /// <summary>One file of a version's card, or null when there is none.</summary>
+    public async Task<BinaryData?> GetCardFileAsync(string name, int version, string file, CancellationToken cancellationToken = default)
+    {
+        var content = await store.ReadAsync(CardFiles.PathOf(name, version, file), cancellationToken).ConfigureAwait(false);
+        return content?.Data;
     }
 
     /// <summary>The names of every model with at least one published version.</summary>

@@ -150,7 +150,8 @@ public sealed class PublishActivity(ModelRegistry registry, PipelineWorkspace wo
 
         byte[] model = await File.ReadAllBytesAsync(await workspace.LocalModelAsync(input.Job).ConfigureAwait(false)).ConfigureAwait(false);
         var description = input.Metrics.Describe(ModelInspector.Describe(model), input.RunId, input.Dataset.Version);
-        var manifest = await registry.PublishAsync(input.ModelName, new MemoryStream(model), description).ConfigureAwait(false);
+        var card = await PublishCard.MakeAsync(workspace, input, model, description).ConfigureAwait(false); // written with the version, before its manifest
+        var manifest = await registry.PublishAsync(input.ModelName, new MemoryStream(model), description, card).ConfigureAwait(false);
         log.Published(input.ModelName, manifest.Version, input.RunId);
         return manifest.Version;
     }

@@ -1,3 +1,4 @@
+using Lepton.Core.Contracts;
 using System.Security.Cryptography;
 using Lepton.Core.Registry;
 using Lepton.Core.Storage;
@@ -49,6 +50,45 @@ public abstract class ModelRegistryContract
         using var copy = new MemoryStream();
         await stored.CopyToAsync(copy);
         Assert.Equal(Bytes(1).ToArray(), copy.ToArray());
+    }
+
+    [Fact]
+    public async Task Publish_WithACard_TheVersionHasItsCardFiles()
+    {
+        var card = new Lepton.Core.Cards.ModelCard { Kind = "classifier", Architecture = "cnn", Dataset = new(null, null, null), Images = ["curves.png"] };
+        var files = new Dictionary<string, BinaryData>
+        {
+            ["card.json"] = BinaryData.FromString(LeptonJson.Serialize(card)),
+            ["curves.png"] = BinaryData.FromBytes([1, 2, 3]),
+        };
+
+        var published = await Registry.PublishAsync(Model, Bytes(1), Description, files);
+
+        Assert.Equal(["curves.png"], (await Registry.GetCardAsync(Model, published.Version))!.Images);
+        Assert.Equal([1, 2, 3], (await Registry.GetCardFileAsync(Model, published.Version, "curves.png"))!.ToArray());
+        Assert.Null(await Registry.GetCardFileAsync(Model, published.Version, "confusion.png"));
+    }
+
+    [Fact]
+    public async Task Publish_ACardFileFails_LeavesNothingOfTheVersion()
+    {
+        var files = new Dictionary<string, BinaryData>
+        {
+            ["card.json"] = BinaryData.FromString("{}"),
+            ["../manifest.json"] = BinaryData.FromString("{}"), // refused by name, after card.json was written
+        };
+
+        await Assert.ThrowsAsync<ArgumentException>(() => Registry.PublishAsync(Model, Bytes(1), Description, files));
+
+        Assert.Empty(await Registry.ListVersionsAsync(Model));
+        var left = new List<string>();
+        await foreach (string path in Store.ListAsync($"models/{Model}/"))
+        {
+            left.Add(path);
+        }
+
+        Assert.Empty(left);
+        Assert.Equal(1, (await Registry.PublishAsync(Model, Bytes(2), Description)).Version);
     }
 
     [Fact]

@@ -1,0 +1,36 @@
+using Lepton.Cards;
+using Lepton.Core.Registry;
+
+namespace Lepton.Pipeline.Activities;
+
+/// <summary>
+/// The model card of a version the pipeline publishes: made from the run's files (on this machine, or
+/// fetched from <c>runs/{id}/</c> for a cloud job), the prepared dataset and the run's evaluation (its metrics.json).
+/// </summary>
+public static class PublishCard
+{
+    /// <summary>The run files a card reads besides model.onnx.</summary>
+    public static readonly IReadOnlyList<string> RunFiles = ["job.json", "history.json", "metrics.json", "predictions.json", "samples.png"];
+
+    public static async Task<IReadOnlyDictionary<string, BinaryData>> MakeAsync(PipelineWorkspace workspace, PublishRequest input, byte[] model, ModelDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(workspace);
+        ArgumentNullException.ThrowIfNull(input);
+        string run = Path.GetDirectoryName(await workspace.LocalModelAsync(input.Job).ConfigureAwait(false))!;
+        if (input.Job.OutputStorePath is string stored)
+        {
+            foreach (string file in RunFiles.Where(f => !File.Exists(Path.Combine(run, f))))
+            {
+                var content = await workspace.Store.ReadAsync($"{stored}/{file}").ConfigureAwait(false);
+                if (content is not null)
+                {
+                    await File.WriteAllBytesAsync(Path.Combine(run, file), content.Data.ToArray()).ConfigureAwait(false);
+                }
+            }
+        }
+
+        string dataset = await workspace.LocalPreparedAsync(input.Dataset).ConfigureAwait(false);
+        var card = await Task.Run(() => ModelCardMaker.Make(new CardSource(model, description, run, dataset, input.Dataset.Version, input.Metrics.Classifier?.Test))).ConfigureAwait(false);
+        return card.Files;
+    }
+}
