@@ -40,6 +40,14 @@ public sealed class ConsoleBrowserTests(HostsFixture fixture, ITestOutputHelper 
         return model;
     }
 
+    /// <summary>
+    /// Every console or page error, except Chromium's own log line for a card that does not exist: models
+    /// published without one (by other tests, or before cards existed) are shown as "no card", but the
+    /// browser logs the 404 itself.
+    /// </summary>
+    private static List<string> Unexpected(ConsoleBrowser browser) =>
+        browser.Errors.Where(e => !(e.Contains("status of 404", StringComparison.Ordinal) && e.Contains("/card", StringComparison.Ordinal))).ToList();
+
     private static async Task<string> TrouserFileAsync()
     {
         string path = Path.Combine(Path.GetTempPath(), $"lepton-console-{Guid.NewGuid():N}.png");
@@ -122,7 +130,8 @@ public sealed class ConsoleBrowserTests(HostsFixture fixture, ITestOutputHelper 
         Assert.Equal(2, (await fixture.Registry.GetAliasesAsync(model)).Aliases["production"]);
         await ConsoleBrowser.ScreenshotAsync(page, "serve-console");
 
-        Assert.True(browser.Errors.Count == 0, string.Join('\n', browser.Errors));
+        var unexpected = Unexpected(browser);
+        Assert.True(unexpected.Count == 0, string.Join('\n', unexpected));
         output.WriteLine($"browser launched in {launched.TotalSeconds:F1} s, page ready at {loaded.TotalSeconds:F1} s, test {clock.Elapsed.TotalSeconds:F1} s");
     }
 
@@ -144,7 +153,8 @@ public sealed class ConsoleBrowserTests(HostsFixture fixture, ITestOutputHelper 
         await UploadTrouserAsync(page);
         await ConsoleBrowser.ScreenshotAsync(page, "functions-console");
 
-        Assert.True(browser.Errors.Count == 0, string.Join('\n', browser.Errors));
+        var unexpected = Unexpected(browser);
+        Assert.True(unexpected.Count == 0, string.Join('\n', unexpected));
         output.WriteLine($"page ready at {loaded.TotalSeconds:F1} s, test {clock.Elapsed.TotalSeconds:F1} s");
     }
 }
