@@ -90,8 +90,8 @@ public sealed class PipelineServicesTests : IDisposable
         Assert.Contains($"{key} is required", ex.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task AzureML_WithAnImageByTag_OrMissingDatastores_FailsStartUp()
+    /// <summary>The azureml target's settings as the Bicep sets them, the image as given.</summary>
+    private Dictionary<string, string?> AzureML(string image)
     {
         var settings = Valid();
         settings[LeptonSettings.ComputeTarget] = "azureml";
@@ -100,7 +100,18 @@ public sealed class PipelineServicesTests : IDisposable
         settings[LeptonSettings.AzureMLResourceGroup] = "rg";
         settings[LeptonSettings.AzureMLWorkspace] = "mlw";
         settings[LeptonSettings.AzureMLCluster] = "gpu-cluster";
-        settings[LeptonSettings.AzureMLTrainerImage] = "cr.azurecr.io/lepton-trainer:gpu";
+        settings[LeptonSettings.AzureMLTrainerImage] = image;
+        settings[LeptonSettings.AzureMLPreparedDatastore] = "lepton_prepared";
+        settings[LeptonSettings.AzureMLRunsDatastore] = "lepton_runs";
+        return settings;
+    }
+
+    [Fact]
+    public async Task AzureML_WithAnImageByTag_OrMissingDatastores_FailsStartUp()
+    {
+        var settings = AzureML("cr.azurecr.io/lepton-trainer:gpu");
+        settings.Remove(LeptonSettings.AzureMLPreparedDatastore);
+        settings.Remove(LeptonSettings.AzureMLRunsDatastore);
 
         var ex = await StartFailsAsync(settings);
 
@@ -112,17 +123,7 @@ public sealed class PipelineServicesTests : IDisposable
     [Fact]
     public async Task AzureML_FullyConfigured_BuildsTheTarget()
     {
-        var settings = Valid();
-        settings[LeptonSettings.ComputeTarget] = "azureml";
-        settings[LeptonSettings.Store] = "https://stlepton.blob.core.windows.net/";
-        settings[LeptonSettings.AzureMLSubscriptionId] = "sub";
-        settings[LeptonSettings.AzureMLResourceGroup] = "rg";
-        settings[LeptonSettings.AzureMLWorkspace] = "mlw";
-        settings[LeptonSettings.AzureMLCluster] = "gpu-cluster";
-        settings[LeptonSettings.AzureMLTrainerImage] = "cr.azurecr.io/lepton-trainer@sha256:" + new string('a', 64);
-        settings[LeptonSettings.AzureMLPreparedDatastore] = "lepton_prepared";
-        settings[LeptonSettings.AzureMLRunsDatastore] = "lepton_runs";
-        using var host = Build(settings);
+        using var host = Build(AzureML("cr.azurecr.io/lepton-trainer@sha256:" + new string('a', 64)));
 
         await host.StartAsync();
 
