@@ -1,5 +1,6 @@
 // Lepton on Azure: the Functions app (Flex Consumption), its storage and identity, monitoring, the
-// Event Grid topic for dataset uploads, and Azure Machine Learning with a GPU cluster that scales to zero.
+// Event Grid topic for dataset uploads, and Azure Machine Learning with a training cluster (GPU by
+// default) that scales to zero. docs/deploy.md walks through every resource and role.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -22,20 +23,24 @@ param alwaysReadyInstances int = 0
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 
-@description('VM size of the GPU training cluster.')
-param gpuVmSize string = 'Standard_NC4as_T4_v3'
+@description('VM size of the training cluster.')
+param trainerVmSize string = 'Standard_NC4as_T4_v3'
 
-@description('Largest number of GPU nodes the training cluster scales out to.')
+@description('Whether the training cluster\'s VM size has a GPU (then jobs run the :gpu trainer image, else :cpu). Default: the N-series (Standard_N*) sizes are the GPU ones.')
+param trainerIsGpu bool = startsWith(toLower(trainerVmSize), 'standard_n')
+
+@description('Largest number of nodes the training cluster scales out to.')
 @minValue(1)
-param gpuMaxNodes int = 2
+param trainerMaxNodes int = 2
 
-@description('Container image of the trainer job (built from src/Lepton.Trainer/Dockerfile and pushed to the workspace registry).')
+@description('Container image of the trainer job, pinned by digest (registry/lepton-trainer@sha256:...). The postprovision hook builds the images, resolves the digest and sets it (azd env LEPTON_TRAINER_IMAGE). Empty: the :gpu or :cpu tag until then.')
 param trainerImage string = ''
 
 @description('Minimum test accuracy a model needs to be promoted to production.')
 param minimumAccuracy string = '0.85'
 
 var tags = { 'azd-env-name': environmentName }
+var trainerFlavor = trainerIsGpu ? 'gpu' : 'cpu'
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -79,10 +84,14 @@ module ml 'modules/ml.bicep' = {
     keyVaultName: 'kv-${resourceToken}'
     registryName: 'cr${resourceToken}'
     storageName: 'stml${resourceToken}'
-    clusterName: 'gpu-cluster'
-    gpuVmSize: gpuVmSize
-    gpuMaxNodes: gpuMaxNodes
+    clusterName: trainerIsGpu ? 'gpu-cluster' : 'cpu-cluster'
+    clusterIdentityName: 'id-trainer-${resourceToken}'
+    trainerVmSize: trainerVmSize
+    trainerMaxNodes: trainerMaxNodes
     appInsightsId: monitoring.outputs.appInsightsId
+    dataStorageName: storage.outputs.name
+    preparedDatastoreName: 'lepton_prepared'
+    runsDatastoreName: 'lepton_runs'
     location: location
     tags: tags
   }
@@ -94,7 +103,9 @@ module roles 'modules/roles.bicep' = {
     storageName: storage.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
     workspaceName: ml.outputs.workspaceName
+    registryName: ml.outputs.registryName
     appPrincipalId: identity.outputs.principalId
+    clusterPrincipalId: ml.outputs.clusterIdentityPrincipalId
     userPrincipalId: principalId
   }
 }
@@ -124,7 +135,9 @@ module functionApp 'modules/functionapp.bicep' = {
       LEPTON_AZUREML_RESOURCE_GROUP: rg.name
       LEPTON_AZUREML_WORKSPACE: ml.outputs.workspaceName
       LEPTON_AZUREML_CLUSTER: ml.outputs.clusterName
-      LEPTON_AZUREML_TRAINER_IMAGE: empty(trainerImage) ? '${ml.outputs.registryLoginServer}/lepton-trainer:latest' : trainerImage
+      LEPTON_AZUREML_TRAINER_IMAGE: empty(trainerImage) ? '${ml.outputs.registryLoginServer}/lepton-trainer:${trainerFlavor}' : trainerImage
+      LEPTON_AZUREML_PREPARED_DATASTORE: ml.outputs.preparedDatastoreName
+      LEPTON_AZUREML_RUNS_DATASTORE: ml.outputs.runsDatastoreName
       LEPTON_GATE_MIN_ACCURACY: minimumAccuracy
     }
   }
@@ -152,4 +165,6 @@ output AZURE_EVENTGRID_TOPIC string = events.outputs.name
 output AZURE_ML_WORKSPACE string = ml.outputs.workspaceName
 output AZURE_ML_CLUSTER string = ml.outputs.clusterName
 output AZURE_CONTAINER_REGISTRY string = ml.outputs.registryLoginServer
+output AZURE_ML_CLUSTER_IDENTITY_ID string = ml.outputs.clusterIdentityId
+output LEPTON_TRAINER_FLAVOR string = trainerFlavor
 output LEPTON_STORE string = storage.outputs.blobEndpoint

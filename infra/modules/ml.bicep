@@ -1,15 +1,27 @@
 // Azure Machine Learning: the workspace with what it needs (Key Vault, container registry, its own
-// storage, Application Insights) and a GPU AmlCompute cluster with min nodes 0, so GPUs cost nothing idle.
+// storage, Application Insights), an AmlCompute training cluster with min nodes 0 (GPUs cost nothing
+// idle) that runs as its own user-assigned identity, and credential-less datastores over the app's
+// 'prepared' and 'runs' containers: jobs reach them as azureml://datastores/... with that identity.
 param workspaceName string
 param keyVaultName string
 param registryName string
 param storageName string
 param clusterName string
-param gpuVmSize string
-param gpuMaxNodes int
+param clusterIdentityName string
+param trainerVmSize string
+param trainerMaxNodes int
 param appInsightsId string
 param location string
 param tags object
+
+@description('The app\'s storage account, whose containers the datastores name.')
+param dataStorageName string
+
+@description('The datastore over the app\'s prepared container (training data in).')
+param preparedDatastoreName string
+
+@description('The datastore over the app\'s runs container (job specs in; checkpoints, model and metrics out).')
+param runsDatastoreName string
 
 resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: keyVaultName
@@ -60,25 +72,74 @@ resource workspace 'Microsoft.MachineLearningServices/workspaces@2024-10-01' = {
   }
 }
 
+// The identity training jobs run as: the cluster's only identity (no system-assigned one beside it), so
+// it is the cluster's default identity, which Azure ML uses to pull the image and mount the datastores
+// of a job whose identity is 'Managed'. Its roles are explicit (roles.bicep), not Azure ML's automatic ones.
+resource clusterIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: clusterIdentityName
+  location: location
+  tags: tags
+}
+
 resource cluster 'Microsoft.MachineLearningServices/workspaces/computes@2024-10-01' = {
   parent: workspace
   name: clusterName
   location: location
-  identity: { type: 'SystemAssigned' }
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${clusterIdentity.id}': {} }
+  }
   properties: {
     computeType: 'AmlCompute'
     properties: {
-      vmSize: gpuVmSize
+      vmSize: trainerVmSize
       vmPriority: 'Dedicated'
       scaleSettings: {
         minNodeCount: 0
-        maxNodeCount: gpuMaxNodes
+        maxNodeCount: trainerMaxNodes
         nodeIdleTimeBeforeScaleDown: 'PT120S'
       }
     }
   }
 }
 
+// Identity-based ('None' credentials): no key or SAS is stored in the workspace; whoever reads through
+// a datastore uses its own identity (a job: its identity, here the cluster's).
+resource preparedDatastore 'Microsoft.MachineLearningServices/workspaces/datastores@2024-10-01' = {
+  parent: workspace
+  name: preparedDatastoreName
+  properties: {
+    datastoreType: 'AzureBlob'
+    accountName: dataStorageName
+    containerName: 'prepared'
+    endpoint: environment().suffixes.storage
+    protocol: 'https'
+    credentials: { credentialsType: 'None' }
+    serviceDataAccessAuthIdentity: 'None'
+    description: 'Lepton prepared datasets (identity-based access)'
+  }
+}
+
+resource runsDatastore 'Microsoft.MachineLearningServices/workspaces/datastores@2024-10-01' = {
+  parent: workspace
+  name: runsDatastoreName
+  properties: {
+    datastoreType: 'AzureBlob'
+    accountName: dataStorageName
+    containerName: 'runs'
+    endpoint: environment().suffixes.storage
+    protocol: 'https'
+    credentials: { credentialsType: 'None' }
+    serviceDataAccessAuthIdentity: 'None'
+    description: 'Lepton training runs: job specs in, checkpoints and models out (identity-based access)'
+  }
+}
+
 output workspaceName string = workspace.name
 output clusterName string = cluster.name
+output registryName string = registry.name
 output registryLoginServer string = registry.properties.loginServer
+output preparedDatastoreName string = preparedDatastore.name
+output runsDatastoreName string = runsDatastore.name
+output clusterIdentityId string = clusterIdentity.id
+output clusterIdentityPrincipalId string = clusterIdentity.properties.principalId

@@ -1,6 +1,5 @@
-using System.Globalization;
+using Azure.Core;
 using Azure.Identity;
-using Lepton.Core.Contracts;
 using Lepton.Core.Registry;
 using Lepton.Core.Storage;
 using Lepton.Pipeline;
@@ -8,66 +7,69 @@ using Lepton.Pipeline.Activities;
 using Lepton.Pipeline.Compute;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Lepton.Functions;
 
 /// <summary>Settings of pipeline runs the app starts itself (blob uploads).</summary>
 public sealed record PipelineDefaults(double MinimumAccuracy, TimeSpan PollInterval);
 
-/// <summary>Registers the training pipeline's services from configuration.</summary>
+/// <summary>Registers the app's settings, credential, store and training pipeline services.</summary>
 public static class PipelineServices
 {
+    /// <summary>
+    /// Binds <see cref="LeptonAppOptions"/> from configuration and validates it when the host starts;
+    /// registers one <see cref="TokenCredential"/> (the app's managed identity in Azure) that the store,
+    /// Azure ML and telemetry share; the artifact store from <c>LEPTON_STORE</c> (this registration
+    /// replaces any earlier one); and the pipeline's compute target, workspace and activities.
+    /// </summary>
     public static IServiceCollection AddLeptonPipeline(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<LeptonAppOptions>().Bind(configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LeptonAppOptions>, LeptonAppOptionsValidator>();
+        services.AddSingleton<TokenCredential>(sp => new DefaultAzureCredential(new DefaultAzureCredentialOptions
+        {
+            ManagedIdentityClientId = Settings(sp).ManagedIdentityClientId is { Length: > 0 } id ? id : null,
+        }));
+        services.AddSingleton(sp => ArtifactStores.Open(Settings(sp).Store, sp.GetRequiredService<TokenCredential>()));
         services.AddSingleton(sp => new PipelineWorkspace(
             sp.GetRequiredService<IArtifactStore>(),
-            configuration[LeptonSettings.WorkFolder] is { Length: > 0 } work ? work : Path.Combine(Path.GetTempPath(), "lepton")));
+            Settings(sp).WorkFolder is { Length: > 0 } work ? work : Path.Combine(Path.GetTempPath(), "lepton")));
         // The local app's upload scan (src/Lepton.Functions.Local); unused in Azure, where Event Grid triggers.
         services.AddSingleton(sp => new UploadScanner(sp.GetRequiredService<IArtifactStore>(), TimeSpan.FromSeconds(3)));
-        services.AddSingleton<IComputeTarget>(sp => CreateComputeTarget(configuration, sp.GetRequiredService<PipelineWorkspace>()));
+        services.AddSingleton(CreateComputeTarget);
         services.AddSingleton(sp => new PipelineActivities(
             sp.GetRequiredService<ModelRegistry>(), sp.GetRequiredService<IComputeTarget>(), sp.GetRequiredService<PipelineWorkspace>(), sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>()));
-        services.AddSingleton(new PipelineDefaults(
-            double.TryParse(configuration[LeptonSettings.GateMinimumAccuracy], NumberStyles.Float, CultureInfo.InvariantCulture, out double minimum) ? minimum : 0.0,
-            configuration[LeptonSettings.PollInterval] is { Length: > 0 } poll
-                ? TimeSpan.TryParse(poll, CultureInfo.InvariantCulture, out var interval) && interval > TimeSpan.Zero
-                    ? interval
-                    : throw new InvalidOperationException($"{LeptonSettings.PollInterval} must be a positive time span (e.g. 00:00:30), not '{poll}'")
-                : TimeSpan.FromSeconds(30)));
+        services.AddSingleton(sp => new PipelineDefaults(Settings(sp).GateMinimumAccuracy!.Value, Settings(sp).PollInterval));
         return services;
     }
 
-    /// <summary>process (default; a trainer on this machine, for local runs) or azureml.</summary>
-    public static IComputeTarget CreateComputeTarget(IConfiguration configuration, PipelineWorkspace workspace)
+    private static LeptonAppOptions Settings(IServiceProvider services) => services.GetRequiredService<IOptions<LeptonAppOptions>>().Value;
+
+    /// <summary>The configured compute target: a trainer process on this machine, or Azure ML.</summary>
+    public static IComputeTarget CreateComputeTarget(IServiceProvider services)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
-        ArgumentNullException.ThrowIfNull(workspace);
-        string target = configuration[LeptonSettings.ComputeTarget] is { Length: > 0 } t ? t : ProcessComputeTarget.TargetName;
-        if (target == ProcessComputeTarget.TargetName)
+        ArgumentNullException.ThrowIfNull(services);
+        var settings = Settings(services);
+        var workspace = services.GetRequiredService<PipelineWorkspace>();
+        if (settings.ComputeTarget == ProcessComputeTarget.TargetName)
         {
             return new ProcessComputeTarget(TrainerCommand.Locate(), workspace.WorkFolder);
         }
 
-        if (target != AzureMLComputeTarget.TargetName)
-        {
-            throw new InvalidOperationException($"{LeptonSettings.ComputeTarget} must be '{ProcessComputeTarget.TargetName}' or '{AzureMLComputeTarget.TargetName}', not '{target}'");
-        }
-
-        string Require(string key) => configuration[key] is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException($"the azureml compute target needs the setting {key}");
-        string store = Require(LeptonSettings.Store);
+        // The validator has checked every value below.
         return new AzureMLComputeTarget(new AzureMLOptions
         {
-            SubscriptionId = Require(LeptonSettings.AzureMLSubscriptionId),
-            ResourceGroup = Require(LeptonSettings.AzureMLResourceGroup),
-            Workspace = Require(LeptonSettings.AzureMLWorkspace),
-            Cluster = Require(LeptonSettings.AzureMLCluster),
-            TrainerImage = Require(LeptonSettings.AzureMLTrainerImage),
-            StorageBlobEndpoint = Uri.TryCreate(store, UriKind.Absolute, out var endpoint) && endpoint.Scheme == Uri.UriSchemeHttps
-                ? endpoint
-                : throw new InvalidOperationException($"the azureml compute target needs {LeptonSettings.Store} to be the storage account's https blob endpoint"),
-        }, workspace.Store, new DefaultAzureCredential());
+            SubscriptionId = settings.AzureMLSubscriptionId!,
+            ResourceGroup = settings.AzureMLResourceGroup!,
+            Workspace = settings.AzureMLWorkspace!,
+            Cluster = settings.AzureMLCluster!,
+            TrainerImage = settings.AzureMLTrainerImage!,
+            PreparedDatastore = settings.AzureMLPreparedDatastore!,
+            RunsDatastore = settings.AzureMLRunsDatastore!,
+            UnresponsiveTimeout = settings.AzureMLUnresponsiveTimeout,
+        }, workspace.Store, services.GetRequiredService<TokenCredential>(), logger: services.GetService<ILogger<AzureMLComputeTarget>>());
     }
 }

@@ -1,4 +1,4 @@
-using Azure.Identity;
+using Azure.Core;
 using Azure.Monitor.OpenTelemetry.AspNetCore;
 using Lepton.Core.Contracts;
 using Lepton.Functions;
@@ -17,17 +17,20 @@ builder.ConfigureFunctionsWebApplication();
 // serving routes log nothing per request (host.json does the same for the host's invocation logs).
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
-// Telemetry only where Application Insights is configured; in Azure it authenticates with the app's
-// identity (local auth is disabled on the resource).
+// Telemetry only where Application Insights is configured (the worker's OpenTelemetry; host.json's
+// telemetryMode makes the host use it too); in Azure it authenticates with the app's identity (local
+// auth is disabled on the resource), the one credential registered by AddLeptonPipeline.
 if (!string.IsNullOrEmpty(builder.Configuration[LeptonSettings.AppInsightsConnectionString]))
 {
     var telemetry = builder.Services.AddOpenTelemetry();
     telemetry.UseFunctionsWorkerDefaults();
-    telemetry.UseAzureMonitor(o => o.Credential = new DefaultAzureCredential());
+    telemetry.UseAzureMonitor();
+    builder.Services.AddOptions<AzureMonitorOptions>().Configure<TokenCredential>((options, credential) => options.Credential = credential);
 }
 
-// LEPTON_STORE: the model registry's storage. An account URL uses the managed identity in Azure
-// (AZURE_CLIENT_ID names a user-assigned one); locally, UseDevelopmentStorage=true is Azurite.
+// The serving API, then the app's validated settings (LEPTON_STORE, the gate, the compute target: the
+// app stops at start-up naming a missing or malformed one), its credential and the store they open,
+// which replaces the store AddLeptonInference registers; then the pipeline.
 builder.Services.AddLeptonInference(builder.Configuration[LeptonSettings.Store], builder.Configuration);
 builder.Services.AddLeptonPipeline(builder.Configuration);
 builder.Build().Run();

@@ -1,6 +1,5 @@
 using Azure;
 using Azure.Core;
-using Azure.Core.Pipeline;
 using Lepton.Core.Contracts;
 using Lepton.Core.Storage;
 using Lepton.Pipeline.Compute;
@@ -11,6 +10,7 @@ public sealed class AzureMLComputeTargetTests : IAsyncLifetime
 {
     private FakeArm _arm = null!;
     private readonly RecordingCredential _credential = new();
+    private readonly ManualClock _clock = new(new DateTimeOffset(2026, 11, 28, 9, 0, 0, TimeSpan.Zero));
     private readonly string _storeFolder = Path.Combine(Path.GetTempPath(), "lepton-aml-" + Guid.NewGuid().ToString("N"));
 
     public async Task InitializeAsync() => _arm = await FakeArm.StartAsync();
@@ -26,53 +26,159 @@ public sealed class AzureMLComputeTargetTests : IAsyncLifetime
 
     private IArtifactStore Store => ArtifactStores.Open(_storeFolder);
 
-    private AzureMLComputeTarget Target()
-    {
-        var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, cert, _, _) => cert?.Thumbprint == _arm.Certificate.Thumbprint };
-        var options = new AzureMLClientOptions { Transport = new HttpClientTransport(new HttpClient(handler)) };
-        options.Retry.Delay = TimeSpan.FromMilliseconds(50);
-        return new AzureMLComputeTarget(new AzureMLOptions
-        {
-            SubscriptionId = "sub-1",
-            ResourceGroup = "rg-lepton",
-            Workspace = "mlw-lepton",
-            Cluster = "gpu-cluster",
-            TrainerImage = "crlepton.azurecr.io/lepton-trainer:latest",
-            StorageBlobEndpoint = new Uri("https://stlepton.blob.core.windows.net/"),
-            Endpoint = _arm.Endpoint,
-        }, Store, _credential, options);
-    }
+    private AzureMLComputeTarget Target() => FakeArmTarget.Create(_arm, Store, _credential, _clock);
 
     private static TrainingJobSubmission Submission(int attempt = 1) =>
         new("fashion-abc", $"fashion-abc-a{attempt}", attempt, "/tmp/prepared/abc123", "prepared/abc123", new TrainingJobSpec { Architecture = "cnn", Epochs = 5, TrainLimit = 1000 });
+
+    private static AzureMLOptions Options(string image) => new()
+    {
+        SubscriptionId = "s", ResourceGroup = "g", Workspace = "w", Cluster = "c", PreparedDatastore = "p", RunsDatastore = "r", TrainerImage = image,
+    };
 
     [Fact]
     public async Task Submit_PutsACommandJobWithTheRightShapeAndToken()
     {
         var job = await Target().SubmitAsync(Submission());
 
+        Assert.Empty(_arm.Refusals);
         Assert.Equal("fashion-abc-a1", job.JobId);
-        Assert.Equal("https://stlepton.blob.core.windows.net/runs/fashion-abc/", job.OutputFolder);
+        Assert.Equal("azureml://datastores/lepton_runs/paths/fashion-abc/", job.OutputFolder);
+        Assert.Equal("runs/fashion-abc", job.OutputStorePath);
         Assert.Equal([AzureMLOptions.Scope], _credential.Scopes.Distinct());
         var put = Assert.Single(_arm.Requests, r => r.Method == "PUT" && r.Path.Contains("/jobs/", StringComparison.Ordinal));
-        Assert.Equal("/subscriptions/sub-1/resourceGroups/rg-lepton/providers/Microsoft.MachineLearningServices/workspaces/mlw-lepton/jobs/fashion-abc-a1", put.Path);
+        Assert.Equal($"{FakeArm.WorkspacePath}/jobs/fashion-abc-a1", put.Path);
         Assert.Equal("2024-10-01", put.ApiVersion);
         Assert.Equal($"Bearer {FakeArm.Token}", put.Authorization);
+        Assert.Equal(201, put.Status);
         var p = put.Body!["properties"]!;
         Assert.Equal("Command", (string?)p["jobType"]);
-        Assert.EndsWith("/workspaces/mlw-lepton/computes/gpu-cluster", (string?)p["computeId"], StringComparison.Ordinal);
-        Assert.Contains("/environments/lepton-trainer/versions/", (string?)p["environmentId"], StringComparison.Ordinal);
+        Assert.Equal($"{FakeArm.WorkspacePath}/computes/gpu-cluster", (string?)p["computeId"]);
+        Assert.Equal($"{FakeArm.WorkspacePath}/environments/lepton-trainer/versions/{FakeArmTarget.Digest}", (string?)p["environmentId"]);
         // The job contract: no flags built here; the spec travels as a file the trainer reads with --spec.
         Assert.Equal("dotnet /app/lepton-trainer.dll train --spec ${{inputs.spec}} --data ${{inputs.data}} --out ${{outputs.out}}", (string?)p["command"]);
-        Assert.Equal("uri_file", (string?)p["inputs"]!["spec"]!["jobInputType"]);
-        Assert.Equal("https://stlepton.blob.core.windows.net/runs/fashion-abc/jobs/fashion-abc-a1.json", (string?)p["inputs"]!["spec"]!["uri"]);
         var stored = await Store.ReadAsync("runs/fashion-abc/jobs/fashion-abc-a1.json");
         var spec = LeptonJson.Deserialize<TrainingJobSpec>(stored!.Data.ToString(), "job.json");
         Assert.Equal(("cnn", 5, 1000), (spec.Architecture, spec.Epochs, spec.TrainLimit));
-        Assert.Equal("https://stlepton.blob.core.windows.net/prepared/abc123/", (string?)p["inputs"]!["data"]!["uri"]);
-        Assert.Equal("uri_folder", (string?)p["outputs"]!["out"]!["jobOutputType"]);
+    }
+
+    [Fact]
+    public async Task Submit_RunsAsTheComputesManagedIdentity()
+    {
+        await Target().SubmitAsync(Submission());
+
+        var identity = _arm.Jobs["fashion-abc-a1"]["properties"]!["identity"]!.AsObject();
+        Assert.Equal("Managed", (string?)identity["identityType"]);
+        Assert.Single(identity); // no client or resource id: the cluster's (only, user-assigned) identity
+    }
+
+    [Fact]
+    public async Task Submit_EveryInputAndOutput_IsAPathInAWorkspaceDatastore()
+    {
+        await Target().SubmitAsync(Submission());
+
+        var p = _arm.Jobs["fashion-abc-a1"]["properties"]!;
+        static (string?, string?, string?) Binding(System.Text.Json.Nodes.JsonNode node, string type) =>
+            ((string?)node[type], (string?)node["uri"], (string?)node["mode"]);
+        // The spec file is in the store's runs container (where the target wrote it), the data in prepared.
+        Assert.Equal(("uri_file", "azureml://datastores/lepton_runs/paths/fashion-abc/jobs/fashion-abc-a1.json", "Download"), Binding(p["inputs"]!["spec"]!, "jobInputType"));
+        Assert.Equal(("uri_folder", "azureml://datastores/lepton_prepared/paths/abc123/", "ReadOnlyMount"), Binding(p["inputs"]!["data"]!, "jobInputType"));
+        Assert.Equal(("uri_folder", "azureml://datastores/lepton_runs/paths/fashion-abc/", "ReadWriteMount"), Binding(p["outputs"]!["out"]!, "jobOutputType"));
+        Assert.Equal(["data", "spec"], p["inputs"]!.AsObject().Select(i => i.Key).Order());
+        Assert.Equal(["out"], p["outputs"]!.AsObject().Select(o => o.Key));
+    }
+
+    [Fact]
+    public async Task Submit_OfADatasetOutsideThePreparedContainer_IsRefused()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => Target().SubmitAsync(Submission() with { DatasetStorePath = "datasets/abc123" }));
+
+        Assert.Contains("prepared", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(_arm.Requests, r => r.Path.Contains("/jobs/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Environment_IsVersionedByTheImagesDigest()
+    {
+        await Target().SubmitAsync(Submission());
+
         var environment = Assert.Single(_arm.Requests, r => r.Path.Contains("/environments/", StringComparison.Ordinal));
-        Assert.Equal("crlepton.azurecr.io/lepton-trainer:latest", (string?)environment.Body!["properties"]!["image"]);
+        Assert.Equal($"{FakeArm.WorkspacePath}/environments/lepton-trainer/versions/{FakeArmTarget.Digest}", environment.Path);
+        Assert.Equal(FakeArmTarget.Image, (string?)environment.Body!["properties"]!["image"]);
+        string rebuilt = "crlepton.azurecr.io/lepton-trainer@sha256:" + new string('0', 63) + "1";
+        Assert.Equal(new string('0', 63) + "1", Options(rebuilt).EnvironmentVersion);
+    }
+
+    [Theory]
+    [InlineData("crlepton.azurecr.io/lepton-trainer:latest")]
+    [InlineData("crlepton.azurecr.io/lepton-trainer:gpu")]
+    [InlineData("crlepton.azurecr.io/lepton-trainer@sha256:abc")]
+    public void ImageByTag_IsRefused(string image)
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => new AzureMLComputeTarget(Options(image), Store, _credential));
+
+        Assert.Contains("pinned by digest", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task JobNames_AreTheSubmissionsOwn_AndNeverReused()
+    {
+        var target = Target();
+        var names = new[] { "run-a1-0a1b2c3d", "run-a2-4e5f6a7b", "run-a1-8c9d0e1f" };
+        foreach (string name in names)
+        {
+            await target.SubmitAsync(Submission() with { RunId = "run", JobName = name });
+        }
+
+        var puts = _arm.Requests.Where(r => r.Method == "PUT" && r.Path.Contains("/jobs/", StringComparison.Ordinal)).Select(r => r.Path.Split('/')[^1]).ToArray();
+        Assert.Equal(names, puts);
+        Assert.Empty(_arm.RePuts);
+    }
+
+    [Theory]
+    [InlineData("NotResponding")]
+    [InlineData("Paused")]
+    public async Task Unresponsive_WithinItsTimeout_IsStillRunning_ThenFailsAndIsCanceled(string state)
+    {
+        var target = Target();
+        var job = await target.SubmitAsync(Submission());
+        _arm.States[job.JobId] = new Queue<string>([state]);
+
+        var first = await target.GetStatusAsync(job);
+        _clock.Advance(TimeSpan.FromMinutes(29));
+        var later = await target.GetStatusAsync(job);
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        var over = await target.GetStatusAsync(job);
+
+        Assert.Equal((TrainingJobState.Running, TrainingJobState.Running), (first.State, later.State));
+        Assert.Equal(TrainingJobState.Failed, over.State);
+        Assert.Contains($"was {state} for 31 minutes (limit 30)", over.Message, StringComparison.Ordinal);
+        Assert.Contains(_arm.Requests, r => r.Method == "POST" && r.Path.EndsWith($"/jobs/{job.JobId}/cancel", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Unresponsive_FirstSeenTime_SurvivesANewTargetInstance_AndIsForgottenOnRecovery()
+    {
+        var job = await Target().SubmitAsync(Submission());
+        _arm.States[job.JobId] = new Queue<string>(["NotResponding"]);
+
+        await Target().GetStatusAsync(job);            // first seen by one host...
+        _clock.Advance(TimeSpan.FromMinutes(31));
+        var over = await Target().GetStatusAsync(job); // ...timed out by another (a restarted host)
+
+        Assert.Equal(TrainingJobState.Failed, over.State);
+
+        var recovering = await Target().SubmitAsync(Submission(attempt: 2));
+        _arm.States[recovering.JobId] = new Queue<string>(["NotResponding", "Running", "NotResponding"]);
+        await Target().GetStatusAsync(recovering);
+        Assert.NotNull(await Store.GetInfoAsync(AzureMLComputeTarget.UnresponsiveMarkerPath(recovering)));
+        _clock.Advance(TimeSpan.FromMinutes(20));
+        await Target().GetStatusAsync(recovering);     // Running: the note is dropped
+        Assert.Null(await Store.GetInfoAsync(AzureMLComputeTarget.UnresponsiveMarkerPath(recovering)));
+        _clock.Advance(TimeSpan.FromMinutes(20));
+        var again = await Target().GetStatusAsync(recovering);
+
+        Assert.Equal(TrainingJobState.Running, again.State); // a new spell: 0 minutes, not 40
     }
 
     [Fact]
@@ -164,6 +270,8 @@ public sealed class AzureMLComputeTargetTests : IAsyncLifetime
     [InlineData("Provisioning", TrainingJobState.Queued)]
     [InlineData("Running", TrainingJobState.Running)]
     [InlineData("CancelRequested", TrainingJobState.Running)]
+    [InlineData("NotResponding", TrainingJobState.Running)]
+    [InlineData("Paused", TrainingJobState.Running)]
     [InlineData("Completed", TrainingJobState.Succeeded)]
     [InlineData("Failed", TrainingJobState.Failed)]
     [InlineData("Canceled", TrainingJobState.Canceled)]
@@ -172,7 +280,7 @@ public sealed class AzureMLComputeTargetTests : IAsyncLifetime
         Assert.Equal(expected, AzureMLComputeTarget.MapState(status));
     }
 
-    private sealed class RecordingCredential : TokenCredential
+    internal sealed class RecordingCredential : TokenCredential
     {
         public string Token { get; set; } = FakeArm.Token;
 

@@ -12,12 +12,23 @@ namespace Lepton.Pipeline.Tests;
 
 /// <summary>
 /// A local stand-in for Azure Resource Manager's Azure ML job endpoints, over HTTPS on 127.0.0.1 with a
-/// throwaway certificate. It checks the bearer token and api-version of every request, records what
-/// it was sent, and replays scripted job states, throttling (429 + Retry-After) and server errors.
+/// throwaway certificate (Azure ML cannot run here). It checks the wire contract of every request: the
+/// bearer token, the api-version, the workspace path, and the bodies (an environment pinned by digest and
+/// versioned by it; a command job on the workspace's cluster and environment, with an identity, whose
+/// every input and output is a path in one of the workspace's datastores). It answers as Azure ML does: a
+/// PUT to an existing job name changes nothing (the job keeps its state; the fake counts it in
+/// <see cref="RePuts"/>). It replays scripted job states, throttling (429 + Retry-After) and server errors.
 /// </summary>
 public sealed class FakeArm : IAsyncDisposable
 {
     public const string Token = "test-token";
+
+    public const string WorkspacePath = "/subscriptions/sub-1/resourceGroups/rg-lepton/providers/Microsoft.MachineLearningServices/workspaces/mlw-lepton";
+
+    /// <summary>The workspace's datastores (name -> container) and its compute.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Datastores = new Dictionary<string, string> { ["lepton_prepared"] = "prepared", ["lepton_runs"] = "runs" };
+
+    public const string Cluster = "gpu-cluster";
 
     private readonly WebApplication _app;
 
@@ -38,6 +49,21 @@ public sealed class FakeArm : IAsyncDisposable
 
     /// <summary>Responses to send before the real one, per "METHOD path-suffix": e.g. 429 or 503.</summary>
     public ConcurrentDictionary<string, Queue<int>> Faults { get; } = new();
+
+    /// <summary>The states a new job's GETs return (the last repeats).</summary>
+    public IReadOnlyList<string> NewJobStates { get; set; } = ["NotStarted", "Running", "Completed"];
+
+    /// <summary>Registered environment versions (ARM id path).</summary>
+    public ConcurrentDictionary<string, JsonNode> Environments { get; } = new();
+
+    /// <summary>Job name -> the body it was created with.</summary>
+    public ConcurrentDictionary<string, JsonNode> Jobs { get; } = new();
+
+    /// <summary>PUTs to a job name that existed already: Azure ML would only replace its tags.</summary>
+    public ConcurrentQueue<string> RePuts { get; } = new();
+
+    /// <summary>Why the fake refused a request (400), for the test's message.</summary>
+    public ConcurrentQueue<string> Refusals { get; } = new();
 
     public sealed record RecordedRequest(string Method, string Path, string? ApiVersion, string? Authorization, JsonNode? Body, DateTimeOffset At, int Status);
 
@@ -108,10 +134,22 @@ public sealed class FakeArm : IAsyncDisposable
             return fault;
         }
 
+        if (!path.StartsWith(WorkspacePath + "/", StringComparison.Ordinal))
+        {
+            return 404;
+        }
+
         string[] segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         int jobs = Array.IndexOf(segments, "jobs");
         if (method == "PUT" && segments.Contains("environments"))
         {
+            string? problem = CheckEnvironment(segments, body);
+            if (problem is not null)
+            {
+                return Refuse(problem, out reply);
+            }
+
+            Environments[path] = body!;
             reply = body;
             return 200;
         }
@@ -124,8 +162,19 @@ public sealed class FakeArm : IAsyncDisposable
         string job = segments[jobs + 1];
         switch (method)
         {
+            case "PUT" when Jobs.TryGetValue(job, out var existing):
+                RePuts.Enqueue(job);
+                reply = existing;
+                return 200;
             case "PUT":
-                States.TryAdd(job, new Queue<string>(["NotStarted", "Running", "Completed"]));
+                string? problem = CheckJob(body);
+                if (problem is not null)
+                {
+                    return Refuse(problem, out reply);
+                }
+
+                Jobs[job] = body!;
+                States[job] = new Queue<string>(NewJobStates);
                 reply = body;
                 return 201;
             case "GET" when States.TryGetValue(job, out var states):
@@ -143,6 +192,72 @@ public sealed class FakeArm : IAsyncDisposable
             default:
                 return 404;
         }
+    }
+
+    private int Refuse(string problem, out JsonNode? reply)
+    {
+        Refusals.Enqueue(problem);
+        reply = new JsonObject { ["error"] = new JsonObject { ["code"] = "UserError", ["message"] = problem } };
+        return 400;
+    }
+
+    /// <summary>An environment version named by the image's digest, the image pinned by it.</summary>
+    private static string? CheckEnvironment(string[] segments, JsonNode? body)
+    {
+        string version = segments[^1];
+        string? image = (string?)body?["properties"]?["image"];
+        if (image is null || !image.EndsWith("@sha256:" + version, StringComparison.Ordinal) || version.Length != 64)
+        {
+            return $"environment version '{version}' is not the digest of image '{image}'";
+        }
+
+        return (string?)body!["properties"]!["osType"] == "Linux" ? null : "osType must be Linux";
+    }
+
+    /// <summary>What Azure ML needs of a command job that reaches its data through identity-based datastores.</summary>
+    private string? CheckJob(JsonNode? body)
+    {
+        var p = body?["properties"];
+        if (p is null || (string?)p["jobType"] != "Command")
+        {
+            return "not a command job";
+        }
+
+        if ((string?)p["computeId"] != $"{WorkspacePath}/computes/{Cluster}")
+        {
+            return $"unknown compute '{p["computeId"]}'";
+        }
+
+        if (p["environmentId"] is not { } environment || !Environments.ContainsKey((string)environment!))
+        {
+            return $"environment '{p["environmentId"]}' is not registered";
+        }
+
+        if ((string?)p["identity"]?["identityType"] is not ("Managed" or "UserIdentity"))
+        {
+            return "the job has no identity: identity-based datastores need one";
+        }
+
+        string command = (string?)p["command"] ?? string.Empty;
+        var bindings = new List<(string Name, string Kind, JsonNode Node)>();
+        bindings.AddRange((p["inputs"]?.AsObject() ?? []).Select(i => (i.Key, "inputs", i.Value!)));
+        bindings.AddRange((p["outputs"]?.AsObject() ?? []).Select(o => (o.Key, "outputs", o.Value!)));
+        foreach (var (name, kind, node) in bindings)
+        {
+            if (!command.Contains($"${{{{{kind}.{name}}}}}", StringComparison.Ordinal))
+            {
+                return $"{kind}.{name} is not used by the command";
+            }
+
+            string uri = (string?)node["uri"] ?? string.Empty;
+            var match = System.Text.RegularExpressions.Regex.Match(uri, "^azureml://datastores/([A-Za-z0-9_]+)/paths/(.+)$");
+            if (!match.Success || !Datastores.ContainsKey(match.Groups[1].Value))
+            {
+                return $"{kind}.{name} is not a path in one of the workspace's datastores: '{uri}'";
+            }
+        }
+
+        return command.Contains("${{", StringComparison.Ordinal) && bindings.Count > 0 ? null : "the command binds nothing";
     }
 
     public async ValueTask DisposeAsync()

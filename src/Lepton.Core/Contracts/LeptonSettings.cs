@@ -32,7 +32,21 @@ public static class LeptonSettings
     public const string AzureMLResourceGroup = "LEPTON_AZUREML_RESOURCE_GROUP";
     public const string AzureMLWorkspace = "LEPTON_AZUREML_WORKSPACE";
     public const string AzureMLCluster = "LEPTON_AZUREML_CLUSTER";
+
+    /// <summary>The trainer image pinned by digest (<c>registry/lepton-trainer@sha256:...</c>; the environment version is derived from it).</summary>
     public const string AzureMLTrainerImage = "LEPTON_AZUREML_TRAINER_IMAGE";
+
+    /// <summary>The workspace's identity-based datastore over the store's <c>prepared</c> container.</summary>
+    public const string AzureMLPreparedDatastore = "LEPTON_AZUREML_PREPARED_DATASTORE";
+
+    /// <summary>The workspace's identity-based datastore over the store's <c>runs</c> container.</summary>
+    public const string AzureMLRunsDatastore = "LEPTON_AZUREML_RUNS_DATASTORE";
+
+    /// <summary>How long an Azure ML job may stay NotResponding or Paused before it counts as failed (default 00:30:00).</summary>
+    public const string AzureMLUnresponsiveTimeout = "LEPTON_AZUREML_UNRESPONSIVE_TIMEOUT";
+
+    /// <summary>The client id of the app's user-assigned managed identity (set in Azure; unset locally).</summary>
+    public const string AzureClientId = "AZURE_CLIENT_ID";
 
     /// <summary>The quality gate's minimum test accuracy for runs started by an upload.</summary>
     public const string GateMinimumAccuracy = "LEPTON_GATE_MIN_ACCURACY";
@@ -54,8 +68,9 @@ public static class LeptonSettings
     [
         Store, ComputeTarget, TaskHub, GateMinimumAccuracy,
         AzureMLSubscriptionId, AzureMLResourceGroup, AzureMLWorkspace, AzureMLCluster, AzureMLTrainerImage,
+        AzureMLPreparedDatastore, AzureMLRunsDatastore,
     ];
 
     /// <summary>Settings read only by local tools (the CLI), or optional tuning with defaults: documented, not deployed.</summary>
-    public static readonly IReadOnlyList<string> LocalOnly = [AdminKey, InferenceSection, TrainerPath, TrainerCrashAfterEpoch, TrainerProgressSeconds, WorkFolder, AppInsightsConnectionString, PollInterval];
+    public static readonly IReadOnlyList<string> LocalOnly = [AdminKey, InferenceSection, TrainerPath, TrainerCrashAfterEpoch, TrainerProgressSeconds, WorkFolder, AppInsightsConnectionString, PollInterval, AzureMLUnresponsiveTimeout, AzureClientId];
 }

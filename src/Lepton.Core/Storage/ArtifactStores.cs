@@ -13,14 +13,15 @@ public static class ArtifactStores
     public const string DefaultFolder = ".lepton";
     public const string EnvironmentVariable = Contracts.LeptonSettings.Store;
 
-    public static IArtifactStore Open(string? location)
+    /// <param name="credential">For an account URL: the credential to use (the app's, from DI); default a new <see cref="DefaultAzureCredential"/>.</param>
+    public static IArtifactStore Open(string? location, Azure.Core.TokenCredential? credential = null)
     {
         location = string.IsNullOrWhiteSpace(location)
             ? Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } fromEnv ? fromEnv : DefaultFolder
             : location;
         if (location.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || location.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
         {
-            return new BlobArtifactStore(new BlobServiceClient(new Uri(location), new DefaultAzureCredential()));
+            return new BlobArtifactStore(new BlobServiceClient(new Uri(location), credential ?? new DefaultAzureCredential()));
         }
 
         if (IsConnectionString(location))

@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace Lepton.Functions.Tests;
+
+/// <summary>
+/// The ARM template <c>azd provision</c> deploys, compiled from infra/main.bicep with the Bicep CLI the
+/// test command restores (NuGet Azure.Bicep.CommandLine): what training jobs need to reach their data.
+/// </summary>
+public sealed class InfrastructureTemplateTests
+{
+    private const string StorageBlobDataContributor = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
+    private const string AcrPull = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
+
+    private static readonly Lazy<JsonObject> Compiled = new(Compile);
+
+    private static JsonObject Compile()
+    {
+        string root = RepositoryRoot();
+        string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } p
+            ? p
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        string folder = Path.Combine(packages, "azure.bicep.commandline.linux-x64");
+        string? bicep = Directory.Exists(folder)
+            ? Directory.GetDirectories(folder).OrderByDescending(d => d, StringComparer.Ordinal).Select(d => Path.Combine(d, "tools", "bicep")).FirstOrDefault(File.Exists)
+            : null;
+        Assert.True(bicep is not null, $"the Bicep CLI is not under {folder}: scripts/test.sh restores it");
+
+        var start = new ProcessStartInfo(bicep, ["build", Path.Combine(root, "infra", "main.bicep"), "--stdout"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string json = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"bicep build failed: {stderr.Result}");
+        return JsonNode.Parse(json)!.AsObject();
+    }
+
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Lepton.Functions.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
+    }
+
+    /// <summary>The nested deployment of a module, by its symbolic name in main.bicep (the template is language version 2.0).</summary>
+    private static JsonObject Module(string module)
+    {
+        var resource = Compiled.Value["resources"]![module]!.AsObject();
+        Assert.Equal("Microsoft.Resources/deployments", (string?)resource["type"]);
+        return resource;
+    }
+
+    private static IEnumerable<JsonObject> Resources(JsonObject module, string type) =>
+        module["properties"]!["template"]!["resources"]!.AsArray().Select(r => r!.AsObject()).Where(r => (string?)r["type"] == type);
+
+    private static string Parameter(JsonObject module, string name) => module["properties"]!["parameters"]![name]!["value"]!.ToString();
+
+    [Fact]
+    public void Workspace_HasIdentityBasedDatastoresForPreparedAndRuns()
+    {
+        var ml = Module("ml");
+        var datastores = Resources(ml, "Microsoft.MachineLearningServices/workspaces/datastores").Select(r => r["properties"]!.AsObject()).ToArray();
+
+        Assert.Equal(["prepared", "runs"], datastores.Select(d => (string?)d["containerName"]).Order());
+        Assert.All(datastores, d =>
+        {
+            Assert.Equal("AzureBlob", (string?)d["datastoreType"]);
+            Assert.Equal("None", (string?)d["credentials"]!["credentialsType"]); // no key, no SAS: the reader's identity
+            Assert.Equal("[parameters('dataStorageName')]", (string?)d["accountName"]);
+        });
+        Assert.Equal("[reference('storage').outputs.name.value]", Parameter(ml, "dataStorageName"));
+        // The app is told the same names the workspace has.
+        var settings = Module("functionApp")["properties"]!["parameters"]!["appSettings"]!["value"]!;
+        Assert.Equal("[reference('ml').outputs.preparedDatastoreName.value]", (string?)settings["LEPTON_AZUREML_PREPARED_DATASTORE"]);
+        Assert.Equal("[reference('ml').outputs.runsDatastoreName.value]", (string?)settings["LEPTON_AZUREML_RUNS_DATASTORE"]);
+    }
+
+    [Fact]
+    public void Cluster_RunsAsItsOwnUserAssignedIdentity()
+    {
+        var ml = Module("ml");
+        var cluster = Assert.Single(Resources(ml, "Microsoft.MachineLearningServices/workspaces/computes"));
+        var identity = cluster["identity"]!;
+
+        Assert.Equal("UserAssigned", (string?)identity["type"]);
+        string key = Assert.Single(identity["userAssignedIdentities"]!.AsObject()).Key;
+        Assert.Contains("Microsoft.ManagedIdentity/userAssignedIdentities', parameters('clusterIdentityName')", key, StringComparison.Ordinal);
+        Assert.Single(Resources(ml, "Microsoft.ManagedIdentity/userAssignedIdentities"));
+        Assert.Equal("[reference('ml').outputs.clusterIdentityPrincipalId.value]", Parameter(Module("roles"), "clusterPrincipalId"));
+    }
+
+    [Theory]
+    [InlineData(StorageBlobDataContributor, "Microsoft.Storage/storageAccounts', parameters('storageName')")]
+    [InlineData(AcrPull, "Microsoft.ContainerRegistry/registries', parameters('registryName')")]
+    public void ClusterIdentity_HoldsItsRole_AsAnExplicitAssignment(string role, string scope)
+    {
+        var roles = Module("roles");
+        var template = roles["properties"]!["template"]!;
+        string variable = template["variables"]!.AsObject().Single(v => v.Value is JsonValue value && value.ToString() == role).Key;
+
+        var assignment = Assert.Single(Resources(roles, "Microsoft.Authorization/roleAssignments"),
+            r => (string?)r["properties"]!["principalId"] == "[parameters('clusterPrincipalId')]"
+                && ((string?)r["properties"]!["roleDefinitionId"])!.Contains($"variables('{variable}')", StringComparison.Ordinal));
+        Assert.Contains(scope, (string?)assignment["scope"], StringComparison.Ordinal);
+        Assert.Equal("ServicePrincipal", (string?)assignment["properties"]!["principalType"]);
+    }
+
+    [Fact]
+    public void TrainerImage_FollowsTheClustersGpu()
+    {
+        var parameters = Compiled.Value["parameters"]!;
+        string isGpu = (string?)parameters["trainerIsGpu"]!["defaultValue"] ?? string.Empty;
+        var settings = Module("functionApp")["properties"]!["parameters"]!["appSettings"]!["value"]!;
+
+        Assert.Contains("parameters('trainerVmSize')", isGpu, StringComparison.Ordinal);
+        Assert.Contains("lepton-trainer:{1}", (string?)settings["LEPTON_AZUREML_TRAINER_IMAGE"], StringComparison.Ordinal);
+        Assert.Equal("[if(parameters('trainerIsGpu'), 'gpu', 'cpu')]", (string?)Compiled.Value["variables"]!["trainerFlavor"]);
+        Assert.Equal("[variables('trainerFlavor')]", (string?)Compiled.Value["outputs"]!["LEPTON_TRAINER_FLAVOR"]!["value"]);
+    }
+}
