@@ -18,21 +18,6 @@ public sealed class ModelCardTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Output) RunCli(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "lepton.dll"));
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output);
-    }
-
     [Fact]
     public void TrainedRun_PublishedWithItsCard_HasEveryFieldAndThreeImages()
     {
@@ -43,9 +28,9 @@ public sealed class ModelCardTests : IDisposable
         var metrics = LeptonJson.ReadFile<TrainingMetrics>(Path.Combine(run, JobFiles.Metrics));
         string store = Path.Combine(_dir, "store"), cardDir = Path.Combine(_dir, "card");
 
-        var (code, output) = RunCli("models", "publish", "--store", store, "--name", "fashion", "--run", run);
+        var (code, output) = LeptonCli.Run("models", "publish", "--store", store, "--name", "fashion", "--run", run);
         Assert.True(code == 0, output);
-        (code, output) = RunCli("models", "card", "fashion", "--store", store, "--out", cardDir);
+        (code, output) = LeptonCli.Run("models", "card", "fashion", "--store", store, "--out", cardDir);
         Assert.True(code == 0, output);
 
         // predictions.json agrees with metrics.json: the same ONNX Runtime evaluation

@@ -20,21 +20,6 @@ public sealed class TrainedModelServingTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Output) RunCli(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "lepton.dll"));
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output);
-    }
-
     [Fact]
     public async Task TrainerModel_PublishedToAzurite_IsServedWithTheSameAnswers()
     {
@@ -43,7 +28,7 @@ public sealed class TrainedModelServingTests : IDisposable
         new TrainingJob(new Core.Contracts.TrainingJobSpec { Architecture = "cnn", Data = data, Output = run, Epochs = 1, Seed = 9 }, TextWriter.Null).Run();
         string name = "fashion-" + Guid.NewGuid().ToString("N")[..8];
 
-        var (code, output) = RunCli("models", "publish", "--store", TestStores.AzuriteConnectionString, "--name", name, "--run", run);
+        var (code, output) = LeptonCli.Run("models", "publish", "--store", TestStores.AzuriteConnectionString, "--name", name, "--run", run);
         Assert.True(code == 0, output);
         Assert.Contains($"published {name} version 1", output, StringComparison.Ordinal);
 
@@ -72,7 +57,7 @@ public sealed class TrainedModelServingTests : IDisposable
         Assert.Equal(localLogits.Length, logits.Length);
         Assert.All(localLogits.Zip(logits), p => Assert.Equal(p.First, p.Second, 4));
 
-        var (showCode, show) = RunCli("models", "show", name, "--store", TestStores.AzuriteConnectionString);
+        var (showCode, show) = LeptonCli.Run("models", "show", name, "--store", TestStores.AzuriteConnectionString);
         Assert.Equal(0, showCode);
         using var manifest = JsonDocument.Parse(show);
         var version = manifest.RootElement.GetProperty("versions")[0];
