@@ -84,6 +84,12 @@ prepare_rootfs() {
 [ -f "$rootfs/.lepton-ready" ] || prepare_rootfs
 cp -L /etc/resolv.conf "$rootfs/etc/resolv.conf" 2>/dev/null || true
 cp -L /etc/hosts "$rootfs/etc/hosts" 2>/dev/null || true
+# The host's trust store too (like resolv.conf): a machine behind a TLS-inspecting proxy trusts its CA
+# there, and `dotnet restore`/`publish` inside (the trainer image test) must reach NuGet the same way.
+if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+  mkdir -p "$rootfs/etc/ssl/certs"
+  cp -L /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/ca-certificates.crt" 2>/dev/null || true
+fi
 
 dotnet_bin=$(command -v dotnet || true)
 dotnet_root=${DOTNET_ROOT:-}
