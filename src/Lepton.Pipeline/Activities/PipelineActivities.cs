@@ -148,9 +148,10 @@ public sealed class PublishActivity(ModelRegistry registry, PipelineWorkspace wo
             return published.Version;
         }
 
-        byte[] model = await File.ReadAllBytesAsync(await workspace.LocalModelAsync(input.Job).ConfigureAwait(false)).ConfigureAwait(false);
+        string modelPath = await workspace.LocalModelAsync(input.Job).ConfigureAwait(false); // fetched once, for the version and its card
+        byte[] model = await File.ReadAllBytesAsync(modelPath).ConfigureAwait(false);
         var description = input.Metrics.Describe(ModelInspector.Describe(model), input.RunId, input.Dataset.Version);
-        var card = await PublishCard.MakeAsync(workspace, input, model, description).ConfigureAwait(false); // written with the version, before its manifest
+        var card = await PublishCard.MakeAsync(workspace, input, modelPath, model, description).ConfigureAwait(false); // written with the version, before its manifest
         var manifest = await registry.PublishAsync(input.ModelName, new MemoryStream(model), description, card).ConfigureAwait(false);
         log.Published(input.ModelName, manifest.Version, input.RunId);
         return manifest.Version;

@@ -12,11 +12,12 @@ public static class PublishCard
     /// <summary>The run files a card reads besides model.onnx.</summary>
     public static readonly IReadOnlyList<string> RunFiles = ["job.json", "history.json", "metrics.json", "predictions.json", "samples.png"];
 
-    public static async Task<IReadOnlyDictionary<string, BinaryData>> MakeAsync(PipelineWorkspace workspace, PublishRequest input, byte[] model, ModelDescription description)
+    /// <param name="modelPath">The run's model.onnx on this machine (as the publish step fetched it): the card's files go beside it.</param>
+    public static async Task<IReadOnlyDictionary<string, BinaryData>> MakeAsync(PipelineWorkspace workspace, PublishRequest input, string modelPath, byte[] model, ModelDescription description)
     {
         ArgumentNullException.ThrowIfNull(workspace);
         ArgumentNullException.ThrowIfNull(input);
-        string run = Path.GetDirectoryName(await workspace.LocalModelAsync(input.Job).ConfigureAwait(false))!;
+        string run = Path.GetDirectoryName(modelPath)!;
         if (input.Job.OutputStorePath is string stored)
         {
             foreach (string file in RunFiles.Where(f => !File.Exists(Path.Combine(run, f))))
