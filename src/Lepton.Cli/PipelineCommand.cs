@@ -230,8 +230,7 @@ public static class PipelineCommand
         {
             var fromFile = UploadSettings.Parse(json, args.Get("--spec") ?? "--spec");
             var fromOptions = UploadSettings.Parse(overlay.ToJsonString(), "options");
-            var request = new PipelineRequest { ModelName = "x", Dataset = "x" };
-            return fromOptions.ApplyTo(fromFile.ApplyTo(request)).Training;
+            return fromOptions.ApplyTo(fromFile.ApplyTo(new TrainingJobSpec()));
         }
         catch (InvalidDataException ex)
         {

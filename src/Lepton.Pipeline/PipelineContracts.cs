@@ -172,7 +172,19 @@ public sealed class UploadSettings
     public PipelineRequest ApplyTo(PipelineRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var merged = JsonNode.Parse(LeptonJson.Serialize(request.Training))!.AsObject();
+        return request with
+        {
+            Training = ApplyTo(request.Training),
+            MinimumAccuracy = MinimumAccuracy ?? request.MinimumAccuracy,
+            MaximumFrechetDistance = MaximumFrechetDistance ?? request.MaximumFrechetDistance,
+        };
+    }
+
+    /// <summary>The training job spec with these settings' training fields over it.</summary>
+    public TrainingJobSpec ApplyTo(TrainingJobSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var merged = JsonNode.Parse(LeptonJson.Serialize(spec))!.AsObject();
         foreach (var (key, value) in _training)
         {
             var existing = merged.Select(p => p.Key).FirstOrDefault(k => string.Equals(k, key, StringComparison.OrdinalIgnoreCase));
@@ -184,12 +196,7 @@ public sealed class UploadSettings
             merged[key] = value?.DeepClone();
         }
 
-        return request with
-        {
-            Training = LeptonJson.Deserialize<TrainingJobSpec>(merged.ToJsonString(), FileName),
-            MinimumAccuracy = MinimumAccuracy ?? request.MinimumAccuracy,
-            MaximumFrechetDistance = MaximumFrechetDistance ?? request.MaximumFrechetDistance,
-        };
+        return LeptonJson.Deserialize<TrainingJobSpec>(merged.ToJsonString(), FileName);
     }
 }
 

@@ -26,9 +26,6 @@ public static partial class PipelineLog
     [LoggerMessage(EventId = 106, Level = LogLevel.Information, Message = "Gate for {Model} version {Version}: promoted {Promoted} ({Reason})")]
     public static partial void Gate(this ILogger logger, string model, int version, bool promoted, string reason);
 
-    [LoggerMessage(EventId = 107, Level = LogLevel.Information, Message = "Trainer process {Pid} started for job {JobName} in {Output}")]
-    public static partial void TrainerStarted(this ILogger logger, int pid, string jobName, string output);
-
     [LoggerMessage(EventId = 108, Level = LogLevel.Information, Message = "Pipeline {InstanceId} ({Model}): {Stage}")]
     public static partial void Stage(this ILogger logger, string instanceId, string model, string stage);
 
