@@ -17,13 +17,7 @@ public sealed class OnnxClassifier : IDisposable
 
     public OnnxClassifier(string modelPath, int? intraOpThreads = null)
     {
-        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        if (intraOpThreads is int threads)
-        {
-            options.IntraOpNumThreads = threads;
-        }
-
-        _session = new InferenceSession(modelPath, options);
+        _session = OnnxSessions.Open(modelPath, intraOpThreads);
         if (!_session.InputMetadata.TryGetValue(ModelContract.InputName, out var input))
         {
             _session.Dispose();

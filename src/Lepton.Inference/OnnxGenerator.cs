@@ -15,13 +15,7 @@ public sealed class OnnxGenerator : IDisposable
 
     public OnnxGenerator(string modelPath, int? intraOpThreads = null)
     {
-        using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        if (intraOpThreads is int threads)
-        {
-            options.IntraOpNumThreads = threads;
-        }
-
-        _session = new InferenceSession(modelPath, options);
+        _session = OnnxSessions.Open(modelPath, intraOpThreads);
         if (!_session.InputMetadata.TryGetValue(ModelContract.LatentInputName, out var input) || input.Dimensions.Length != 2
             || !_session.OutputMetadata.TryGetValue(ModelContract.ImageOutputName, out var output) || output.Dimensions.Length != 4)
         {

@@ -30,13 +30,7 @@ public sealed class LoadedModel : IDisposable
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(options);
         Manifest = manifest;
-        using var sessionOptions = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        if (options.IntraOpThreads is int threads)
-        {
-            sessionOptions.IntraOpNumThreads = threads;
-        }
-
-        _session = new InferenceSession(model, sessionOptions);
+        _session = OnnxSessions.Open(model, options.IntraOpThreads);
         var input = _session.InputMetadata.First();
         InputName = input.Key;
         InputDatatype = TensorTypes.ToDatatype(input.Value.ElementDataType);
