@@ -36,7 +36,8 @@ public sealed class TrainerProcessLifetimeTests : IDisposable
     public async Task SecondTrainer_OnALiveTrainersFolder_ExitsWith5()
     {
         string output = Path.Combine(_dir, "out");
-        using var first = Start(TrainArgs(output));
+        string[] train = TrainArgs(output); // the data slice is written once: rewriting it under the first trainer's reads broke that trainer
+        using var first = Start(train);
         try
         {
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
@@ -45,7 +46,8 @@ public sealed class TrainerProcessLifetimeTests : IDisposable
                 await Task.Delay(100);
             }
 
-            using var second = Start(TrainArgs(output));
+            Assert.True(File.Exists(Path.Combine(output, RunFolderLock.PidFile)), "the first trainer never took the folder's lock");
+            using var second = Start(train);
             Assert.True(second.WaitForExit(TimeSpan.FromSeconds(60)));
 
             Assert.Equal(5, second.ExitCode);
