@@ -10,7 +10,7 @@ namespace Lepton.Reliability.Tests;
 /// <summary>
 /// Issue 9, item 4: <c>lepton pipeline run</c> interrupted mid-training by SIGINT, SIGTERM and SIGKILL
 /// ends within 10 s and leaves no trainer; the next run resumes from the checkpoint and publishes
-/// exactly one version. Small on purpose (6,000 training images, 3 epochs: long enough that the signals land mid-training on a quiet machine).
+/// exactly one version. Small on purpose (6,000 training images, 5 epochs: long enough that the signals land mid-training on a quiet machine).
 /// </summary>
 public sealed class PipelineSignalTests(ITestOutputHelper output) : IDisposable
 {
@@ -74,11 +74,14 @@ public sealed class PipelineSignalTests(ITestOutputHelper output) : IDisposable
     private Run Start()
     {
         string? dataset = Environment.GetEnvironmentVariable("LEPTON_FASHION_MNIST") is { Length: > 0 } configured ? configured : "/usr/share/datasets/fashion-mnist";
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _root };
+        // Through env --default-signal: a shell without job control starts background jobs with SIGINT
+        // ignored, that disposition is inherited across exec, and .NET installs no SIGINT handler for an
+        // ignored SIGINT, so the CLI would never see the signal this test sends (env execs dotnet: same pid).
+        var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _root };
         foreach (string arg in new[]
         {
-            ServerProcess.CliPath, "pipeline", "run", "--name", "signals", "--data", dataset,
-            "--epochs", "3", "--train-limit", "6000", "--test-limit", "300", "--batch-size", "64", "--work", Work, "--store", Store,
+            "--default-signal", "dotnet", ServerProcess.CliPath, "pipeline", "run", "--name", "signals", "--data", dataset,
+            "--epochs", "5", "--train-limit", "6000", "--test-limit", "300", "--batch-size", "64", "--work", Work, "--store", Store,
         })
         {
             start.ArgumentList.Add(arg);
@@ -106,6 +109,11 @@ public sealed class PipelineSignalTests(ITestOutputHelper output) : IDisposable
 
     private async Task<(int ExitCode, double Seconds)> InterruptAsync(Run run, string signal)
     {
+        if (signal == "INT")
+        {
+            Assert.False(Probes.Ignores(run.Process.Id, 2), "the CLI was started with SIGINT ignored: it cannot be interrupted");
+        }
+
         var watch = Stopwatch.StartNew();
         Probes.Signal(run.Process.Id, signal);
         using var timeout = new CancellationTokenSource(ExitWithin);
@@ -120,7 +128,7 @@ public sealed class PipelineSignalTests(ITestOutputHelper output) : IDisposable
 
         double seconds = watch.Elapsed.TotalSeconds;
         var trainers = Probes.ProcessesWith(Path.Combine(Work, "runs"));
-        for (int i = 0; i < 30 && trainers.Count > 0; i++)
+        for (int i = 0; i < 100 && trainers.Count > 0; i++)
         {
             await Task.Delay(100); // SIGKILL: the trainer's watchdog looks twice a second
             trainers = Probes.ProcessesWith(Path.Combine(Work, "runs"));
@@ -143,7 +151,7 @@ public sealed class PipelineSignalTests(ITestOutputHelper output) : IDisposable
 
         var second = Start();
         // A checkpoint exists once an epoch ended (progress is polled: a short epoch's line can be skipped).
-        await second.WaitForAsync(l => l.Contains("epoch 1/3", StringComparison.Ordinal) || l.Contains("epoch 2/3", StringComparison.Ordinal), TimeSpan.FromSeconds(120));
+        await second.WaitForAsync(l => l.Contains("epoch 1/5", StringComparison.Ordinal) || l.Contains("epoch 2/5", StringComparison.Ordinal), TimeSpan.FromSeconds(120));
         var (sigterm, _) = await InterruptAsync(second, "TERM");
         Assert.Equal(143, sigterm);
 

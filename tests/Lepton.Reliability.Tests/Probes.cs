@@ -54,6 +54,14 @@ internal static class Probes
         return found;
     }
 
+    /// <summary>Whether the process ignores signal <paramref name="signal"/> (the SigIgn mask of /proc/PID/status).</summary>
+    public static bool Ignores(int pid, int signal)
+    {
+        string line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        ulong mask = ulong.Parse(line["SigIgn:".Length..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+        return (mask & (1UL << (signal - 1))) != 0;
+    }
+
     /// <summary>Sends a signal with kill(1).</summary>
     public static void Signal(int pid, string signal)
     {
