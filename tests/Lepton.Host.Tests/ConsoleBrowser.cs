@@ -112,6 +112,7 @@ public sealed class ConsoleBrowser : IAsyncDisposable
     {
         var page = await _browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } });
         page.SetDefaultTimeout(20_000);
+        Assertions.SetDefaultExpectTimeout(20_000); // Expect(...) has its own default (5 s): a first predict on the host loads the model
         page.Console += (_, message) =>
         {
             if (message.Type == "error")

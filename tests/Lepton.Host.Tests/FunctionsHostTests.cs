@@ -139,7 +139,7 @@ public sealed class FunctionsHostTests(HostsFixture fixture)
         // The archive first, its settings right after (the same second): the run must use the settings.
         await UploadAsync($"datasets/{model}/fashion.zip", archive);
         await UploadAsync($"datasets/{model}/lepton.json", Encoding.UTF8.GetBytes("""{"architecture":"mlp","epochs":1,"minimumAccuracy":0.1}"""));
-        var run = await WaitForUploadRunAsync(model, "fashion.zip", TimeSpan.FromSeconds(30));
+        var run = await WaitForUploadRunAsync(model, "fashion.zip", TimeSpan.FromSeconds(60));
         var status = await WaitForEndAsync(run.InstanceId!);
 
         Assert.True(run.Started);
@@ -162,7 +162,7 @@ public sealed class FunctionsHostTests(HostsFixture fixture)
         // The same bytes again: a new blob (a new ETag, so a new instance: nothing was downloaded to start
         // it) that prepares the same data, finds the version published from it and trains nothing.
         await UploadAsync($"datasets/{model}/fashion.zip", archive);
-        var again = await WaitForUploadRunAsync(model, "fashion.zip", TimeSpan.FromSeconds(30));
+        var again = await WaitForUploadRunAsync(model, "fashion.zip", TimeSpan.FromSeconds(60));
         Assert.NotEqual(run.InstanceId, again.InstanceId);
         var againStatus = await WaitForEndAsync(again.InstanceId!);
         Assert.Equal("AlreadyPublished", againStatus.GetProperty("result").GetProperty("outcome").GetString());
@@ -199,7 +199,7 @@ public sealed class FunctionsHostTests(HostsFixture fixture)
 
         await UploadAsync($"datasets/{model}/lepton.json", Encoding.UTF8.GetBytes("""{"architecture":"mlp","epochs":2,"minimumAccuracy":0.1}"""));
         await UploadAsync($"datasets/{model}/images.zip", zip.ToArray());
-        var run = await WaitForUploadRunAsync(model, "images.zip", TimeSpan.FromSeconds(30));
+        var run = await WaitForUploadRunAsync(model, "images.zip", TimeSpan.FromSeconds(60));
         var status = await WaitForEndAsync(run.InstanceId!);
 
         Assert.True(status.GetProperty("status").GetString() == "Completed", Text(status));
@@ -261,7 +261,7 @@ public sealed class FunctionsHostTests(HostsFixture fixture)
 
         await UploadAsync($"datasets/{model}/lepton.json", Encoding.UTF8.GetBytes("""{"architecture":"mlp","epochs":1}"""));
         await UploadAsync($"datasets/{model}/broken.zip", await File.ReadAllBytesAsync(archive));
-        var run = await WaitForUploadRunAsync(model, "broken.zip", TimeSpan.FromSeconds(30));
+        var run = await WaitForUploadRunAsync(model, "broken.zip", TimeSpan.FromSeconds(60));
         var status = await WaitForEndAsync(run.InstanceId!);
 
         Assert.Equal("Failed", status.GetProperty("status").GetString());
