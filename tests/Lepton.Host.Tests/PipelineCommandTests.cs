@@ -24,11 +24,13 @@ public sealed partial class PipelineCommandTests
         string work = Directory.CreateTempSubdirectory("lepton-cli-plain-").FullName;
         try
         {
-            string data = TestDatasets.WriteSlice(Path.Combine(work, "data"), 640, 100);
+            // 1,600 images in batches of 8: about 180 batches an epoch, seconds of training even on a fast machine,
+            // so the CLI (which looks at status.json twice a second) sees several batch snapshots.
+            string data = TestDatasets.WriteSlice(Path.Combine(work, "data"), 1600, 100);
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (string arg in new[]
             {
-                ServerProcess.CliPath, "pipeline", "run", "--name", "plain", "--data", data, "--epochs", "2", "--batch-size", "32",
+                ServerProcess.CliPath, "pipeline", "run", "--name", "plain", "--data", data, "--epochs", "2", "--batch-size", "8",
                 "--store", Path.Combine(work, "store"), "--work", Path.Combine(work, "runs"), "--plain",
             })
             {
