@@ -77,7 +77,7 @@ public sealed class DecompressionBombTests(ITestOutputHelper output)
 
             output.WriteLine($"{name} ({body.Length} bytes): {string.Join(", ", times.Select(t => $"{t:F1}"))} ms");
             Assert.True(times.Min() < 100, $"{name}: {times.Min():F1} ms");
-            Assert.True(times.Order().ElementAt(2) < 100, $"{name}: median {times.Order().ElementAt(2):F1} ms");
+            Assert.True(times.Order().ElementAt(2) < 250, $"{name}: median {times.Order().ElementAt(2):F1} ms"); // the best within 100 ms; the median with room for a loaded machine
         }
 
         // 16 at a time, bombs and valid 16-megapixel images mixed: memory has a ceiling.

@@ -228,20 +228,26 @@ public sealed class ImageDecoderBombTimingTests
         byte[] bomb = format == "png"
             ? [.. BombFiles.Png(4000, 4000), 0, 0, 0, 0, .. "IEND"u8, 0xAE, 0x42, 0x60, 0x82]
             : [.. BombFiles.Jpeg(4000, 4000), 0xFF, 0xD9];
-        _ = ImageDecoder.Decode(ImageFiles.Encode(new float[28 * 28], 28, 28), 28, 28, ImageInversion.Auto, 1000); // warm
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-
-        try
+        // The best of three, the first one warming the same format's path: other test classes share the two
+        // cores, and a full decode of the bomb takes seconds, so the best of three still tells them apart.
+        var times = new List<long>();
+        for (int i = 0; i < 3; i++)
         {
-            var result = ImageDecoder.Decode(bomb, 28, 28, ImageInversion.Auto, ImageDecoder.DefaultMaxPixels);
-            Assert.Equal(28 * 28, result.Length);
-        }
-        catch (InputException refusal)
-        {
-            Assert.True(Enum.IsDefined(refusal.Problem));
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                var result = ImageDecoder.Decode(bomb, 28, 28, ImageInversion.Auto, ImageDecoder.DefaultMaxPixels);
+                Assert.Equal(28 * 28, result.Length);
+            }
+            catch (InputException refusal)
+            {
+                Assert.True(Enum.IsDefined(refusal.Problem));
+            }
+
+            times.Add(watch.ElapsedMilliseconds);
         }
 
-        Assert.True(watch.ElapsedMilliseconds < 100, $"took {watch.ElapsedMilliseconds} ms");
+        Assert.True(times.Min() < 100, $"took {string.Join(", ", times)} ms");
     }
 }
 
