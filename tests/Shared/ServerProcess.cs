@@ -1,30 +1,25 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using System.Text.RegularExpressions;
 
 namespace Lepton.Tests;
 
-/// <summary>A real <c>lepton serve</c> process on a free loopback port, stopped on dispose.</summary>
-public sealed class ServerProcess : IAsyncDisposable
+/// <summary>A real <c>lepton serve</c> process on a loopback port of its own choosing, stopped on dispose.</summary>
+public sealed partial class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly List<string> _output = [];
 
-    private ServerProcess(Process process, int port)
-    {
-        _process = process;
-        Port = port;
-        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
-    }
+    private ServerProcess(Process process) => _process = process;
 
-    public int Port { get; }
+    /// <summary>The port the server bound (it is started with port 0 and says which one it got).</summary>
+    public int Port { get; private set; }
+
+    public HttpClient Client { get; private set; } = new();
 
     /// <summary>The server's process id (its resident memory is in /proc/{id}/status).</summary>
     public int ProcessId => _process.Id;
 
     public bool HasExited => _process.HasExited;
-
-    public HttpClient Client { get; }
 
     public string Output
     {
@@ -46,10 +41,12 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public static async Task<ServerProcess> StartAsync(string store, IReadOnlyDictionary<string, string>? environment = null, params string[] extraArgs)
     {
-        int port = FreePort();
+        // Port 0, and the port read back from the "serving on" line: no free port picked here and bound
+        // later by the server (another connection could take it meanwhile), and that line is in Output
+        // before any test reads it.
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(CliPath);
-        foreach (string arg in new[] { "serve", "--store", store, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(extraArgs))
+        foreach (string arg in new[] { "serve", "--store", store, "--port", "0" }.Concat(extraArgs))
         {
             start.ArgumentList.Add(arg);
         }
@@ -60,7 +57,7 @@ public sealed class ServerProcess : IAsyncDisposable
         }
 
         var process = Process.Start(start)!;
-        var server = new ServerProcess(process, port);
+        var server = new ServerProcess(process);
         process.OutputDataReceived += (_, e) => server.Append(e.Data);
         process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         process.BeginOutputReadLine();
@@ -73,17 +70,27 @@ public sealed class ServerProcess : IAsyncDisposable
                 throw new InvalidOperationException($"lepton serve exited with {process.ExitCode}: {server.Output}");
             }
 
-            try
+            if (server.Port == 0 && ServingOn().Match(server.Output) is { Success: true } serving)
             {
-                using var response = await server.Client.GetAsync("/v2/health/live");
-                if (response.IsSuccessStatusCode)
-                {
-                    return server;
-                }
+                server.Port = int.Parse(serving.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+                server.Client.Dispose();
+                server.Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.Port}"), Timeout = TimeSpan.FromSeconds(30) };
             }
-            catch (HttpRequestException)
+
+            if (server.Port != 0)
             {
-                // not listening yet
+                try
+                {
+                    using var response = await server.Client.GetAsync("/v2/health/live");
+                    if (response.IsSuccessStatusCode)
+                    {
+                        return server;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    // not answering yet
+                }
             }
 
             await Task.Delay(50);
@@ -92,6 +99,9 @@ public sealed class ServerProcess : IAsyncDisposable
         await server.DisposeAsync();
         throw new TimeoutException($"lepton serve did not answer within 30 s: {server.Output}");
     }
+
+    [GeneratedRegex(@"lepton: serving on http://[^\s/]+:(\d+)")]
+    private static partial Regex ServingOn();
 
     private void Append(string? line)
     {
@@ -102,13 +112,6 @@ public sealed class ServerProcess : IAsyncDisposable
                 _output.Add(line);
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()
