@@ -89,12 +89,13 @@ public sealed class TrainerProcessLifetimeTests : IDisposable
         using var parent = Process.Start(start)!;
         string pidFile = Path.Combine(output, RunFolderLock.PidFile);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (!File.Exists(pidFile) && DateTime.UtcNow < deadline)
+        int trainer;
+        while (!(File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile), CultureInfo.InvariantCulture, out trainer))) // the file exists a moment before its pid is in it
         {
+            Assert.True(DateTime.UtcNow < deadline, "the trainer wrote no pid within 60 s");
             await Task.Delay(100);
         }
 
-        int trainer = int.Parse(File.ReadAllText(pidFile), CultureInfo.InvariantCulture);
         Assert.True(Alive(trainer));
         parent.Kill(); // SIGKILL to bash only, not its tree
         await parent.WaitForExitAsync();
