@@ -169,18 +169,66 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
             return Error(404, $"no pipeline run '{id}'");
         }
 
-        return Json(200, new
-        {
-            id,
-            status = state.RuntimeStatus.ToString(),
-            progress = state.ReadCustomStatusAs<PipelineProgress>(),
-            result = state.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? state.ReadOutputAs<PipelineResult>() : null,
-            // Durable Functions' isolated client fills FailureDetails; older hubs keep the message as the output.
-            failure = state.RuntimeStatus == OrchestrationRuntimeStatus.Failed ? state.FailureDetails?.ErrorMessage ?? state.SerializedOutput : null,
-            createdAt = state.CreatedAt,
-            lastUpdatedAt = state.LastUpdatedAt,
-        });
+        return Json(200, StatusOf(state));
     }
+
+    /// <summary>The most runs <c>GET /api/pipelines</c> lists (<c>?top=</c>, default 20).</summary>
+    public const int MaxListed = 100;
+
+    /// <summary>How far back <c>GET /api/pipelines</c> looks, and how many instances it reads at most to find the newest.</summary>
+    public static readonly TimeSpan ListWindow = TimeSpan.FromDays(30);
+
+    private const int MaxScanned = 2000;
+
+    /// <summary>
+    /// <c>GET /api/pipelines[?top=N]</c> (admin): the newest pipeline runs of the last 30 days, newest
+    /// first, each as <c>GET /api/pipelines/{id}</c> answers it (uploads start runs too: this is where
+    /// the console finds them).
+    /// </summary>
+    [Function("ListPipelines")]
+    public static async Task<IActionResult> ListAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/pipelines")] HttpRequest request, [DurableClient] DurableTaskClient client)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        int top = 20;
+        if (request.Query.TryGetValue("top", out var topText)
+            && !(int.TryParse(topText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out top) && top is >= 1 and <= MaxListed))
+        {
+            return Error(400, $"top must be a whole number from 1 to {MaxListed}, not '{topText}'");
+        }
+
+        // The instance store is not ordered by time: read the window (bounded) and keep the newest.
+        var query = new OrchestrationQuery { CreatedFrom = DateTimeOffset.UtcNow - ListWindow, FetchInputsAndOutputs = true, PageSize = 100 };
+        var found = new List<OrchestrationMetadata>();
+        int scanned = 0;
+        await foreach (var state in client.GetAllInstancesAsync(query).WithCancellation(request.HttpContext.RequestAborted).ConfigureAwait(false))
+        {
+            if (state.Name == nameof(TrainingPipeline))
+            {
+                found.Add(state);
+            }
+
+            if (++scanned >= MaxScanned)
+            {
+                break;
+            }
+        }
+
+        return Json(200, new { runs = found.OrderByDescending(s => s.CreatedAt).Take(top).Select(StatusOf) });
+    }
+
+    private static object StatusOf(OrchestrationMetadata state) => new
+    {
+        id = state.InstanceId,
+        status = state.RuntimeStatus.ToString(),
+        progress = state.ReadCustomStatusAs<PipelineProgress>(),
+        result = state.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? state.ReadOutputAs<PipelineResult>() : null,
+        // Durable Functions' isolated client fills FailureDetails; older hubs keep the message as the output.
+        failure = state.RuntimeStatus == OrchestrationRuntimeStatus.Failed ? state.FailureDetails?.ErrorMessage ?? state.SerializedOutput : null,
+        createdAt = state.CreatedAt,
+        lastUpdatedAt = state.LastUpdatedAt,
+    };
 
     /// <summary><c>POST /api/pipelines/{id}/cancel</c> (admin): stops the training job and ends the run as canceled.</summary>
     [Function("CancelPipeline")]

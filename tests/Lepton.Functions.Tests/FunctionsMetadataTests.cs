@@ -40,6 +40,7 @@ public sealed class FunctionsMetadataTests
         { "ConsoleAsset", "get", "console/{file}", "Anonymous" },
         { "StartPipeline", "post", "api/pipelines", "Function" },
         { "GetPipeline", "get", "api/pipelines/{id}", "Function" },
+        { "ListPipelines", "get", "api/pipelines", "Function" },
         { "CancelPipeline", "post", "api/pipelines/{id}/cancel", "Function" },
     };
 

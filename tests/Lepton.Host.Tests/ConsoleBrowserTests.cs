@@ -136,11 +136,30 @@ public sealed class ConsoleBrowserTests(HostsFixture fixture, ITestOutputHelper 
     }
 
     [FunctionsBrowserFact]
-    public async Task Console_OnFunctionsHost_ListsModelsPredictsAndOffersRuns()
+    public async Task Console_OnFunctionsHost_ListsModelsPredicts_AndListsAndFollowsARunWithTheKey()
     {
         var clock = Stopwatch.StartNew();
         string model = await PublishAsync("console-fn");
         var host = await fixture.FunctionsAsync();
+
+        // A run started over HTTP (a tiny real one, on a path the upload scan leaves alone): the console
+        // must find it in the list of runs once it has the key, and follow it to its end.
+        string runModel = $"console-run-{Guid.NewGuid().ToString("N")[..8]}";
+        string archive = Path.Combine(fixture.Work, runModel + ".zip");
+        System.IO.Compression.ZipFile.CreateFromDirectory(TestDatasets.WriteSlice(Path.Combine(fixture.Work, runModel), 300, 60), archive);
+        fixture.UploadedTo(runModel);
+        await using (var zip = File.OpenRead(archive))
+        {
+            await fixture.Registry.Store.WriteAsync($"datasets/{runModel}/manual/data.zip", zip);
+        }
+
+        using var start = host.WithKey(HttpMethod.Post, "/api/pipelines", new StringContent(
+            $$"""{"modelName":"{{runModel}}","dataset":"datasets/{{runModel}}/manual/data.zip","training":{"architecture":"mlp","epochs":1},"minimumAccuracy":0.1}""",
+            System.Text.Encoding.UTF8, "application/json"));
+        using var started = await host.Client.SendAsync(start);
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        string runId = System.Text.Json.JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+
         await using var browser = await ConsoleBrowser.LaunchAsync();
         var page = await browser.OpenAsync(host.Client.BaseAddress!);
         var loaded = clock.Elapsed;
@@ -150,7 +169,16 @@ public sealed class ConsoleBrowserTests(HostsFixture fixture, ITestOutputHelper 
         await Expect(page.Locator("#host")).ToHaveTextAsync("Azure Functions app");
         await Expect(page.Locator("#runs-body")).ToBeVisibleAsync();
         await Expect(page.Locator("#run-form button[type=submit]")).ToHaveTextAsync("Start a run");
+        await Expect(page.Locator("#runs-hint")).ToContainTextAsync("function key");
         await UploadTrouserAsync(page);
+
+        await page.Locator("#key").FillAsync(host.FunctionKey);
+        await page.Locator("#key-form button[type=submit]").ClickAsync();
+        var row = page.Locator($"#run-list tr[data-run='{runId}']");
+        await Expect(row).ToBeVisibleAsync();
+        await Expect(row.Locator("td").Nth(2)).ToHaveTextAsync("Completed", new LocatorAssertionsToHaveTextOptions { Timeout = 180_000 });
+        await Expect(row.Locator("td").Nth(6)).ToContainTextAsync("Published v1");
+        await Expect(page.Locator("#runs-hint")).ToBeHiddenAsync();
         await ConsoleBrowser.ScreenshotAsync(page, "functions-console");
 
         var unexpected = Unexpected(browser);

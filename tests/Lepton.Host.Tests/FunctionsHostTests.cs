@@ -106,12 +106,14 @@ public sealed class FunctionsHostTests(HostsFixture fixture)
         using var startWithout = await host.Client.PostAsync("/api/pipelines", Json("{}"));
         using var statusWithout = await host.Client.GetAsync("/api/pipelines/anything");
         using var cancelWithout = await host.Client.PostAsync("/api/pipelines/anything/cancel", Json("{}"));
+        using var listWithout = await host.Client.GetAsync("/api/pipelines");
 
         Assert.Equal(HttpStatusCode.Unauthorized, without.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, wrongResponse.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, startWithout.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, statusWithout.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, cancelWithout.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, listWithout.StatusCode);
 
         using var header = host.WithKey(HttpMethod.Put, alias, Json("""{"version": 2}"""));
         using var withHeader = await host.Client.SendAsync(header);
@@ -120,6 +122,8 @@ public sealed class FunctionsHostTests(HostsFixture fixture)
         using var unknownRunResponse = await host.Client.SendAsync(unknownRun);
         using var badStart = host.WithKey(HttpMethod.Post, "/api/pipelines", Json("not json"));
         using var badStartResponse = await host.Client.SendAsync(badStart);
+        using var badList = host.WithKey(HttpMethod.Get, "/api/pipelines?top=0");
+        using var badListResponse = await host.Client.SendAsync(badList);
 
         Assert.Equal(HttpStatusCode.OK, withHeader.StatusCode);
         Assert.Equal(HttpStatusCode.OK, withCode.StatusCode);
@@ -127,6 +131,8 @@ public sealed class FunctionsHostTests(HostsFixture fixture)
         Assert.Equal(HttpStatusCode.NotFound, unknownRunResponse.StatusCode);
         Assert.Contains("no-such-run", (await ReadJsonAsync(unknownRunResponse)).GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.BadRequest, badStartResponse.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, badListResponse.StatusCode);
+        Assert.Contains("top must be", (await ReadJsonAsync(badListResponse)).GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
     [FunctionsHostFact]
@@ -246,6 +252,17 @@ public sealed class FunctionsHostTests(HostsFixture fixture)
 
         Assert.Empty(TrainerProcesses(RunFolder()));
         Assert.Empty(await fixture.Registry.ListVersionsAsync(model));
+
+        // The list of runs (what the console shows) has it, as its status route answers, newest first.
+        using var list = host.WithKey(HttpMethod.Get, "/api/pipelines?top=100");
+        using var listed = await host.Client.SendAsync(list);
+        Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
+        var runsListed = (await ReadJsonAsync(listed)).GetProperty("runs").EnumerateArray().ToList();
+        var entry = Assert.Single(runsListed, r => r.GetProperty("id").GetString() == id);
+        Assert.Equal("Completed", entry.GetProperty("status").GetString());
+        Assert.Equal("Canceled", entry.GetProperty("result").GetProperty("outcome").GetString());
+        var created = runsListed.Select(r => r.GetProperty("createdAt").GetDateTimeOffset()).ToList();
+        Assert.Equal(created.OrderByDescending(c => c), created);
     }
 
     [FunctionsHostFact]

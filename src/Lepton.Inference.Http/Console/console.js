@@ -85,7 +85,7 @@
     if (key && $('key-keep').checked) sessionStorage.setItem(KEY_ITEM, key);
     else sessionStorage.removeItem(KEY_ITEM);
     showKeyState();
-    pollRuns();
+    loadRunList();
   });
   $('key-forget').addEventListener('click', () => {
     key = null;
@@ -329,10 +329,12 @@
   // ---- pipeline runs -----------------------------------------------------------------------------
   function saveRuns() { sessionStorage.setItem(RUNS_ITEM, JSON.stringify([...runs.keys()])); }
 
+  const createdTime = (s) => Date.parse(s?.createdAt ?? '') || Infinity; // a run just asked for (no status yet) first
+
   function renderRuns() {
     const body = $('run-list').tBodies[0];
     clear(body);
-    for (const [id, s] of runs) {
+    for (const [id, s] of [...runs].sort((a, b) => createdTime(b[1]) - createdTime(a[1]))) {
       const p = s?.progress ?? {};
       const bar = el('span', { class: 'bar progress' }, el('span'));
       if (p.totalEpochs > 0) bar.firstChild.style.width = `${Math.min(100, (100 * (p.epoch ?? 0)) / p.totalEpochs)}%`;
@@ -341,6 +343,7 @@
         : (s?.failure ?? s?.error ?? '');
       body.append(el('tr', { 'data-run': id },
         el('td', { text: id }),
+        el('td', { text: s?.createdAt ? new Date(s.createdAt).toLocaleString() : '' }),
         el('td', { class: s?.status === 'Failed' ? 'failed' : s?.status === 'Completed' ? 'ok' : null, text: s?.status ?? '…' }),
         el('td', { text: p.stage ?? '' }),
         el('td', null, p.totalEpochs ? `${p.epoch ?? 0}/${p.totalEpochs} ` : '', p.totalEpochs ? bar : null),
@@ -362,6 +365,24 @@
     }
     renderRuns();
     if ([...runs.values()].some((s) => !finished(s) && !(s && s.status === 'Unknown'))) pollTimer = setTimeout(pollRuns, POLL_MS);
+  }
+
+  // The newest runs, uploads' included (GET /api/pipelines needs the function key).
+  async function loadRunList() {
+    if (host !== 'functions') return;
+    const hint = $('runs-hint');
+    const show = (text) => { hint.textContent = text; hint.hidden = !text; };
+    if (!key) {
+      show('Set the function key above to list the recent runs (uploads start runs too), or watch a run by its id.');
+      return;
+    }
+    const result = await api('GET', '/api/pipelines?top=20', { admin: true });
+    if (result.status === 401 || result.status === 403) { show(`Listing the runs needs the function key: ${result.error}`); return; }
+    if (result.error || !Array.isArray(result.json?.runs)) { show(`Listing the runs: ${result.error ?? 'an unexpected answer'}`); return; }
+    show('');
+    for (const run of result.json.runs) if (typeof run?.id === 'string') runs.set(run.id, run);
+    renderRuns();
+    pollRuns();
   }
 
   function watch(id) {
@@ -404,6 +425,7 @@
     });
     renderRuns();
     pollRuns();
+    loadRunList();
   }
 
   // ---- start -------------------------------------------------------------------------------------
@@ -411,5 +433,5 @@
   showKeyState();
   setUpRuns();
   loadModels().then(() => document.body.setAttribute('data-ready', 'true'));
-  setInterval(() => { loadModels(); }, 15000);
+  setInterval(() => { loadModels(); loadRunList(); }, 15000);
 })();
