@@ -175,9 +175,10 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
     /// <summary>The most runs <c>GET /api/pipelines</c> lists (<c>?top=</c>, default 20).</summary>
     public const int MaxListed = 100;
 
-    /// <summary>How far back <c>GET /api/pipelines</c> looks, and how many instances it reads at most to find the newest.</summary>
+    /// <summary>How far back <c>GET /api/pipelines</c> looks.</summary>
     public static readonly TimeSpan ListWindow = TimeSpan.FromDays(30);
 
+    /// <summary>How many instances of the window <c>GET /api/pipelines</c> reads at most to find the newest.</summary>
     private const int MaxScanned = 2000;
 
     /// <summary>
@@ -198,8 +199,9 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
             return Error(400, $"top must be a whole number from 1 to {MaxListed}, not '{topText}'");
         }
 
-        // The instance store is not ordered by time: read the window (bounded) and keep the newest.
-        var query = new OrchestrationQuery { CreatedFrom = DateTimeOffset.UtcNow - ListWindow, FetchInputsAndOutputs = true, PageSize = 100 };
+        // The instance store is not ordered by time: read the window's metadata (bounded, without payloads),
+        // keep the newest, and read the status and result of those alone.
+        var query = new OrchestrationQuery { CreatedFrom = DateTimeOffset.UtcNow - ListWindow, FetchInputsAndOutputs = false, PageSize = 100 };
         var found = new List<OrchestrationMetadata>();
         int scanned = 0;
         await foreach (var state in client.GetAllInstancesAsync(query).WithCancellation(request.HttpContext.RequestAborted).ConfigureAwait(false))
@@ -215,7 +217,9 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
             }
         }
 
-        return Json(200, new { runs = found.OrderByDescending(s => s.CreatedAt).Take(top).Select(StatusOf) });
+        var newest = await Task.WhenAll(found.OrderByDescending(s => s.CreatedAt).Take(top)
+            .Select(s => client.GetInstanceAsync(s.InstanceId, getInputsAndOutputs: true, request.HttpContext.RequestAborted))).ConfigureAwait(false);
+        return Json(200, new { runs = newest.OfType<OrchestrationMetadata>().Select(StatusOf) }); // a run purged meanwhile is left out
     }
 
     private static object StatusOf(OrchestrationMetadata state) => new
