@@ -367,20 +367,20 @@
     if ([...runs.values()].some((s) => !finished(s) && !(s && s.status === 'Unknown'))) pollTimer = setTimeout(pollRuns, POLL_MS);
   }
 
-  // The newest runs, uploads' included (GET /api/pipelines needs the function key).
+  // The newest runs, uploads' included (GET /api/pipelines needs the function key), then the watched
+  // and listed ones shown and the unfinished ones polled, whether or not the list could be had.
   async function loadRunList() {
     if (host !== 'functions') return;
     const hint = $('runs-hint');
     const show = (text) => { hint.textContent = text; hint.hidden = !text; };
-    if (!key) {
-      show('Set the function key above to list the recent runs (uploads start runs too), or watch a run by its id.');
-      return;
+    const result = key ? await api('GET', '/api/pipelines?top=20', { admin: true }) : null;
+    if (!result) show('Set the function key above to list the recent runs (uploads start runs too), or watch a run by its id.');
+    else if (result.status === 401 || result.status === 403) show(`Listing the runs needs the function key: ${result.error}`);
+    else if (result.error || !Array.isArray(result.json?.runs)) show(`Listing the runs: ${result.error ?? 'an unexpected answer'}`);
+    else {
+      show('');
+      for (const run of result.json.runs) if (typeof run?.id === 'string') runs.set(run.id, run);
     }
-    const result = await api('GET', '/api/pipelines?top=20', { admin: true });
-    if (result.status === 401 || result.status === 403) { show(`Listing the runs needs the function key: ${result.error}`); return; }
-    if (result.error || !Array.isArray(result.json?.runs)) { show(`Listing the runs: ${result.error ?? 'an unexpected answer'}`); return; }
-    show('');
-    for (const run of result.json.runs) if (typeof run?.id === 'string') runs.set(run.id, run);
     renderRuns();
     pollRuns();
   }
@@ -423,8 +423,6 @@
       const id = String(new FormData(e.target).get('id')).trim();
       if (id) watch(id);
     });
-    renderRuns();
-    pollRuns();
     loadRunList();
   }
 
