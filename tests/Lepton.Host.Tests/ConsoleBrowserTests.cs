@@ -145,10 +145,8 @@ public sealed class ConsoleBrowserTests(HostsFixture fixture, ITestOutputHelper 
         // A run started over HTTP (a tiny real one, on a path the upload scan leaves alone): the console
         // must find it in the list of runs once it has the key, and follow it to its end.
         string runModel = $"console-run-{Guid.NewGuid().ToString("N")[..8]}";
-        string archive = Path.Combine(fixture.Work, runModel + ".zip");
-        System.IO.Compression.ZipFile.CreateFromDirectory(TestDatasets.WriteSlice(Path.Combine(fixture.Work, runModel), 300, 60), archive);
         fixture.UploadedTo(runModel);
-        await using (var zip = File.OpenRead(archive))
+        await using (var zip = File.OpenRead(fixture.IdxArchive(runModel, 300, 60)))
         {
             await fixture.Registry.Store.WriteAsync($"datasets/{runModel}/manual/data.zip", zip);
         }

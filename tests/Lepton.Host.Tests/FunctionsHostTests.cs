@@ -29,15 +29,6 @@ public sealed class FunctionsHostTests(HostsFixture fixture)
 
     private static string UniqueModel(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
 
-    /// <summary>A zip of a small Fashion-MNIST slice in IDX form.</summary>
-    private string IdxArchive(string name, int train = 600, int test = 100)
-    {
-        string folder = TestDatasets.WriteSlice(Path.Combine(fixture.Work, name), train, test);
-        string archive = Path.Combine(fixture.Work, name + ".zip");
-        ZipFile.CreateFromDirectory(folder, archive);
-        return archive;
-    }
-
     private async Task UploadAsync(string path, byte[] content)
     {
         await fixture.FunctionsAsync(); // the host runs (and scans) before anything is uploaded
@@ -140,7 +131,7 @@ public sealed class FunctionsHostTests(HostsFixture fixture)
     {
         var host = await fixture.FunctionsAsync();
         string model = UniqueModel("idx");
-        byte[] archive = await File.ReadAllBytesAsync(IdxArchive(model));
+        byte[] archive = await File.ReadAllBytesAsync(fixture.IdxArchive(model));
 
         // The archive first, its settings right after (the same second): the run must use the settings.
         await UploadAsync($"datasets/{model}/fashion.zip", archive);
@@ -220,7 +211,7 @@ public sealed class FunctionsHostTests(HostsFixture fixture)
         var host = await fixture.FunctionsAsync();
         string model = UniqueModel("cancel");
         // Not at datasets/{model}/{file}: the upload scan leaves it alone; only the HTTP request starts it.
-        await UploadAsync($"datasets/{model}/manual/fashion.zip", await File.ReadAllBytesAsync(IdxArchive(model, train: 2000)));
+        await UploadAsync($"datasets/{model}/manual/fashion.zip", await File.ReadAllBytesAsync(fixture.IdxArchive(model, train: 2000)));
 
         using var start = host.WithKey(HttpMethod.Post, "/api/pipelines",
             Json($$"""{"modelName":"{{model}}","dataset":"datasets/{{model}}/manual/fashion.zip","training":{"architecture":"cnn","epochs":50},"pollInterval":"00:00:00.500"}"""));

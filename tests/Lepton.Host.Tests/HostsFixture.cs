@@ -25,6 +25,15 @@ public sealed class HostsFixture : IAsyncLifetime, IDisposable
 
     public string Work { get; } = Directory.CreateTempSubdirectory("lepton-host-tests-").FullName;
 
+    /// <summary>A zip of a small Fashion-MNIST slice in IDX form, in <see cref="Work"/>.</summary>
+    public string IdxArchive(string name, int train = 600, int test = 100)
+    {
+        string folder = TestDatasets.WriteSlice(Path.Combine(Work, name), train, test);
+        string archive = Path.Combine(Work, name + ".zip");
+        System.IO.Compression.ZipFile.CreateFromDirectory(folder, archive);
+        return archive;
+    }
+
     /// <summary>The app settings the Functions host runs with (as a local.settings.json would give them).</summary>
     public Dictionary<string, string> FunctionsSettings { get; } = new()
     {

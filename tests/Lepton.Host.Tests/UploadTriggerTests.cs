@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -19,14 +18,6 @@ namespace Lepton.Host.Tests;
 public sealed class UploadTriggerTests(HostsFixture fixture)
 {
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
-    private string Archive(string name, int train, int test)
-    {
-        string folder = TestDatasets.WriteSlice(Path.Combine(fixture.Work, name), train, test);
-        string archive = Path.Combine(fixture.Work, name + ".zip");
-        ZipFile.CreateFromDirectory(folder, archive);
-        return archive;
-    }
 
     /// <summary>The run id the app must start for this upload with these settings (and its gate default 0.5).</summary>
     private async Task<string> ExpectedInstanceIdAsync(string model, string file, string settingsJson) =>
@@ -58,7 +49,7 @@ public sealed class UploadTriggerTests(HostsFixture fixture)
     {
         var host = await fixture.FunctionsAsync();
         var store = fixture.Registry.Store;
-        string archive = Archive("same-second", train: 200, test: 40);
+        string archive = fixture.IdxArchive("same-second", train: 200, test: 40);
         byte[] bytes = await File.ReadAllBytesAsync(archive);
         for (int i = 0; i < 10; i++)
         {
@@ -110,7 +101,7 @@ public sealed class UploadTriggerTests(HostsFixture fixture)
             ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__workItemQueueVisibilityTimeout"] = "00:01:00",
         };
         string model = "crash-" + Guid.NewGuid().ToString("N")[..6];
-        string archive = Archive("crash", train: 3000, test: 200);
+        string archive = fixture.IdxArchive("crash", train: 3000, test: 200);
 
         var first = await FunctionsHost.StartAsync(settings);
         UploadRun run;
