@@ -23,12 +23,17 @@ install_azurite() {
     apt_install nodejs npm || return 1
   fi
   if [ ! -x "$azurite_dir/node_modules/.bin/azurite" ]; then
+    # Installed beside, then renamed into place: an install cut short leaves no folder that looks whole.
     log "installing Azurite into $azurite_dir"
-    mkdir -p "$azurite_dir"
-    if ! npm install --prefix "$azurite_dir" --no-audit --no-fund --loglevel=error "azurite@$azurite_version" >/dev/null 2>&1; then
+    local staging="$azurite_dir.partial.$$"
+    rm -rf "$staging" "$azurite_dir"
+    mkdir -p "$staging"
+    if ! npm install --prefix "$staging" --no-audit --no-fund --loglevel=error "azurite@$azurite_version" >/dev/null 2>&1; then
+      rm -rf "$staging"
       log "npm install azurite failed"
       return 1
     fi
+    mv "$staging" "$azurite_dir"
   fi
 }
 
