@@ -27,7 +27,7 @@ public static class RequestDecoders
             CreatedAt = DateTimeOffset.UnixEpoch,
             Inputs = description.Inputs,
             Outputs = description.Outputs,
-            Labels = description.Labels,
+            Signature = description.Signature,
             Sha256 = string.Empty,
             SizeBytes = bytes.Length,
         };

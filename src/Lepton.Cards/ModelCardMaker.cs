@@ -27,7 +27,7 @@ public static class ModelCardMaker
         var missing = new List<string>();
         var files = new Dictionary<string, BinaryData>(StringComparer.Ordinal);
         var description = source.Description;
-        bool generator = description.Kind == ModelContract.GeneratorKind;
+        bool generator = description.Signature.Kind == ModelKind.Generator;
         string? run = source.RunFolder is string r && Directory.Exists(r) ? r : null;
         if (source.RunFolder is not null && run is null)
         {
@@ -38,12 +38,12 @@ public static class ModelCardMaker
         string? datasetFolder = source.DatasetFolder ?? (job?["data"]?.GetValue<string>() is string d && Directory.Exists(d) ? d : null);
         job?.Remove("data"); // paths of the machine that trained: not part of what the model is
         job?.Remove("output");
-        var dataset = LoadDataset(datasetFolder, description.Labels, missing);
+        var dataset = LoadDataset(datasetFolder, description.Signature.Output.Labels, missing);
         int? trainLimit = job?["trainLimit"]?.GetValue<int?>();
         int? testLimit = job?["testLimit"]?.GetValue<int?>();
         var train = dataset?.Train.Take(trainLimit);
         var test = dataset?.Test.Take(testLimit);
-        var labels = dataset?.LabelNames ?? description.Labels;
+        var labels = dataset?.LabelNames ?? description.Signature.Output.Labels;
 
         long? parameters = null;
         try
@@ -92,7 +92,7 @@ public static class ModelCardMaker
 
         var card = new ModelCard
         {
-            Kind = generator ? ModelContract.GeneratorKind : "classifier",
+            Kind = description.Signature.Kind,
             Architecture = description.Architecture,
             Parameters = parameters,
             Dataset = new CardDataset(source.DatasetVersion, Counts(train, labels), Counts(test, labels)),

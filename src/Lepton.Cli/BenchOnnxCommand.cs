@@ -32,7 +32,7 @@ public static class BenchOnnxCommand
         var manifest = new ModelManifest
         {
             Name = "bench", Version = 1, CreatedAt = DateTimeOffset.UtcNow, Inputs = description.Inputs, Outputs = description.Outputs,
-            Labels = description.Labels, Sha256 = string.Empty, SizeBytes = bytes.Length,
+            Signature = description.Signature, Sha256 = string.Empty, SizeBytes = bytes.Length,
         };
         var test = MnistDataset.Load(args.Require("--data")).Test.Take(512);
         int seconds = args.GetInt("--seconds", 1, 600) ?? 5;

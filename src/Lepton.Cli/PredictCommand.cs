@@ -33,10 +33,10 @@ public static class PredictCommand
             }
 
             float[] pixels = ImageDecoder.Decode(await File.ReadAllBytesAsync(path).ConfigureAwait(false),
-                model.InputShape[^2], model.InputShape[^1], runtime.Options.Inversion, runtime.Options.MaxImagePixels);
+                model.ImageInput, runtime.Options.Inversion, runtime.Options.MaxImagePixels);
             float[] probabilities = Scores.Softmax(await model.PredictAsync(pixels, 1).ConfigureAwait(false), model.Classes);
             var best = Scores.TopK(probabilities, Math.Min(top, model.Classes));
-            string Label(int c) => c < model.Manifest.Labels.Count ? model.Manifest.Labels[c] : c.ToString(CultureInfo.InvariantCulture);
+            string Label(int c) => c < model.Signature.Output.Labels.Count ? model.Signature.Output.Labels[c] : c.ToString(CultureInfo.InvariantCulture);
             await output.WriteLineAsync($"{path}: {string.Join(", ", best.Select(c => $"{Label(c)} {probabilities[c]:P1}"))}").ConfigureAwait(false);
         }
 

@@ -32,11 +32,13 @@ public sealed class ExplainApi(ModelRuntime runtime, InferenceApi predict, ILogg
         await runtime.UseAsync(name, version, async model =>
         {
             GenerateApi.RequireClassifier(model);
-            int height = model.InputShape[^2], width = model.InputShape[^1];
-            if (model.ImageValues != height * width)
+            var shape = model.ImageInput.Shape;
+            if (shape.Channels != 1)
             {
-                throw new InputException(InputProblem.Invalid, $"model '{name}' takes {model.ImageValues / (height * width)} channels; explain takes one");
+                throw new InputException(InputProblem.Invalid, $"model '{name}' takes {shape.Channels}-channel images; explain takes one");
             }
+
+            int height = shape.Height, width = shape.Width;
 
             Occlusion.CopiesFor(height, width, patch, stride); // refuse bad bounds before decoding
             var (pixels, count) = await predict.DecodePredictBodyAsync(body, mediaType, model, ct).ConfigureAwait(false);
@@ -61,7 +63,7 @@ public sealed class ExplainApi(ModelRuntime runtime, InferenceApi predict, ILogg
                 return true;
             }
 
-            var labels = model.Manifest.Labels;
+            var labels = model.Signature.Output.Labels;
             string Label(int c) => c < labels.Count ? labels[c] : c.ToString(System.Globalization.CultureInfo.InvariantCulture);
             await InferenceApi.WriteJsonAsync(context, 200, writer =>
             {

@@ -19,11 +19,11 @@ public sealed class GenerateApi(ModelRuntime runtime, ILogger<GenerateApi> logge
     public const int MaxCount = 64;
     public const int DefaultCount = 16;
 
-    /// <summary>Whether a loaded model is a generator (by its manifest, else by its input name).</summary>
+    /// <summary>Whether a loaded model is a generator (its signature says).</summary>
     public static bool IsGenerator(LoadedModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return model.Manifest.Kind == ModelContract.GeneratorKind || model.InputName == ModelContract.LatentInputName;
+        return model.Signature.Kind == ModelKind.Generator;
     }
 
     /// <summary>The output shape of <paramref name="count"/> inputs: [count, classes] or [count, C, H, W].</summary>

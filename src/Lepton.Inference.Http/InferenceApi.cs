@@ -178,7 +178,7 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
             inputs = manifest.Inputs.Select(t => new { name = t.Name, datatype = t.Datatype, shape = t.Shape }).ToArray(),
             // A classifier also offers its softmax ("probabilities"); a generator has only its image.
             outputs = manifest.Outputs.Select(t => new { name = t.Name, datatype = t.Datatype, shape = t.Shape })
-                .Concat(manifest.Kind == ModelContract.GeneratorKind ? [] : [new { name = ProbabilitiesOutput, datatype = "FP32", shape = manifest.Outputs[0].Shape }]).ToArray(),
+                .Concat(manifest.Signature.Kind == ModelKind.Generator ? [] : [new { name = ProbabilitiesOutput, datatype = "FP32", shape = manifest.Outputs[0].Shape }]).ToArray(),
         }).ConfigureAwait(false);
     });
 
@@ -254,17 +254,12 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
     /// <summary>A predict body (PNG/JPEG, or JSON instances) as the model's input: what predict and explain accept.</summary>
     internal async Task<(float[] Pixels, int Count)> DecodePredictBodyAsync(byte[] body, string? mediaType, LoadedModel model, CancellationToken ct)
     {
-        int height = model.InputShape[^2], width = model.InputShape[^1];
         bool image = mediaType is "image/png" or "image/jpeg" or "image/jpg"
             || (mediaType is null or "application/octet-stream" && RequestBody.LooksLikeImage(body));
         if (image)
         {
-            if (model.ImageValues != height * width)
-            {
-                throw new InputException(InputProblem.Invalid, $"model '{model.Manifest.Name}' takes {model.ImageValues / (height * width)} channels; images are decoded to one");
-            }
-
-            return (await runtime.Decodes.RunAsync(() => ImageDecoder.Decode(body, height, width, Options.Inversion, Options.MaxImagePixels), ct).ConfigureAwait(false), 1);
+            var spec = model.ImageInput;
+            return (await runtime.Decodes.RunAsync(() => ImageDecoder.Decode(body, spec, Options.Inversion, Options.MaxImagePixels), ct).ConfigureAwait(false), 1);
         }
 
         if (mediaType is not (null or "application/json"))
@@ -277,7 +272,7 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
 
     private static void WriteClass(Utf8JsonWriter writer, LoadedModel model, int index, float probability)
     {
-        var labels = model.Manifest.Labels;
+        var labels = model.Signature.Output.Labels;
         writer.WriteString("label", index < labels.Count ? labels[index] : index.ToString(CultureInfo.InvariantCulture));
         writer.WriteNumber("class", index);
         writer.WriteNumber("probability", probability);

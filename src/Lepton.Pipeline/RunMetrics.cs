@@ -27,18 +27,19 @@ public sealed record RunMetrics(TrainingMetrics? Classifier, GeneratorMetrics? G
     public static RunMetrics Parse(string json, string source)
     {
         ArgumentNullException.ThrowIfNull(json);
-        string? kind;
+        ModelKind kind;
         try
         {
             using var document = JsonDocument.Parse(json);
-            kind = document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("kind", out var k) ? k.GetString() : null;
+            kind = document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("kind", out var k)
+                && Enum.TryParse(k.GetString(), ignoreCase: true, out ModelKind named) ? named : ModelKind.Classifier;
         }
         catch (JsonException ex)
         {
             throw new InvalidDataException($"{source}: {ex.Message}", ex);
         }
 
-        return kind == ModelContract.GeneratorKind
+        return kind == ModelKind.Generator
             ? new RunMetrics(null, LeptonJson.Deserialize<GeneratorMetrics>(json, source))
             : new RunMetrics(LeptonJson.Deserialize<TrainingMetrics>(json, source), null);
     }
@@ -73,7 +74,8 @@ public sealed record RunMetrics(TrainingMetrics? Classifier, GeneratorMetrics? G
         return fromModel with
         {
             Architecture = fromModel.Architecture ?? classifier.Architecture,
-            Labels = fromModel.Labels.Count > 0 ? fromModel.Labels : classifier.Labels,
+            Signature = fromModel.Signature.Output.Labels.Count > 0 ? fromModel.Signature
+                : fromModel.Signature with { Output = fromModel.Signature.Output with { Labels = classifier.Labels } },
             Normalization = fromModel.Normalization ?? classifier.Normalization,
             Metrics = ManifestValues(),
             RunId = runId,

@@ -107,7 +107,7 @@ public sealed class GeneratorJob(TrainingJobSpec spec, TextWriter log)
 
         WriteStatus(statusPath, JobState.Running, "evaluating", spec.Epochs, null, null);
         var quality = MeasureQuality(onnx, allTrain, realTest, normalization, dataset.LabelNames, modelOptions);
-        var metrics = new GeneratorMetrics(architecture.Name, ModelContract.GeneratorKind, modelOptions.LatentSize, [1, rows, columns], labels,
+        var metrics = new GeneratorMetrics(architecture.Name, ModelKind.Generator, modelOptions.LatentSize, [1, rows, columns], labels,
             classIndex is int k ? dataset.LabelNames[k] : null, ganTrain.Count, quality, parity,
             trained.Sum(e => e.Seconds), trained.Length == 0 ? 0 : trained.Average(e => e.SamplesPerSecond));
         LeptonJson.WriteFile(Path.Combine(spec.Output, JobFiles.Metrics), metrics);

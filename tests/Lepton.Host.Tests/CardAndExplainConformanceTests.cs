@@ -100,7 +100,7 @@ public sealed class CardAndExplainConformanceTests(HostsFixture fixture) : IDisp
         float[] images = Enumerable.Range(0, 16 * 784).Select(_ => random.NextSingle()).ToArray();
         File.WriteAllBytes(Path.Combine(_run, "samples.png"), ImageGrid.ToPng(images, 16, 1, 28, 28));
         var quality = new GenerationQuality("cnn", 128, 0.8, 500, 500, 40.5, 2.5, 300.25, 0.7, new Dictionary<string, double> { ["zero"] = 1 }, 0.9);
-        LeptonJson.WriteFile(Path.Combine(_run, "metrics.json"), new GeneratorMetrics("dcgan", ModelContract.GeneratorKind, 4, [1, 28, 28], TinyModels.Labels, null, 100,
+        LeptonJson.WriteFile(Path.Combine(_run, "metrics.json"), new GeneratorMetrics("dcgan", ModelKind.Generator, 4, [1, 28, 28], TinyModels.Labels, null, 100,
             quality, new ParityReport(256, 0, 0), 1, 100));
         string name = await PublishAsync("gen-card", TinyModels.Generator());
 

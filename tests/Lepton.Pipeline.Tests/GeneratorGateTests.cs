@@ -1,3 +1,4 @@
+using Lepton.Core.Contracts;
 using Lepton.Core.Registry;
 using Lepton.Core.Storage;
 using Lepton.Pipeline.Activities;
@@ -33,8 +34,7 @@ public sealed class GeneratorGateTests : IDisposable
         {
             Inputs = [new TensorSpec("latent", "FP32", [-1, 64])],
             Outputs = [new TensorSpec("image", "FP32", [-1, 1, 28, 28])],
-            Kind = "generator",
-            LatentSize = 64,
+            Signature = ModelSignature.Generator(64, new ImageShape(1, 28, 28), []),
             Metrics = new Dictionary<string, double> { [ManifestMetrics.FrechetDistance] = distance },
         })).Version;
         var promote = new PromoteActivity(registry);
@@ -51,6 +51,6 @@ public sealed class GeneratorGateTests : IDisposable
         Assert.Contains("worse than production (version 1: 30.00)", two.Reason, StringComparison.Ordinal);
         Assert.True(three.Promoted, three.Reason);
         Assert.Equal(better, (await registry.GetAliasesAsync("faces")).Aliases[ModelRegistry.DefaultAlias]);
-        Assert.Equal("generator", (await registry.GetManifestAsync("faces", better)).Kind);
+        Assert.Equal(ModelKind.Generator, (await registry.GetManifestAsync("faces", better)).Kind);
     }
 }

@@ -104,7 +104,7 @@ public sealed class TrainingPipelineTests(PipelineHost host) : IClassFixture<Pip
         Assert.Equal(PipelineOutcome.Published, result.Outcome);
         var manifest = await host.Registry.GetManifestAsync("rows", result.Version!.Value);
         Assert.Equal("gru", manifest.Architecture);
-        Assert.Equal("classifier", manifest.Kind);
+        Assert.Equal(ModelKind.Classifier, manifest.Kind);
 
         using var runtime = new ModelRuntime(host.Registry, new InferenceOptions());
         var model = await runtime.GetAsync("rows", result.Version.Value);
@@ -165,7 +165,8 @@ public sealed class TrainingPipelineTests(PipelineHost host) : IClassFixture<Pip
         Assert.True(result.FrechetDistance > 0);
         Assert.True(result.Promoted, result.Reason);
         var manifest = await host.Registry.GetManifestAsync("gan", result.Version!.Value);
-        Assert.Equal(("generator", 16), (manifest.Kind, manifest.LatentSize));
+        Assert.Equal((ModelKind.Generator, 16), (manifest.Kind, manifest.LatentSize));
+        Assert.Equal(16, manifest.Signature.Input.LatentSize);
         Assert.Equal(result.FrechetDistance, manifest.Metrics[ManifestMetrics.FrechetDistance]);
     }
 

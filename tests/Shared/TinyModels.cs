@@ -116,13 +116,33 @@ internal static class TinyModels
         graph.Output.Add(Value(ModelContract.ImageOutputName, null, 1, 28, 28));
         var model = new ModelProto { IrVersion = 8, ProducerName = "lepton-tests", Graph = graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = 17 });
-        model.MetadataProps.Add(new StringStringEntryProto { Key = ModelContract.KindKey, Value = ModelContract.GeneratorKind });
+        model.MetadataProps.Add(new StringStringEntryProto { Key = ModelContract.KindKey, Value = "generator" } /* the older keys, no signature: servers infer it */);
         model.MetadataProps.Add(new StringStringEntryProto { Key = ModelContract.LatentSizeKey, Value = "4" });
         model.MetadataProps.Add(new StringStringEntryProto { Key = ModelContract.ArchitectureKey, Value = "tiny-generator" });
         return model.ToByteArray();
     }
 
     /// <summary>An image (values in [0,1]) lit at the pixels class <paramref name="target"/> of <see cref="Linear"/> sums.</summary>
+    /// <summary>
+    /// A classifier that loads but cannot run: pixels [N,1,28,28] -> Flatten -> Gather of columns 1000..1009
+    /// (past the 784 there are) -> logits [N,10]. ONNX Runtime accepts it and fails its first run.
+    /// </summary>
+    public static byte[] FailsAtRun()
+    {
+        var graph = new GraphProto { Name = "tiny-fails-at-run" };
+        var indices = new TensorProto { Name = "columns", DataType = (int)TensorProto.Types.DataType.Int64 };
+        indices.Dims.Add(10);
+        indices.Int64Data.AddRange(Enumerable.Range(1000, 10).Select(i => (long)i));
+        graph.Initializer.Add(indices);
+        graph.Node.Add(Node("Flatten", [ModelContract.InputName], "flat", new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 }));
+        graph.Node.Add(Node("Gather", ["flat", "columns"], ModelContract.OutputName, new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 }));
+        graph.Input.Add(Value(ModelContract.InputName, null, 1, 28, 28));
+        graph.Output.Add(Value(ModelContract.OutputName, null, 10));
+        var model = new ModelProto { IrVersion = 8, ProducerName = "lepton-tests", Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = 17 });
+        return model.ToByteArray();
+    }
+
     public static float[] ImageFor(int target, int shift = 0)
     {
         var pixels = new float[784];

@@ -23,7 +23,7 @@ public static class CardDocument
         {
             ["model"] = name,
             ["version"] = version,
-            ["kind"] = card.Kind,
+            ["kind"] = stored["kind"]?.DeepClone(),
             ["architecture"] = card.Architecture,
             ["parameters"] = card.Parameters,
             ["dataset"] = stored["dataset"]?.DeepClone(),

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Lepton.Core.Contracts;
 using Lepton.Core.Evaluation;
 
 namespace Lepton.Core.Cards;
@@ -16,7 +17,7 @@ public sealed record ModelCard
     public int Schema { get; init; } = CurrentSchema;
 
     /// <summary><c>classifier</c> or <c>generator</c>.</summary>
-    public required string Kind { get; init; }
+    public required ModelKind Kind { get; init; }
 
     public string? Architecture { get; init; }
 

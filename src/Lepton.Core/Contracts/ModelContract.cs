@@ -1,9 +1,9 @@
 namespace Lepton.Core.Contracts;
 
 /// <summary>
-/// What every exported model promises its servers: one float32 input <c>pixels</c> [N,1,H,W] with
-/// values in [0,1] (normalization is inside the graph), one output <c>logits</c> [N,classes], and
-/// the metadata below (values are JSON).
+/// The tensor names and ONNX metadata keys of exported models. What a given model takes and gives is
+/// its <see cref="ModelSignature"/> (stored under <see cref="ModelSignature.MetadataKey"/>); the older
+/// keys below are still written for readers that predate it. Normalization is inside the graph.
 /// </summary>
 public static class ModelContract
 {
@@ -18,10 +18,8 @@ public static class ModelContract
     public const string OutputKindKey = "lepton.output";
     public const string OpsetKey = "lepton.opset";
 
-    /// <summary>What the model does: <see cref="ClassifierKind"/> or <see cref="GeneratorKind"/> (absent: classifier).</summary>
+    /// <summary>What the model does: a <see cref="ModelKind"/> in lower case (absent: classifier). Kept beside the signature for older readers.</summary>
     public const string KindKey = "lepton.kind";
-    public const string ClassifierKind = "classifier";
-    public const string GeneratorKind = "generator";
 
     /// <summary>A generator's one input: float32 latent vectors [N,z], standard normal.</summary>
     public const string LatentInputName = "latent";

@@ -80,7 +80,7 @@ public sealed record ParityReport(int Examples, double MaxAbsDifference, int Pre
 /// </summary>
 public sealed record GeneratorMetrics(
     string Architecture,
-    string Kind,
+    ModelKind Kind,
     int LatentSize,
     IReadOnlyList<int> ImageShape,
     IReadOnlyList<string> Labels,

@@ -1,3 +1,4 @@
+using Lepton.Core.Contracts;
 using Lepton.Core.Data;
 
 namespace Lepton.Core.Registry;
@@ -45,11 +46,20 @@ public sealed record ModelManifest
 
     public long? Opset { get; init; }
 
-    /// <summary>What the model does: <c>classifier</c> (also when absent) or <c>generator</c>.</summary>
-    public string? Kind { get; init; }
+    /// <summary>What the model does (absent in old manifests: classifier).</summary>
+    public ModelKind Kind { get; init; }
 
     /// <summary>A generator's latent vector length.</summary>
     public int? LatentSize { get; init; }
+
+    /// <summary>What the model takes and gives; for a manifest written before signatures, inferred from its tensors.</summary>
+    public ModelSignature Signature
+    {
+        get => _signature ?? ModelSignature.Infer(Kind, Inputs[0], Outputs[0], Labels);
+        init => _signature = value;
+    }
+
+    private readonly ModelSignature? _signature;
 }
 
 /// <summary>What a publisher says about a model; the registry adds name, version, time, hash and size.</summary>
@@ -61,8 +71,6 @@ public sealed record ModelDescription
 
     public required IReadOnlyList<TensorSpec> Outputs { get; init; }
 
-    public IReadOnlyList<string> Labels { get; init; } = [];
-
     public Normalization? Normalization { get; init; }
 
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
@@ -73,11 +81,8 @@ public sealed record ModelDescription
 
     public long? Opset { get; init; }
 
-    /// <summary>What the model does: <c>classifier</c> (also when absent) or <c>generator</c>.</summary>
-    public string? Kind { get; init; }
-
-    /// <summary>A generator's latent vector length.</summary>
-    public int? LatentSize { get; init; }
+    /// <summary>What the model takes and gives (its kind, latent size and labels are read from it).</summary>
+    public required ModelSignature Signature { get; init; }
 }
 
 /// <summary>Everything the registry knows of one model.</summary>

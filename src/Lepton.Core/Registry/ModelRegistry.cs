@@ -44,6 +44,11 @@ public sealed class ModelRegistry(IArtifactStore store, TimeProvider? clock = nu
         RegistryNames.ValidateModelName(name);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(description);
+        if (description.Signature.Check(description.Inputs, description.Outputs) is { Count: > 0 } problems)
+        {
+            throw new InvalidDataException($"model '{name}': its signature does not fit its tensors: {string.Join("; ", problems)}");
+        }
+
         string? spool = null;
         Stream source = model;
         try
@@ -79,7 +84,7 @@ public sealed class ModelRegistry(IArtifactStore store, TimeProvider? clock = nu
                     Architecture = description.Architecture,
                     Inputs = description.Inputs,
                     Outputs = description.Outputs,
-                    Labels = description.Labels,
+                    Labels = description.Signature.Output.Labels,
                     Normalization = description.Normalization,
                     Metrics = description.Metrics,
                     DatasetVersion = description.DatasetVersion,
@@ -87,8 +92,9 @@ public sealed class ModelRegistry(IArtifactStore store, TimeProvider? clock = nu
                     Sha256 = sha256,
                     SizeBytes = size,
                     Opset = description.Opset,
-                    Kind = description.Kind,
-                    LatentSize = description.LatentSize,
+                    Kind = description.Signature.Kind,
+                    LatentSize = description.Signature.Input.LatentSize,
+                    Signature = description.Signature,
                 };
                 var written = new List<string> { ModelPath(name, version) };
                 try

@@ -155,6 +155,9 @@
     }
     if (history.childElementCount === 0) history.append(el('li', { text: 'no alias set yet' }));
     const shown = details.aliases?.production ?? versions[0]?.version;
+    // The drawing and preview take the size of the model's input (its signature), 28x28 for older models.
+    const image = versions.find((v) => v.version === shown)?.signature?.input?.image?.shape;
+    sizeInput(image?.width ?? 28, image?.height ?? 28);
     if (shown !== undefined) await showCard(name, shown);
   }
 
@@ -225,6 +228,15 @@
     drawContext.fillRect(0, 0, draw.width, draw.height);
   }
   clearDrawing();
+  function sizeInput(width, height) {
+    for (const id of ['draw', 'input-view', 'heatmap']) {
+      const canvas = $(id);
+      canvas.width = width;
+      canvas.height = height;
+    }
+    draw.setAttribute('aria-label', `${width} by ${height} drawing canvas`);
+    clearDrawing();
+  }
   let drawing = false;
   function stroke(e) {
     const box = draw.getBoundingClientRect();
@@ -232,7 +244,7 @@
     const y = ((e.clientY - box.top) / box.height) * draw.height;
     drawContext.fillStyle = '#fff';
     drawContext.beginPath();
-    drawContext.arc(x, y, 1.4, 0, Math.PI * 2);
+    drawContext.arc(x, y, 1.4 * (draw.width / 28), 0, Math.PI * 2);
     drawContext.fill();
   }
   draw.addEventListener('pointerdown', (e) => { drawing = true; draw.setPointerCapture(e.pointerId); stroke(e); });
@@ -260,11 +272,12 @@
   async function preview(blob) {
     const view = $('input-view').getContext('2d');
     view.fillStyle = '#000';
-    view.fillRect(0, 0, 28, 28);
+    const { width, height } = view.canvas;
+    view.fillRect(0, 0, width, height);
     try {
       const bitmap = await createImageBitmap(blob);
       view.imageSmoothingEnabled = true;
-      view.drawImage(bitmap, 0, 0, 28, 28);
+      view.drawImage(bitmap, 0, 0, width, height);
       bitmap.close();
     } catch {
       // not decodable here: the server says why

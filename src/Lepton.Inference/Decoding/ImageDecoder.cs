@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Lepton.Core.Contracts;
 using Lepton.Inference.Runtime;
 using SkiaSharp;
 
@@ -32,6 +33,24 @@ public static class ImageDecoder
 {
     /// <summary>The pixel limit when the host sets none: 16 megapixels (a 4000x4000 image).</summary>
     public const long DefaultMaxPixels = 16_000_000;
+
+    /// <summary>
+    /// Decodes <paramref name="data"/> as the model's signature says its pictures are prepared
+    /// (<paramref name="image"/>: shape, resize and polarity); <paramref name="inversion"/> is the server's
+    /// setting for light-on-dark models (a model that takes pixels as they are is never inverted, unless
+    /// the setting is <see cref="ImageInversion.Always"/>).
+    /// </summary>
+    public static float[] Decode(byte[] data, ImageInputSpec image, ImageInversion inversion, long maxPixels)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.Shape.Channels != 1)
+        {
+            throw new InputException(InputProblem.Invalid, $"the model takes {image.Shape.Channels}-channel images; this server decodes images to one channel");
+        }
+
+        var effective = image.Polarity == ImagePolarity.AsIs && inversion != ImageInversion.Always ? ImageInversion.Never : inversion;
+        return Decode(data, image.Shape.Height, image.Shape.Width, effective, maxPixels);
+    }
 
     /// <summary>
     /// Decodes <paramref name="data"/>. The header is read first and images over

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Lepton.Core.Contracts;
 using Lepton.Core.Registry;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -17,11 +18,13 @@ public sealed class LoadedModel : IDisposable
     private readonly InferenceSession _session;
     private readonly Channel<Pending>? _queue;
     private readonly Task[] _workers = [];
+    private readonly Lock _gate = new();
     private readonly int _maxBatch;
     private int _users;
     private int _inlineBusy;
     private bool _retired;
     private bool _disposed;
+    private static int s_liveSessions;
 
     private sealed record Pending(float[] Pixels, int Count, TaskCompletionSource<float[]> Result);
 
@@ -31,29 +34,56 @@ public sealed class LoadedModel : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         Manifest = manifest;
         _session = OnnxSessions.Open(model, options.IntraOpThreads);
-        var input = _session.InputMetadata.First();
-        InputName = input.Key;
-        InputDatatype = TensorTypes.ToDatatype(input.Value.ElementDataType);
-        InputShape = input.Value.Dimensions;
-        var output = _session.OutputMetadata.First();
-        OutputName = output.Key;
-        OutputShape = output.Value.Dimensions;
-        if (input.Value.ElementDataType != TensorElementType.Float || output.Value.ElementDataType != TensorElementType.Float)
+        Interlocked.Increment(ref s_liveSessions);
+        try
         {
-            _session.Dispose();
-            throw new InvalidDataException($"model '{manifest.Name}' version {manifest.Version}: only float32 inputs and outputs are served");
+            var input = _session.InputMetadata.First();
+            InputName = input.Key;
+            InputDatatype = TensorTypes.ToDatatype(input.Value.ElementDataType);
+            InputShape = input.Value.Dimensions;
+            var output = _session.OutputMetadata.First();
+            OutputName = output.Key;
+            OutputShape = output.Value.Dimensions;
+            if (input.Value.ElementDataType != TensorElementType.Float || output.Value.ElementDataType != TensorElementType.Float)
+            {
+                throw new InvalidDataException($"model '{manifest.Name}' version {manifest.Version}: only float32 inputs and outputs are served");
+            }
+
+            Signature = manifest.Signature;
+            var tensors = (Inputs: ModelInspector.Specs(_session.InputMetadata), Outputs: ModelInspector.Specs(_session.OutputMetadata));
+            if (Signature.Check(tensors.Inputs, tensors.Outputs) is { Count: > 0 } problems)
+            {
+                throw new InvalidDataException($"model '{manifest.Name}' version {manifest.Version}: {string.Join("; ", problems)}");
+            }
+
+            ImageValues = InputShape.Skip(1).Aggregate(1, (a, d) => a * Math.Max(d, 1));
+            Classes = Math.Max(OutputShape[^1], 1);
+            _maxBatch = Math.Max(1, options.MaxBatchSize);
+            Run(new float[ImageValues], 1); // warm-up: the first real request pays no initialization
+        }
+        catch
+        {
+            DisposeSession(); // a model that cannot serve keeps no native memory
+            throw;
         }
 
-        ImageValues = InputShape.Skip(1).Aggregate(1, (a, d) => a * Math.Max(d, 1));
-        Classes = Math.Max(OutputShape[^1], 1);
-        _maxBatch = Math.Max(1, options.MaxBatchSize);
-        Run(new float[ImageValues], 1); // warm-up: the first real request pays no initialization
         if (options.Batching)
         {
             _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = false });
             _workers = [Task.Run(WorkAsync), Task.Run(WorkAsync)];
         }
     }
+
+    /// <summary>ONNX Runtime sessions of loaded models not yet disposed, in this process.</summary>
+    public static int LiveSessions => Volatile.Read(ref s_liveSessions);
+
+    /// <summary>What the model takes and gives (from its manifest, checked against the session's tensors).</summary>
+    public ModelSignature Signature { get; }
+
+    /// <summary>How pictures become this model's input; refused (400) when the model does not take pictures.</summary>
+    public ImageInputSpec ImageInput => Signature.Input.Image
+        ?? throw new Decoding.InputException(Decoding.InputProblem.Invalid,
+            $"model '{Manifest.Name}' version {Manifest.Version} takes {Signature.Input.Kind.ToString().ToLowerInvariant()} input, not images");
 
     public ModelManifest Manifest { get; }
 
@@ -73,10 +103,18 @@ public sealed class LoadedModel : IDisposable
 
     public int Classes { get; }
 
-    /// <summary>Scores [count, classes] for <paramref name="count"/> images.</summary>
+    /// <summary>
+    /// Scores [count, classes] for <paramref name="count"/> images. An idle model answers on the calling
+    /// thread (no hand-off: the fastest single request); a busy one queues the request for a batch.
+    /// </summary>
     public Task<float[]> PredictAsync(float[] pixels, int count, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(pixels);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<float[]>(cancellationToken);
+        }
+
         if (pixels.Length != count * ImageValues)
         {
             throw new ArgumentException($"{pixels.Length} values for {count} images of {ImageValues}");
@@ -178,7 +216,7 @@ public sealed class LoadedModel : IDisposable
     /// <summary>Marks the model as in use; false when it has been unloaded (load it again).</summary>
     internal bool TryAcquire()
     {
-        lock (_workers)
+        lock (_gate)
         {
             if (_retired)
             {
@@ -193,7 +231,7 @@ public sealed class LoadedModel : IDisposable
     internal void Release()
     {
         bool dispose;
-        lock (_workers)
+        lock (_gate)
         {
             _users--;
             dispose = _retired && _users == 0;
@@ -209,7 +247,7 @@ public sealed class LoadedModel : IDisposable
     internal void Retire()
     {
         bool dispose;
-        lock (_workers)
+        lock (_gate)
         {
             _retired = true;
             dispose = _users == 0;
@@ -223,7 +261,7 @@ public sealed class LoadedModel : IDisposable
 
     public void Dispose()
     {
-        lock (_workers)
+        lock (_gate)
         {
             if (_disposed)
             {
@@ -235,7 +273,19 @@ public sealed class LoadedModel : IDisposable
         }
 
         _queue?.Writer.TryComplete();
-        Task.WaitAll(_workers, TimeSpan.FromSeconds(10));
+        if (_workers.Length == 0)
+        {
+            DisposeSession();
+            return;
+        }
+
+        // The workers end once the queue is drained; the session goes after them, without blocking this thread.
+        _ = Task.WhenAll(_workers).ContinueWith(_ => DisposeSession(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void DisposeSession()
+    {
         _session.Dispose();
+        Interlocked.Decrement(ref s_liveSessions);
     }
 }

@@ -27,22 +27,47 @@ public static class ModelInspector
         using (session)
         {
             var meta = session.ModelMetadata.CustomMetadataMap;
+            var inputs = Specs(session.InputMetadata);
+            var outputs = Specs(session.OutputMetadata);
             return new ModelDescription
             {
                 Architecture = meta.GetValueOrDefault(ModelContract.ArchitectureKey),
-                Inputs = session.InputMetadata.Select(kv => Spec(kv.Key, kv.Value)).ToArray(),
-                Outputs = session.OutputMetadata.Select(kv => Spec(kv.Key, kv.Value)).ToArray(),
-                Labels = meta.TryGetValue(ModelContract.LabelsKey, out string? labels) ? JsonSerializer.Deserialize<string[]>(labels) ?? [] : [],
+                Inputs = inputs,
+                Outputs = outputs,
                 Normalization = meta.TryGetValue(ModelContract.NormalizationKey, out string? norm) ? ReadNormalization(norm) : null,
                 Opset = meta.TryGetValue(ModelContract.OpsetKey, out string? opset) && long.TryParse(opset, NumberStyles.Integer, CultureInfo.InvariantCulture, out long o) ? o : null,
-                Kind = meta.GetValueOrDefault(ModelContract.KindKey),
-                LatentSize = meta.TryGetValue(ModelContract.LatentSizeKey, out string? z) && int.TryParse(z, NumberStyles.Integer, CultureInfo.InvariantCulture, out int size) ? size : null,
+                Signature = ReadSignature(meta, inputs, outputs),
             };
         }
     }
 
-    private static TensorSpec Spec(string name, NodeMetadata node) =>
-        new(name, TensorTypes.ToDatatype(node.ElementDataType), node.Dimensions.Select(d => (long)d).ToArray());
+    /// <summary>
+    /// The signature the trainer wrote (<see cref="ModelSignature.MetadataKey"/>), else the one the older
+    /// metadata keys and the tensors imply. A signature that does not parse is refused, naming the key.
+    /// </summary>
+    public static ModelSignature ReadSignature(IReadOnlyDictionary<string, string> meta, IReadOnlyList<TensorSpec> inputs, IReadOnlyList<TensorSpec> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(meta);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(outputs);
+        if (meta.TryGetValue(ModelSignature.MetadataKey, out string? written))
+        {
+            return LeptonJson.Deserialize<ModelSignature>(written, $"the model's {ModelSignature.MetadataKey} metadata");
+        }
+
+        if (inputs.Count == 0 || outputs.Count == 0)
+        {
+            throw new InvalidDataException("the model has no input or no output");
+        }
+
+        var labels = meta.TryGetValue(ModelContract.LabelsKey, out string? l) ? JsonSerializer.Deserialize<string[]>(l) ?? [] : [];
+        var kind = Enum.TryParse(meta.GetValueOrDefault(ModelContract.KindKey), ignoreCase: true, out ModelKind k) ? k : ModelKind.Classifier;
+        return ModelSignature.Infer(kind, inputs[0], outputs[0], labels);
+    }
+
+    /// <summary>A session's inputs or outputs as the manifest describes them.</summary>
+    internal static TensorSpec[] Specs(IReadOnlyDictionary<string, NodeMetadata> nodes) =>
+        nodes.Select(kv => new TensorSpec(kv.Key, TensorTypes.ToDatatype(kv.Value.ElementDataType), kv.Value.Dimensions.Select(d => (long)d).ToArray())).ToArray();
 
     private static Normalization? ReadNormalization(string json)
     {

@@ -1,3 +1,5 @@
+using Lepton.Core.Contracts;
+
 namespace Lepton.Training.Export;
 
 /// <summary>What the exporter writes beside a generator's graph: its latent size and image shape.</summary>
@@ -10,6 +12,9 @@ public sealed record GeneratorExportOptions(
     int Height = 28,
     int Width = 28)
 {
+    /// <summary>What the exported generator takes and gives (stored in its metadata).</summary>
+    public ModelSignature Signature => ModelSignature.Generator(LatentSize, new ImageShape(Channels, Height, Width), Labels);
+
     /// <summary>Extra metadata entries (string values).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();
 }

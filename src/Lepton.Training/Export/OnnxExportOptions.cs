@@ -1,3 +1,4 @@
+using Lepton.Core.Contracts;
 using Lepton.Core.Data;
 
 namespace Lepton.Training.Export;
@@ -16,6 +17,9 @@ public sealed record OnnxExportOptions(
 
     /// <summary>The IR version that goes with opset 17.</summary>
     public const long IrVersion = 8;
+
+    /// <summary>What the exported classifier takes and gives (stored in its metadata).</summary>
+    public ModelSignature Signature => ModelSignature.ImageClassifier(new ImageInputSpec(new ImageShape(Channels, Height, Width)), Labels);
 
     /// <summary>Extra metadata entries (string values).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();

@@ -54,7 +54,8 @@ public static class OnnxExporter
         AddMetadata(proto, ModelContract.InputKey, ModelContract.InputDescription);
         AddMetadata(proto, ModelContract.OutputKindKey, ModelContract.OutputDescription);
         AddMetadata(proto, ModelContract.OpsetKey, OnnxExportOptions.Opset.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        AddMetadata(proto, ModelContract.KindKey, ModelContract.ClassifierKind);
+        AddMetadata(proto, ModelContract.KindKey, KindValue(ModelKind.Classifier));
+        AddMetadata(proto, ModelSignature.MetadataKey, LeptonJson.Serialize(options.Signature));
         foreach (var (key, value) in options.Metadata)
         {
             AddMetadata(proto, key, value);
@@ -93,7 +94,8 @@ public static class OnnxExporter
         };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = OnnxExportOptions.Opset });
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
-        AddMetadata(proto, ModelContract.KindKey, ModelContract.GeneratorKind);
+        AddMetadata(proto, ModelContract.KindKey, KindValue(ModelKind.Generator));
+        AddMetadata(proto, ModelSignature.MetadataKey, LeptonJson.Serialize(options.Signature));
         AddMetadata(proto, ModelContract.ArchitectureKey, options.Architecture);
         AddMetadata(proto, ModelContract.LatentSizeKey, options.LatentSize.ToString(invariant));
         AddMetadata(proto, ModelContract.ImageShapeKey, JsonSerializer.Serialize(new[] { options.Channels, options.Height, options.Width }));
@@ -322,6 +324,8 @@ public static class OnnxExporter
             Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = FloatType, Shape = shape } },
         };
     }
+
+    private static string KindValue(ModelKind kind) => kind.ToString().ToLowerInvariant();
 
     private static void AddMetadata(ModelProto proto, string key, string value) =>
         proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });

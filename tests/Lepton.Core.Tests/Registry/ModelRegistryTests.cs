@@ -19,7 +19,7 @@ public abstract class ModelRegistryContract
         Architecture = "cnn",
         Inputs = [new TensorSpec("pixels", "FP32", [-1, 1, 28, 28])],
         Outputs = [new TensorSpec("logits", "FP32", [-1, 10])],
-        Labels = ["a", "b"],
+        Signature = ModelSignature.ImageClassifier(new ImageInputSpec(new ImageShape(1, 28, 28)), ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]),
         Metrics = new Dictionary<string, double> { ["accuracy"] = 0.9 },
         Opset = 17,
     };
@@ -53,9 +53,33 @@ public abstract class ModelRegistryContract
     }
 
     [Fact]
+    public async Task Publish_KeepsTheSignatureInTheManifest()
+    {
+        var published = await Registry.PublishAsync(Model, Bytes(1), Description);
+
+        var manifest = await Registry.GetManifestAsync(Model, published.Version);
+
+        Assert.Equal(Description.Signature, manifest.Signature with { Output = manifest.Signature.Output with { Labels = Description.Signature.Output.Labels } });
+        Assert.Equal(Description.Signature.Output.Labels, manifest.Signature.Output.Labels);
+        Assert.Equal(Description.Signature.Output.Labels, manifest.Labels);
+        Assert.Equal(ModelKind.Classifier, manifest.Kind);
+    }
+
+    [Fact]
+    public async Task Publish_SignatureThatDoesNotFitTheTensors_IsRefusedAndWritesNothing()
+    {
+        var wrong = Description with { Signature = ModelSignature.ImageClassifier(new ImageInputSpec(new ImageShape(3, 28, 28)), ["a", "b"]) };
+
+        var refused = await Assert.ThrowsAsync<InvalidDataException>(() => Registry.PublishAsync(Model, Bytes(1), wrong));
+
+        Assert.Contains("does not fit", refused.Message, StringComparison.Ordinal);
+        Assert.Empty(await Registry.ListVersionsAsync(Model));
+    }
+
+    [Fact]
     public async Task Publish_WithACard_TheVersionHasItsCardFiles()
     {
-        var card = new Lepton.Core.Cards.ModelCard { Kind = "classifier", Architecture = "cnn", Dataset = new(null, null, null), Images = ["curves.png"] };
+        var card = new Lepton.Core.Cards.ModelCard { Kind = ModelKind.Classifier, Architecture = "cnn", Dataset = new(null, null, null), Images = ["curves.png"] };
         var files = new Dictionary<string, BinaryData>
         {
             ["card.json"] = BinaryData.FromString(LeptonJson.Serialize(card)),

@@ -1,3 +1,4 @@
+using Lepton.Core.Contracts;
 using Azure.Storage.Blobs;
 using Lepton.Core.Registry;
 using Lepton.Core.Storage;
@@ -12,6 +13,7 @@ public sealed class RegistryHardeningTests : IDisposable
     {
         Inputs = [new TensorSpec("pixels", "FP32", [-1, 1, 28, 28])],
         Outputs = [new TensorSpec("logits", "FP32", [-1, 10])],
+        Signature = ModelSignature.ImageClassifier(new ImageInputSpec(new ImageShape(1, 28, 28)), []),
     };
 
     public void Dispose() => Directory.Delete(_root, recursive: true);

@@ -19,7 +19,7 @@ public sealed class OcclusionTests : IDisposable
         var manifest = new ModelManifest
         {
             Name = "corner", Version = 1, CreatedAt = DateTimeOffset.UnixEpoch, Inputs = description.Inputs, Outputs = description.Outputs,
-            Labels = description.Labels, Sha256 = string.Empty, SizeBytes = bytes.Length,
+            Signature = description.Signature, Sha256 = string.Empty, SizeBytes = bytes.Length,
         };
         _model = new LoadedModel(manifest, bytes, new InferenceOptions { Batching = false });
     }

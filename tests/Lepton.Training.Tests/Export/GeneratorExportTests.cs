@@ -70,7 +70,10 @@ public sealed class GeneratorExportTests(TrainedGenerator trained) : IClassFixtu
         Assert.Equal(ModelContract.ImageOutputName, output.Key);
         Assert.Equal([-1, 1, 28, 28], output.Value.Dimensions);
         var meta = session.ModelMetadata.CustomMetadataMap;
-        Assert.Equal(ModelContract.GeneratorKind, meta[ModelContract.KindKey]);
+        Assert.Equal("generator", meta[ModelContract.KindKey]);
+        var signature = LeptonJson.Deserialize<ModelSignature>(meta[ModelSignature.MetadataKey], "signature");
+        Assert.Equal((ModelKind.Generator, InputKind.Latent, 64), (signature.Kind, signature.Input.Kind, signature.Input.LatentSize));
+        Assert.Equal(new ImageShape(1, 28, 28), signature.Output.Image);
         Assert.Equal("64", meta[ModelContract.LatentSizeKey]);
         Assert.Equal([1, 28, 28], JsonSerializer.Deserialize<int[]>(meta[ModelContract.ImageShapeKey])!);
 

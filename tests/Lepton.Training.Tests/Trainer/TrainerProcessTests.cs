@@ -78,7 +78,7 @@ public sealed class TrainerProcessTests : IDisposable
 
         Assert.True(code == 0, $"exit {code}: {stderr}\n{stdout}");
         var metrics = LeptonJson.ReadFile<GeneratorMetrics>(Path.Combine(output, JobFiles.Metrics));
-        Assert.Equal(ModelContract.GeneratorKind, metrics.Kind);
+        Assert.Equal(ModelKind.Generator, metrics.Kind);
         Assert.Equal(16, metrics.LatentSize);
         Assert.Equal([1, 28, 28], metrics.ImageShape);
         Assert.True(metrics.Parity.MaxAbsDifference <= 1e-4, $"parity {metrics.Parity.MaxAbsDifference}");
