@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Lepton.Core.Contracts;
 using Lepton.Core.Data;
 using Lepton.Inference;
 using Lepton.Tests;
@@ -27,6 +28,9 @@ public sealed class TrainedModelServingTests : IDisposable
         string run = Path.Combine(_dir, "run");
         new TrainingJob(new Core.Contracts.TrainingJobSpec { Architecture = "cnn", Data = data, Output = run, Epochs = 1, Seed = 9 }, TextWriter.Null).Run();
         string name = "fashion-" + Guid.NewGuid().ToString("N")[..8];
+        var written = Inference.Runtime.ModelInspector.Describe(File.ReadAllBytes(Path.Combine(run, JobFiles.Model))).Signature;
+        Assert.Equal(ModelSignature.ImageClassifier(new ImageInputSpec(new ImageShape(1, 28, 28)), MnistDataset.FashionMnistLabels).Input, written.Input);
+        Assert.Equal(MnistDataset.FashionMnistLabels, written.Output.Labels);
 
         var (code, output) = LeptonCli.Run("models", "publish", "--store", TestStores.AzuriteConnectionString, "--name", name, "--run", run);
         Assert.True(code == 0, output);
@@ -64,5 +68,14 @@ public sealed class TrainedModelServingTests : IDisposable
         Assert.Equal("cnn", version.GetProperty("architecture").GetString());
         Assert.Equal(17, version.GetProperty("opset").GetInt32());
         Assert.True(version.GetProperty("metrics").GetProperty("accuracy").GetDouble() > 0.5);
+
+        // The signature the trainer wrote is the manifest's and the one the server describes.
+        var stored = LeptonJson.Deserialize<ModelSignature>(version.GetProperty("signature").GetRawText(), "manifest");
+        Assert.Equal(written.Input, stored.Input);
+        Assert.Equal(written.Output.Labels, stored.Output.Labels);
+        using var details = JsonDocument.Parse(await server.Client.GetStringAsync($"/api/models/{name}"));
+        var served = details.RootElement.GetProperty("versions")[0].GetProperty("signature");
+        Assert.Equal("image", served.GetProperty("input").GetProperty("kind").GetString());
+        Assert.Equal(28, served.GetProperty("input").GetProperty("image").GetProperty("shape").GetProperty("height").GetInt32());
     }
 }
