@@ -34,7 +34,7 @@ public static class ModelCardMaker
             missing.Add($"the run folder ({Path.GetFileName(source.RunFolder)}) is not here: no training settings, history or predictions");
         }
 
-        var job = Read(run, "job.json", "training settings", missing, path => JsonNode.Parse(File.ReadAllText(path)) as JsonObject);
+        var job = Read(run, RunFolder.Spec, "training settings", missing, path => JsonNode.Parse(File.ReadAllText(path)) as JsonObject);
         string? datasetFolder = source.DatasetFolder ?? (job?["data"]?.GetValue<string>() is string d && Directory.Exists(d) ? d : null);
         job?.Remove("data"); // paths of the machine that trained: not part of what the model is
         job?.Remove("output");
@@ -59,16 +59,16 @@ public static class ModelCardMaker
         IReadOnlyDictionary<string, double>? quality = null;
         if (generator)
         {
-            var generated = Read(run, "metrics.json", "sample quality", missing, LeptonJson.ReadFile<GeneratorMetrics>);
+            var generated = Read(run, RunFolder.Metrics, "sample quality", missing, LeptonJson.ReadFile<GeneratorMetrics>);
             quality = generated is null ? Quality(description.Metrics) : Quality(generated.Quality);
             AddImage(files, missing, CardFiles.Samples, "sample grid", () =>
-                run is not null && File.Exists(Path.Combine(run, "samples.png")) ? File.ReadAllBytes(Path.Combine(run, "samples.png")) : throw new FileNotFoundException("no samples.png in the run"));
+                run is not null && File.Exists(new RunFolder(run).SamplesPath) ? File.ReadAllBytes(new RunFolder(run).SamplesPath) : throw new FileNotFoundException("no samples.png in the run"));
         }
         else
         {
-            var report = source.Evaluation ?? Read(run, "metrics.json", "test metrics", missing, path => LeptonJson.ReadFile<TrainingMetrics>(path).Test);
+            var report = source.Evaluation ?? Read(run, RunFolder.Metrics, "test metrics", missing, path => LeptonJson.ReadFile<TrainingMetrics>(path).Test);
             metrics = report is null ? null : CardMetrics.From(report);
-            var history = Read(run, "history.json", "training curves", missing, LeptonJson.ReadFile<TrainingHistory>);
+            var history = Read(run, RunFolder.History, "training curves", missing, LeptonJson.ReadFile<TrainingHistory>);
             if (history is not null)
             {
                 AddImage(files, missing, CardFiles.Curves, "training curves", () => CardPlots.Curves(history));
@@ -79,7 +79,7 @@ public static class ModelCardMaker
                 AddImage(files, missing, CardFiles.Confusion, "confusion matrix", () => CardPlots.Confusion(report));
             }
 
-            var predictions = Read(run, "predictions.json", "most confident mistakes", missing, LeptonJson.ReadFile<TestPredictions>);
+            var predictions = Read(run, RunFolder.Predictions, "most confident mistakes", missing, LeptonJson.ReadFile<TestPredictions>);
             if (predictions is not null && test is null)
             {
                 missing.Add("most confident mistakes: the test images are not here (no dataset)");

@@ -74,7 +74,7 @@ public static class ModelsCommand
         string name = args.Require("--name");
         RegistryNames.ValidateModelName(name);
         string? run = args.Get("--run");
-        string modelPath = args.Get("--model") ?? (run is not null ? Path.Combine(run, "model.onnx") : throw new UsageException("--model (or --run) is required"));
+        string modelPath = args.Get("--model") ?? (run is not null ? new RunFolder(run).ModelPath : throw new UsageException("--model (or --run) is required"));
         if (!File.Exists(modelPath))
         {
             throw new UsageException($"model file not found: {modelPath}");
@@ -84,7 +84,7 @@ public static class ModelsCommand
         var description = ModelInspector.Describe(bytes);
         if (run is not null)
         {
-            string metricsPath = Path.Combine(run, "metrics.json");
+            string metricsPath = new RunFolder(run).MetricsPath;
             if (!File.Exists(metricsPath))
             {
                 throw new UsageException($"--run: {metricsPath} not found (a trainer output folder has it)");

@@ -141,7 +141,7 @@ public static class PipelineCommand
                 var state = await client.GetInstanceAsync(id, getInputsAndOutputs: true, signaled).ConfigureAwait(false);
                 var progress = state?.ReadCustomStatusAs<PipelineProgress>();
                 // The run folder is known once the data is prepared (the run id names the data and settings).
-                var trainer = progress?.RunId is { } runId ? ReadTrainerStatus(Path.Combine(work, "runs", runId)) : null;
+                var trainer = progress?.RunId is { } runId ? ReadTrainerStatus(RunFolder.Under(work, runId).Path) : null;
                 await view.UpdateAsync(new PipelineSnapshot(progress, trainer)).ConfigureAwait(false);
 
                 if (state is { IsCompleted: true })
@@ -161,7 +161,7 @@ public static class PipelineCommand
     /// <summary>The trainer's status.json, or null while there is none (or it is being replaced).</summary>
     private static TrainingStatus? ReadTrainerStatus(string runFolder)
     {
-        string path = Path.Combine(runFolder, "status.json");
+        string path = new RunFolder(runFolder).StatusPath;
         try
         {
             return File.Exists(path) ? LeptonJson.ReadFile<TrainingStatus>(path) : null;
@@ -187,7 +187,7 @@ public static class PipelineCommand
             return 0;
         }
 
-        string history = Path.Combine(work, "runs", result.RunId, "history.json");
+        string history = RunFolder.Under(work, result.RunId).HistoryPath;
         if (File.Exists(history))
         {
             await view.SummaryAsync(LeptonJson.ReadFile<TrainingHistory>(history)).ConfigureAwait(false);

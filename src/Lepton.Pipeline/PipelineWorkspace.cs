@@ -1,3 +1,4 @@
+using Lepton.Core.Contracts;
 using Lepton.Core.Storage;
 
 namespace Lepton.Pipeline;
@@ -12,7 +13,7 @@ public sealed class PipelineWorkspace(IArtifactStore store, string workFolder)
 {
     public const string UploadsContainer = "datasets";
     public const string PreparedContainer = "prepared";
-    public const string RunsContainer = "runs";
+    public const string RunsContainer = RunFolder.Runs;
 
     public IArtifactStore Store => store;
 
@@ -75,14 +76,14 @@ public sealed class PipelineWorkspace(IArtifactStore store, string workFolder)
     public async Task<string> LocalModelAsync(TrainingJobHandle job, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        string local = Path.Combine(job.OutputFolder, "model.onnx");
+        string local = new RunFolder(job.OutputFolder).ModelPath;
         if (File.Exists(local) || job.OutputStorePath is null)
         {
             return local;
         }
 
-        string downloaded = Path.Combine(WorkFolder, "runs", job.JobId, "model.onnx");
-        await DownloadAsync($"{job.OutputStorePath}/model.onnx", downloaded, cancellationToken).ConfigureAwait(false);
+        string downloaded = RunFolder.Under(WorkFolder, job.JobId).ModelPath;
+        await DownloadAsync($"{job.OutputStorePath}/{RunFolder.Model}", downloaded, cancellationToken).ConfigureAwait(false);
         return downloaded;
     }
 

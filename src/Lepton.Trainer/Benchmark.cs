@@ -46,9 +46,9 @@ public static class Benchmark
         }
 
         spec = spec with { Resume = false };
-        if (Directory.Exists(Path.Combine(spec.Output, "checkpoints")))
+        if (Directory.Exists(new RunFolder(spec.Output).CheckpointsPath))
         {
-            Directory.Delete(Path.Combine(spec.Output, "checkpoints"), recursive: true);
+            Directory.Delete(new RunFolder(spec.Output).CheckpointsPath, recursive: true);
         }
 
         int threads = spec.Threads ?? Environment.ProcessorCount;
@@ -71,7 +71,7 @@ public static class Benchmark
         double bare = Math.Max(bareBefore, bareAfter);
         // Steady state: the median epoch, so the first epoch's warm-up (the bare loop's is excluded too) and
         // a noisy epoch do not decide the comparison.
-        var history = LeptonJson.ReadFile<TrainingHistory>(Path.Combine(spec.Output, JobFiles.History));
+        var history = LeptonJson.ReadFile<TrainingHistory>(Path.Combine(spec.Output, RunFolder.History));
         double trainer = Median(history.Epochs.Select(e => e.SamplesPerSecond));
         var result = new BenchmarkResult(spec.Architecture, spec.Epochs, spec.BatchSize, threads, metrics.TrainExamples,
             bare, trainer, trainer / bare,

@@ -24,7 +24,7 @@ namespace Lepton.Trainer;
 public sealed class GeneratorJob(TrainingJobSpec spec, TextWriter log)
 {
     public const string SamplesFolder = "samples";
-    public const string FinalSamples = "samples.png";
+    public const string FinalSamples = RunFolder.Samples;
     public const int ParityLatents = 256;
     /// <summary>Generated images measured (at most; no more than the real test images).</summary>
     public const int QualityImages = 5000;
@@ -65,7 +65,7 @@ public sealed class GeneratorJob(TrainingJobSpec spec, TextWriter log)
         var ganTrain = OfClass(allTrain, classIndex);
         var realTest = OfClass(allTest, classIndex);
         var normalization = Normalization.Compute(allTrain.Images);
-        LeptonJson.WriteFile(Path.Combine(spec.Output, JobFiles.Spec), spec);
+        LeptonJson.WriteFile(Path.Combine(spec.Output, RunFolder.Spec), spec);
         int rows = allTrain.Images.Rows, columns = allTrain.Images.Columns;
         log.WriteLine($"data: {ganTrain.Count} training images{(classIndex is int c ? $" of class '{dataset.LabelNames[c]}'" : string.Empty)}, {realTest.Count} test images of {rows}x{columns}");
 
@@ -95,11 +95,11 @@ public sealed class GeneratorJob(TrainingJobSpec spec, TextWriter log)
         var outcome = trainer.Train(train, cancellationToken);
         using var generator = outcome.Generator;
         outcome.Discriminator.Dispose();
-        LeptonJson.WriteFile(Path.Combine(spec.Output, JobFiles.History), outcome.History);
+        LeptonJson.WriteFile(Path.Combine(spec.Output, RunFolder.History), outcome.History);
         var trained = outcome.History.Epochs.Where(e => e.Epoch > outcome.History.ResumedFromEpoch).ToArray();
 
         WriteStatus(statusPath, JobState.Running, "exporting", spec.Epochs, null, null);
-        string modelPath = Path.Combine(spec.Output, JobFiles.Model);
+        string modelPath = Path.Combine(spec.Output, RunFolder.Model);
         IReadOnlyList<string> labels = classIndex is int only ? [dataset.LabelNames[only]] : dataset.LabelNames;
         OnnxExporter.SaveGenerator(generator, new GeneratorExportOptions(architecture.Name, modelOptions.LatentSize, labels, 1, rows, columns), modelPath);
         using var onnx = new OnnxGenerator(modelPath, spec.Threads);
@@ -110,7 +110,7 @@ public sealed class GeneratorJob(TrainingJobSpec spec, TextWriter log)
         var metrics = new GeneratorMetrics(architecture.Name, ModelKind.Generator, modelOptions.LatentSize, [1, rows, columns], labels,
             classIndex is int k ? dataset.LabelNames[k] : null, ganTrain.Count, quality, parity,
             trained.Sum(e => e.Seconds), trained.Length == 0 ? 0 : trained.Average(e => e.SamplesPerSecond));
-        LeptonJson.WriteFile(Path.Combine(spec.Output, JobFiles.Metrics), metrics);
+        LeptonJson.WriteFile(Path.Combine(spec.Output, RunFolder.Metrics), metrics);
         log.WriteLine($"Fréchet distance {quality.FrechetDistance:F2} (floor: test halves {quality.FrechetFloor:F2}; ceiling: noise {quality.FrechetCeiling:F2}); " +
             $"mean confidence {quality.MeanConfidence:F3}, class entropy {quality.ClassEntropy:F3}; parity: max |diff| {parity.MaxAbsDifference:E2}; {clock.Elapsed.TotalSeconds:F1} s");
         return metrics;

@@ -17,7 +17,7 @@ internal static class JobEnvelope
         }
 
         Directory.CreateDirectory(spec.Output);
-        string statusPath = Path.Combine(spec.Output, JobFiles.Status);
+        string statusPath = Path.Combine(spec.Output, RunFolder.Status);
         WriteStatus(spec, statusPath, JobState.Running, "loading data", 0, null, null);
         try
         {

@@ -10,18 +10,6 @@ using TorchSharp;
 
 namespace Lepton.Trainer;
 
-/// <summary>The files a training job writes in its output folder.</summary>
-public static class JobFiles
-{
-    public const string Model = "model.onnx";
-    public const string Metrics = "metrics.json";
-    public const string History = "history.json";
-    public const string Status = "status.json";
-    public const string Spec = "job.json";
-    public const string Predictions = "predictions.json";
-    public const string Samples = "samples.png";
-}
-
 /// <summary>
 /// One training job end to end: validate the spec, load and split the data, train (resuming from the
 /// last checkpoint), export to ONNX, evaluate the exported file with ONNX Runtime on the test set,
@@ -48,7 +36,7 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
         var validationSet = all.Select(validationIndices);
         var testSet = dataset.Test.Take(spec.TestLimit);
         var normalization = Normalization.Compute(trainSet.Images);
-        LeptonJson.WriteFile(Path.Combine(spec.Output, JobFiles.Spec), spec);
+        LeptonJson.WriteFile(Path.Combine(spec.Output, RunFolder.Spec), spec);
         log.WriteLine($"data: {trainSet.Count} train, {validationSet.Count} validation, {testSet.Count} test images of {trainSet.Images.Rows}x{trainSet.Images.Columns}, {dataset.LabelNames.Count} classes; mean {normalization.Mean:F4}, std {normalization.Std:F4}");
 
         torch.set_num_threads(spec.Threads ?? Environment.ProcessorCount);
@@ -92,14 +80,14 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
         var clock = Stopwatch.StartNew();
         var outcome = trainer.Train(train, validation, cancellationToken);
         using var model = outcome.Model;
-        LeptonJson.WriteFile(Path.Combine(spec.Output, JobFiles.History), outcome.History);
+        LeptonJson.WriteFile(Path.Combine(spec.Output, RunFolder.History), outcome.History);
         var trained = outcome.History.Epochs.Where(e => e.Epoch > outcome.History.ResumedFromEpoch).ToArray();
         double trainSeconds = trained.Sum(e => e.Seconds);
         double samplesPerSecond = trained.Length == 0 ? 0 : trained.Average(e => e.SamplesPerSecond);
 
         var lastEpoch = outcome.History.Epochs.Count > 0 ? outcome.History.Epochs[^1] : null;
         WriteStatus(statusPath, JobState.Running, "exporting", spec.Epochs, lastEpoch, null);
-        string modelPath = Path.Combine(spec.Output, JobFiles.Model);
+        string modelPath = Path.Combine(spec.Output, RunFolder.Model);
         OnnxExporter.Save(model, new OnnxExportOptions(architecture.Name, dataset.LabelNames, normalization, 1, trainSet.Images.Rows, trainSet.Images.Columns), modelPath);
 
         WriteStatus(statusPath, JobState.Running, "evaluating", spec.Epochs, lastEpoch, null);
@@ -110,8 +98,8 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
         var parity = Parity.Compare(torchResult.Scores, onnxScores, onnx.Classes);
         var metrics = new TrainingMetrics(architecture.Name, dataset.LabelNames, normalization, trainSet.Count, validationSet.Count,
             report, torchResult.Accuracy, parity, trainSeconds, samplesPerSecond);
-        LeptonJson.WriteFile(Path.Combine(spec.Output, JobFiles.Predictions), TestPredictions.FromLogits(testSet.Labels, onnxScores, onnx.Classes));
-        LeptonJson.WriteFile(Path.Combine(spec.Output, JobFiles.Metrics), metrics);
+        LeptonJson.WriteFile(Path.Combine(spec.Output, RunFolder.Predictions), TestPredictions.FromLogits(testSet.Labels, onnxScores, onnx.Classes));
+        LeptonJson.WriteFile(Path.Combine(spec.Output, RunFolder.Metrics), metrics);
         log.WriteLine($"test accuracy {report.Accuracy:F4} (ONNX Runtime, {report.Examples} images), TorchSharp {torchResult.Accuracy:F4}; " +
             $"parity: max |diff| {parity.MaxAbsDifference:E2}, {parity.PredictionMismatches} prediction mismatches; {clock.Elapsed.TotalSeconds:F1} s");
         return metrics;

@@ -79,7 +79,7 @@ public sealed class GetTrainingStatusActivity(IComputeTarget compute, PipelineWo
 
         try
         {
-            var trainer = Core.Contracts.LeptonJson.Deserialize<Core.Contracts.TrainingStatus>(progress.Data.ToString(), "status.json");
+            var trainer = Core.Contracts.LeptonJson.Deserialize<Core.Contracts.TrainingStatus>(progress.Data.ToString(), Core.Contracts.RunFolder.Status);
             return status with { Epoch = trainer.Epoch, TotalEpochs = trainer.TotalEpochs, ValidationAccuracy = trainer.Latest?.ValidationAccuracy };
         }
         catch (InvalidDataException)
@@ -110,7 +110,7 @@ public sealed class ReadMetricsActivity(PipelineWorkspace workspace, ILogger? lo
     public override async Task<RunMetrics> ExecuteAsync(TrainingJobHandle input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        string json = await workspace.ReadRunFileAsync(input, "metrics.json").ConfigureAwait(false)
+        string json = await workspace.ReadRunFileAsync(input, Core.Contracts.RunFolder.Metrics).ConfigureAwait(false)
             ?? throw new InvalidDataException($"the training job {input.JobId} succeeded but wrote no metrics.json");
         var metrics = RunMetrics.Parse(json, $"{input.JobId}/metrics.json");
         (logger ?? NullLogger.Instance).Metrics(input.JobId, metrics.Accuracy, metrics.FrechetDistance);

@@ -1,3 +1,4 @@
+using Lepton.Core.Contracts;
 using Lepton.Cards;
 using Lepton.Core.Registry;
 
@@ -10,7 +11,7 @@ namespace Lepton.Pipeline.Activities;
 public static class PublishCard
 {
     /// <summary>The run files a card reads besides model.onnx.</summary>
-    public static readonly IReadOnlyList<string> RunFiles = ["job.json", "history.json", "metrics.json", "predictions.json", "samples.png"];
+    public static readonly IReadOnlyList<string> RunFiles = RunFolder.CardInputs;
 
     /// <param name="modelPath">The run's model.onnx on this machine (as the publish step fetched it): the card's files go beside it.</param>
     public static async Task<IReadOnlyDictionary<string, BinaryData>> MakeAsync(PipelineWorkspace workspace, PublishRequest input, string modelPath, byte[] model, ModelDescription description)

@@ -121,7 +121,7 @@ public sealed partial class AzureMLComputeTarget : IComputeTarget
 
         // The job contract: the spec as a file of its own per job (the trainer binds data and output to the mounts).
         string jobName = submission.JobName;
-        string runFolder = $"{PipelineWorkspace.RunsContainer}/{submission.RunId}";
+        string runFolder = RunFolder.StorePath(submission.RunId);
         string specPath = $"{runFolder}/jobs/{jobName}.json";
         await _store.WriteAsync(specPath, new MemoryStream(Encoding.UTF8.GetBytes(LeptonJson.Serialize(submission.Spec))), null, cancellationToken).ConfigureAwait(false);
 

@@ -24,12 +24,12 @@ public sealed class ProcessComputeTarget(TrainerCommand trainer, string workFold
     public Task<TrainingJobHandle> SubmitAsync(TrainingJobSubmission submission, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(submission);
-        string output = Path.Combine(Path.GetFullPath(workFolder), "runs", submission.RunId);
+        string output = RunFolder.Under(Path.GetFullPath(workFolder), submission.RunId).Path;
         Directory.CreateDirectory(output);
 
         // The job contract: job.json in the run's folder, read by the trainer (which rewrites it with the
         // effective spec); only the process option --parent-pid is on the command line.
-        string spec = Path.Combine(output, "job.json");
+        string spec = new RunFolder(output).SpecPath;
         LeptonJson.WriteFile(spec, submission.Spec with { Data = submission.DatasetFolder, Output = output });
         var args = new List<string>
         {
@@ -125,7 +125,7 @@ public sealed class ProcessComputeTarget(TrainerCommand trainer, string workFold
 
     private static TrainingStatus? ReadStatus(string output)
     {
-        string path = Path.Combine(output, "status.json");
+        string path = new RunFolder(output).StatusPath;
         try
         {
             return File.Exists(path) ? LeptonJson.ReadFile<TrainingStatus>(path) : null;

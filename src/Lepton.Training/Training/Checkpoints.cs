@@ -21,9 +21,9 @@ public sealed record CheckpointState(
 /// </summary>
 public sealed class Checkpoints(string outputFolder)
 {
-    public string Folder { get; } = Path.Combine(outputFolder, "checkpoints");
+    public string Folder { get; } = Path.Combine(outputFolder, RunFolder.Checkpoints);
 
-    private string LastPath => Path.Combine(Folder, "last.json");
+    private string LastPath => Path.Combine(Folder, RunFolder.CheckpointMarker);
 
     public string BestModelPath => Path.Combine(Folder, "best.pt");
 

@@ -24,8 +24,8 @@ public sealed class ModelCardTests : IDisposable
         string data = TestDatasets.WriteSlice(Path.Combine(_dir, "data"), train: 600, test: 200);
         string run = Path.Combine(_dir, "run");
         new TrainingJob(new TrainingJobSpec { Architecture = "cnn", Data = data, Output = run, Epochs = 2, Seed = 3 }, TextWriter.Null).Run();
-        var predictions = LeptonJson.ReadFile<TestPredictions>(Path.Combine(run, JobFiles.Predictions));
-        var metrics = LeptonJson.ReadFile<TrainingMetrics>(Path.Combine(run, JobFiles.Metrics));
+        var predictions = LeptonJson.ReadFile<TestPredictions>(Path.Combine(run, RunFolder.Predictions));
+        var metrics = LeptonJson.ReadFile<TrainingMetrics>(Path.Combine(run, RunFolder.Metrics));
         string store = Path.Combine(_dir, "store"), cardDir = Path.Combine(_dir, "card");
 
         var (code, output) = LeptonCli.Run("models", "publish", "--store", store, "--name", "fashion", "--run", run);

@@ -28,7 +28,7 @@ public sealed class TrainedModelServingTests : IDisposable
         string run = Path.Combine(_dir, "run");
         new TrainingJob(new Core.Contracts.TrainingJobSpec { Architecture = "cnn", Data = data, Output = run, Epochs = 1, Seed = 9 }, TextWriter.Null).Run();
         string name = "fashion-" + Guid.NewGuid().ToString("N")[..8];
-        var written = Inference.Runtime.ModelInspector.Describe(File.ReadAllBytes(Path.Combine(run, JobFiles.Model))).Signature;
+        var written = Inference.Runtime.ModelInspector.Describe(File.ReadAllBytes(Path.Combine(run, RunFolder.Model))).Signature;
         Assert.Equal(ModelSignature.ImageClassifier(new ImageInputSpec(new ImageShape(1, 28, 28)), MnistDataset.FashionMnistLabels).Input, written.Input);
         Assert.Equal(MnistDataset.FashionMnistLabels, written.Output.Labels);
 
@@ -37,7 +37,7 @@ public sealed class TrainedModelServingTests : IDisposable
         Assert.Contains($"published {name} version 1", output, StringComparison.Ordinal);
 
         var test = TestDatasets.FashionMnist.Test.Take(20);
-        using var local = new OnnxClassifier(Path.Combine(run, JobFiles.Model));
+        using var local = new OnnxClassifier(Path.Combine(run, RunFolder.Model));
         int[] expected = Core.Evaluation.ClassificationReport.ArgMax(local.Score(test.Images), 10);
         await using var server = await ServerProcess.StartAsync(TestStores.AzuriteConnectionString);
         for (int i = 0; i < 5; i++)

@@ -45,12 +45,12 @@ public sealed class TrainerProcessTests : IDisposable
         var (code, stdout, stderr) = RunTrainer("--arch", "cnn", "--data", data, "--out", output, "--epochs", "2", "--batch-size", "32", "--seed", "5");
 
         Assert.True(code == 0, $"exit {code}: {stderr}\n{stdout}");
-        foreach (string file in new[] { JobFiles.Model, JobFiles.Metrics, JobFiles.History, JobFiles.Status, JobFiles.Spec })
+        foreach (string file in new[] { RunFolder.Model, RunFolder.Metrics, RunFolder.History, RunFolder.Status, RunFolder.Spec })
         {
             Assert.True(File.Exists(Path.Combine(output, file)), $"{file} missing");
         }
 
-        var metrics = LeptonJson.ReadFile<TrainingMetrics>(Path.Combine(output, JobFiles.Metrics));
+        var metrics = LeptonJson.ReadFile<TrainingMetrics>(Path.Combine(output, RunFolder.Metrics));
         Assert.Equal(300, metrics.Test.Examples);
         Assert.Equal(1350, metrics.TrainExamples);
         Assert.Equal(150, metrics.ValidationExamples);
@@ -61,9 +61,9 @@ public sealed class TrainerProcessTests : IDisposable
         Assert.Equal(10, metrics.Test.ConfusionMatrix.Length);
         Assert.Equal(300, metrics.Test.ConfusionMatrix.Sum(row => row.Sum()));
 
-        var history = LeptonJson.ReadFile<TrainingHistory>(Path.Combine(output, JobFiles.History));
+        var history = LeptonJson.ReadFile<TrainingHistory>(Path.Combine(output, RunFolder.History));
         Assert.Equal(2, history.Epochs.Count);
-        var status = LeptonJson.ReadFile<TrainingStatus>(Path.Combine(output, JobFiles.Status));
+        var status = LeptonJson.ReadFile<TrainingStatus>(Path.Combine(output, RunFolder.Status));
         Assert.Equal(JobState.Succeeded, status.State);
         Assert.True(File.Exists(Path.Combine(output, "checkpoints", "epoch-0002", "model.pt")));
     }
@@ -77,7 +77,7 @@ public sealed class TrainerProcessTests : IDisposable
         var (code, stdout, stderr) = RunTrainer("--arch", "dcgan", "--data", data, "--out", output, "--epochs", "2", "--lr", "0.0002", "--latent-size", "16", "--seed", "5");
 
         Assert.True(code == 0, $"exit {code}: {stderr}\n{stdout}");
-        var metrics = LeptonJson.ReadFile<GeneratorMetrics>(Path.Combine(output, JobFiles.Metrics));
+        var metrics = LeptonJson.ReadFile<GeneratorMetrics>(Path.Combine(output, RunFolder.Metrics));
         Assert.Equal(ModelKind.Generator, metrics.Kind);
         Assert.Equal(16, metrics.LatentSize);
         Assert.Equal([1, 28, 28], metrics.ImageShape);
@@ -87,7 +87,7 @@ public sealed class TrainerProcessTests : IDisposable
         Assert.True(q.FrechetFloor < q.FrechetCeiling, $"floor {q.FrechetFloor}, ceiling {q.FrechetCeiling}");
         Assert.Equal(1.0, q.ClassShares.Values.Sum(), 6);
         Assert.InRange(q.MeanConfidence, 0.1, 1.0);
-        var history = LeptonJson.ReadFile<TrainingHistory>(Path.Combine(output, JobFiles.History));
+        var history = LeptonJson.ReadFile<TrainingHistory>(Path.Combine(output, RunFolder.History));
         Assert.All(history.Epochs, e => Assert.NotNull(e.DiscriminatorLoss));
         foreach (string png in new[] { "samples/epoch-0001.png", "samples/epoch-0002.png", "samples.png" })
         {
@@ -104,7 +104,7 @@ public sealed class TrainerProcessTests : IDisposable
         var (code, stdout, stderr) = RunTrainer("--arch", "dcgan", "--data", data, "--out", output, "--epochs", "1", "--latent-size", "8", "--class", "Trouser");
 
         Assert.True(code == 0, $"exit {code}: {stderr}\n{stdout}");
-        var metrics = LeptonJson.ReadFile<GeneratorMetrics>(Path.Combine(output, JobFiles.Metrics));
+        var metrics = LeptonJson.ReadFile<GeneratorMetrics>(Path.Combine(output, RunFolder.Metrics));
         Assert.Equal("Trouser", metrics.Class);
         Assert.Equal(["Trouser"], metrics.Labels);
         Assert.Equal(TestDatasets.FashionMnist.Train.Take(600).Labels.Count(l => l == 1), metrics.TrainExamples);
@@ -121,7 +121,7 @@ public sealed class TrainerProcessTests : IDisposable
         var (code, stdout, stderr) = RunTrainer("--spec", specPath, "--epochs", "1");
 
         Assert.True(code == 0, $"exit {code}: {stderr}\n{stdout}");
-        var history = LeptonJson.ReadFile<TrainingHistory>(Path.Combine(output, JobFiles.History));
+        var history = LeptonJson.ReadFile<TrainingHistory>(Path.Combine(output, RunFolder.History));
         Assert.Equal("mlp", history.Architecture);
         Assert.Single(history.Epochs);
     }
@@ -158,10 +158,10 @@ public sealed class TrainerProcessTests : IDisposable
         Assert.Equal(3, code);
         Assert.Contains(labels, stderr, StringComparison.Ordinal);
         Assert.Contains("label/image count mismatch", stderr, StringComparison.Ordinal);
-        var status = LeptonJson.ReadFile<TrainingStatus>(Path.Combine(output, JobFiles.Status));
+        var status = LeptonJson.ReadFile<TrainingStatus>(Path.Combine(output, RunFolder.Status));
         Assert.Equal(JobState.Failed, status.State);
         Assert.Contains("count mismatch", status.Message, StringComparison.Ordinal);
-        Assert.False(File.Exists(Path.Combine(output, JobFiles.Model)));
+        Assert.False(File.Exists(Path.Combine(output, RunFolder.Model)));
     }
 
     [Fact]
@@ -182,7 +182,7 @@ public sealed class TrainerProcessTests : IDisposable
         var (code, _, stderr) = RunTrainer("--arch", "mlp", "--data", data, "--out", output, "--epochs", "1");
         Assert.True(code == 0, stderr);
 
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, JobFiles.Metrics)));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, RunFolder.Metrics)));
 
         Assert.Equal(60, doc.RootElement.GetProperty("test").GetProperty("examples").GetInt32());
         Assert.Equal(10, doc.RootElement.GetProperty("test").GetProperty("classes").GetArrayLength());
