@@ -40,6 +40,10 @@ param trainerMaxNodes int = 2
 @description('Container image of the trainer job, pinned by digest (registry/lepton-trainer@sha256:...). The postprovision hook builds the images, resolves the digest and sets it (azd env LEPTON_TRAINER_IMAGE). Empty: the :gpu or :cpu tag until then.')
 param trainerImage string = ''
 
+@description('Appended to the names of the Azure ML workspace and its Key Vault, which Azure keeps soft-deleted after a deletion (14 and 7 days), their names taken. The postdown hook moves it on after every azd down (g2, g3, ...), so the next azd up of the environment names new ones. Empty: the first deployment.')
+@maxLength(4)
+param generation string = ''
+
 @description('Minimum test accuracy a model needs to be promoted to production.')
 param minimumAccuracy string = '0.85'
 
@@ -84,8 +88,8 @@ module storage 'modules/storage.bicep' = {
 module ml 'modules/ml.bicep' = {
   scope: rg
   params: {
-    workspaceName: 'mlw-${resourceToken}'
-    keyVaultName: 'kv-${resourceToken}'
+    workspaceName: 'mlw-${resourceToken}${generation}'
+    keyVaultName: 'kv-${resourceToken}${generation}'
     registryName: 'cr${resourceToken}'
     storageName: 'stml${resourceToken}'
     clusterName: trainerIsGpu ? 'gpu-cluster' : 'cpu-cluster'

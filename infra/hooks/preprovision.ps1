@@ -10,7 +10,7 @@ $base = "/subscriptions/$subscription/providers/Microsoft.MachineLearningService
 
 $sizes = az rest --method get --url "$base/vmSizes" --uri-parameters "api-version=$api" --subscription $subscription `
   --query 'value[].[name, family, to_string(vCPUs)]' --output tsv
-if ($LASTEXITCODE -ne 0) { Fail "could not list the VM sizes Azure ML offers in $location (az's error above)" }
+if ($LASTEXITCODE -ne 0) { Fail "could not list the VM sizes Azure ML offers in $location (az's error above). A subscription that never used Azure ML must register it first: az provider register --namespace Microsoft.MachineLearningServices --subscription $subscription" }
 $row = @($sizes | ForEach-Object { , ($_ -split "`t") } | Where-Object { $_[0] -ieq $size }) | Select-Object -First 1
 if (-not $row) { Fail "Azure ML offers no VM size '$size' in $location. Pick one it offers there (Azure ML studio, Compute, New cluster lists them) and azd env set LEPTON_TRAINER_VM_SIZE <size>, or choose another region." }
 $family = $row[1]

@@ -18,7 +18,7 @@ base="/subscriptions/$subscription/providers/Microsoft.MachineLearningServices/l
 # The query string goes in --uri-parameters: an '&' in an argument breaks az.cmd on Windows (pwsh variant).
 sizes=$(az rest --method get --url "$base/vmSizes" --uri-parameters "api-version=$api" --subscription "$subscription" \
   --query "value[].[name, family, to_string(vCPUs)]" --output tsv) ||
-  fail "could not list the VM sizes Azure ML offers in $location (az's error above)"
+  fail "could not list the VM sizes Azure ML offers in $location (az's error above). A subscription that never used Azure ML must register it first: az provider register --namespace Microsoft.MachineLearningServices --subscription $subscription"
 row=$(printf '%s\n' "$sizes" | awk -F '\t' -v s="$size" 'tolower($1) == tolower(s) { print; exit }')
 [ -n "$row" ] || fail "Azure ML offers no VM size '$size' in $location. Pick one it offers there (Azure ML studio, Compute, New cluster lists them) and azd env set LEPTON_TRAINER_VM_SIZE <size>, or choose another region."
 family=$(printf '%s\n' "$row" | cut -f 2)

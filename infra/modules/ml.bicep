@@ -24,9 +24,9 @@ param preparedDatastoreName string
 param runsDatastoreName string
 
 // Required by the workspace; Lepton keeps nothing in it. Soft delete cannot be turned off (Azure enforces
-// it), but without purge protection `azd down --purge` purges the vault, so the next `azd up` can reuse its
-// name; a plain `azd down` leaves the name taken for the shortest retention Key Vault allows (7 days).
-// enablePurgeProtection is left out: the property accepts only true.
+// it), but without purge protection `azd down --purge` purges the vault; a plain `azd down` leaves it
+// soft-deleted for the shortest retention Key Vault allows (7 days), and the next `azd up` names a new one
+// (main.bicep's generation). enablePurgeProtection is left out: the property accepts only true.
 resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: keyVaultName
   location: location

@@ -18,7 +18,10 @@ public sealed partial class HookTests
     private static readonly string Root = FindRoot();
     private static readonly string HooksDir = Path.Combine(Root, "infra", "hooks");
 
-    public static TheoryData<string> Hooks => new() { "preprovision", "postprovision", "postdeploy", "predown" };
+    public static TheoryData<string> Hooks => new() { "preprovision", "postprovision", "postdeploy", "postdown" };
+
+    /// <summary>The hooks that call az (postdown only calls azd).</summary>
+    public static TheoryData<string> AzHooks => new() { "preprovision", "postprovision", "postdeploy" };
 
     public static TheoryData<string> Shells => new() { "sh", "pwsh" };
 
@@ -312,7 +315,7 @@ public sealed partial class HookTests
     }
 
     [Theory]
-    [MemberData(nameof(Hooks))]
+    [MemberData(nameof(AzHooks))]
     public void EveryAzCall_IsPinnedToAzdsSubscription(string hook)
     {
         foreach (string ext in new[] { ".sh", ".ps1" })
@@ -342,7 +345,7 @@ public sealed partial class HookTests
     }
 
     [Theory]
-    [MemberData(nameof(Hooks))]
+    [MemberData(nameof(AzHooks))]
     public void PwshVariant_MakesTheSameAzCalls_WithTheSameFlags(string hook)
     {
         static string[] Shape(string path) => AzCalls(path).Select(c => $"az {c.Command} {string.Join(' ', c.Flags.Order(StringComparer.Ordinal))}").ToArray();
@@ -429,6 +432,7 @@ public sealed partial class HookTests
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("AuthorizationFailed", run.Stderr, StringComparison.Ordinal);
         Assert.Contains("could not list the VM sizes Azure ML offers in eastus", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"az provider register --namespace Microsoft.MachineLearningServices --subscription {Subscription}", run.Stderr, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -647,48 +651,39 @@ public sealed partial class HookTests
         Assert.Matches(@"(?m)^RUN dotnet publish src/Lepton.Trainer .*-p:NuGetAudit=false", text);
     }
 
-    // --- predown: the workspace purged ------------------------------------------------------------
+    // --- postdown: the next generation of soft-deleted names ---------------------------------------
 
     [Theory]
-    [MemberData(nameof(Shells))]
-    public void Predown_PurgesTheWorkspace_AndWaitsUntilItIsGone(string shell)
+    [InlineData("sh", null, "g2")]
+    [InlineData("sh", "g2", "g3")]
+    [InlineData("sh", "g9", "g10")]
+    [InlineData("pwsh", null, "g2")]
+    [InlineData("pwsh", "g9", "g10")]
+    public void Postdown_MovesTheGenerationOn(string shell, string? current, string next)
     {
-        using var az = new FakeAz()
-            .On("az rest --method get *", times: 2)
-            .On("az rest --method get *", exit: 3, stderr: "ERROR: (ResourceNotFound) The Resource 'mlw-abc' was not found.\n")
-            .On("az rest --method delete *");
+        using var az = new FakeAz().On("azd env set *");
+        var env = new Dictionary<string, string>();
+        if (current is not null)
+        {
+            env["LEPTON_GENERATION"] = current;
+        }
 
-        var run = az.RunHook(shell, "predown", new Dictionary<string, string> { ["AZURE_RESOURCE_GROUP"] = "rg-dev", ["AZURE_ML_WORKSPACE"] = "mlw-abc" });
+        var run = az.RunHook(shell, "postdown", env);
 
         Assert.True(run.ExitCode == 0, run.Output);
-        string workspace = $"/subscriptions/{Subscription}/resourceGroups/rg-dev/providers/Microsoft.MachineLearningServices/workspaces/mlw-abc";
-        Assert.Equal(
-            [
-                $"az rest --method get --url {workspace} --uri-parameters api-version=2024-10-01 --subscription {Subscription} --output none",
-                $"az rest --method delete --url {workspace} --uri-parameters api-version=2024-10-01 forceToPurge=true --subscription {Subscription} --output none",
-                $"az rest --method get --url {workspace} --uri-parameters api-version=2024-10-01 --subscription {Subscription} --output none",
-                $"az rest --method get --url {workspace} --uri-parameters api-version=2024-10-01 --subscription {Subscription} --output none",
-            ],
-            run.Calls);
-        Assert.Contains("workspace mlw-abc is deleted and purged", run.Stdout, StringComparison.Ordinal);
+        Assert.Equal([$"azd env set LEPTON_GENERATION {next}"], run.Calls);
     }
 
     [Theory]
     [MemberData(nameof(Shells))]
-    public void Predown_WorkspaceGoneAlready_IsFine_OtherErrorsAreNot(string shell)
+    public void Postdown_RefusesAGenerationItDidNotWrite(string shell)
     {
-        var env = new Dictionary<string, string> { ["AZURE_RESOURCE_GROUP"] = "rg-dev", ["AZURE_ML_WORKSPACE"] = "mlw-abc" };
-        using (var gone = new FakeAz().On("az rest --method get *", exit: 3, stderr: "ERROR: (ResourceGroupNotFound) Resource group 'rg-dev' could not be found.\n"))
-        {
-            var run = gone.RunHook(shell, "predown", env);
-            Assert.True(run.ExitCode == 0, run.Output);
-            Assert.Empty(run.CallsOf("az rest --method delete"));
-        }
+        using var az = new FakeAz().On("azd env set *");
 
-        using var refused = new FakeAz().On("az rest --method get *", exit: 1, stderr: "ERROR: (AuthorizationFailed) no access\n");
-        var failed = refused.RunHook(shell, "predown", env);
-        Assert.Equal(1, failed.ExitCode);
-        Assert.Contains("AuthorizationFailed", failed.Stderr, StringComparison.Ordinal);
-        Assert.Empty(failed.CallsOf("az rest --method delete"));
+        var run = az.RunHook(shell, "postdown", new Dictionary<string, string> { ["LEPTON_GENERATION"] = "blue" });
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("LEPTON_GENERATION is 'blue', not g<number>", run.Stderr, StringComparison.Ordinal);
+        Assert.Empty(run.Calls);
     }
 }

@@ -171,4 +171,16 @@ public sealed class InfrastructureTemplateTests
         Assert.Contains($"size=${{LEPTON_TRAINER_VM_SIZE:-{Default}}}", File.ReadAllText(Path.Combine(root, "infra", "hooks", "preprovision.sh")), StringComparison.Ordinal);
         Assert.Contains($"else {{ '{Default}' }}", File.ReadAllText(Path.Combine(root, "infra", "hooks", "preprovision.ps1")), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void WorkspaceAndVaultNames_CarryTheGeneration_ThePostdownHookMovesOn()
+    {
+        var ml = Module("ml");
+        Assert.Equal("[format('mlw-{0}{1}', variables('resourceToken'), parameters('generation'))]", Parameter(ml, "workspaceName"));
+        Assert.Equal("[format('kv-{0}{1}', variables('resourceToken'), parameters('generation'))]", Parameter(ml, "keyVaultName"));
+        var generation = Compiled.Value["parameters"]!["generation"]!;
+        Assert.Equal(string.Empty, (string?)generation["defaultValue"]); // a first deployment keeps its names
+        Assert.Equal(4, (int?)generation["maxLength"]); // kv-<13>g999 stays within Key Vault's 24 characters
+        Assert.Contains("\"value\": \"${LEPTON_GENERATION}\"", File.ReadAllText(Path.Combine(RepositoryRoot(), "infra", "main.parameters.json")), StringComparison.Ordinal);
+    }
 }
