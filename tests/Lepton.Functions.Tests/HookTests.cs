@@ -370,17 +370,24 @@ public sealed partial class HookTests
         .On($"az rest --method get --url /subscriptions/{Subscription}/providers/Microsoft.MachineLearningServices/locations/eastus/vmSizes *", VmSizes)
         .On($"az rest --method get --url /subscriptions/{Subscription}/providers/Microsoft.MachineLearningServices/locations/eastus/usages *", Usages(dsv2Used, ncLimit));
 
+    /// <summary>The preprovision hook in eastus with the trainer size <paramref name="size"/> (null: its default).</summary>
+    private static Run Preprovision(string shell, string? size, int dsv2Used, int ncLimit)
+    {
+        using var az = QuotaFake(dsv2Used, ncLimit);
+        var env = new Dictionary<string, string> { ["AZURE_LOCATION"] = "eastus" };
+        if (size is not null)
+        {
+            env["LEPTON_TRAINER_VM_SIZE"] = size;
+        }
+
+        return az.RunHook(shell, "preprovision", env);
+    }
+
     [Theory]
     [MemberData(nameof(Shells))]
     public void Preprovision_GpuSizeWithoutQuota_StopsNamingSizeFamilyQuotaAndTheFix(string shell)
     {
-        using var az = QuotaFake(dsv2Used: 0, ncLimit: 0);
-
-        var run = az.RunHook(shell, "preprovision", new Dictionary<string, string>
-        {
-            ["AZURE_LOCATION"] = "eastus",
-            ["LEPTON_TRAINER_VM_SIZE"] = "Standard_NC4as_T4_v3",
-        });
+        var run = Preprovision(shell, "Standard_NC4as_T4_v3", dsv2Used: 0, ncLimit: 0);
 
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("Standard_NC4as_T4_v3", run.Stderr, StringComparison.Ordinal);
@@ -397,9 +404,7 @@ public sealed partial class HookTests
     [MemberData(nameof(Shells))]
     public void Preprovision_DefaultCpuSizeWithQuota_Passes(string shell)
     {
-        using var az = QuotaFake(dsv2Used: 4, ncLimit: 0);
-
-        var run = az.RunHook(shell, "preprovision", new Dictionary<string, string> { ["AZURE_LOCATION"] = "eastus" });
+        var run = Preprovision(shell, size: null, dsv2Used: 4, ncLimit: 0);
 
         Assert.True(run.ExitCode == 0, run.Output);
         Assert.Contains("Standard_DS3_v2 (standardDSv2Family, 4 vCPUs a node): the standardDSv2Family family has 20 of 24 dedicated vCPUs free in eastus", run.Stdout, StringComparison.Ordinal);
@@ -409,13 +414,7 @@ public sealed partial class HookTests
     [MemberData(nameof(Shells))]
     public void Preprovision_SizeTheRegionDoesNotOffer_SaysSo(string shell)
     {
-        using var az = QuotaFake(dsv2Used: 0, ncLimit: 24);
-
-        var run = az.RunHook(shell, "preprovision", new Dictionary<string, string>
-        {
-            ["AZURE_LOCATION"] = "eastus",
-            ["LEPTON_TRAINER_VM_SIZE"] = "Standard_Nope_v9",
-        });
+        var run = Preprovision(shell, "Standard_Nope_v9", dsv2Used: 0, ncLimit: 24);
 
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("Azure ML offers no VM size 'Standard_Nope_v9' in eastus", run.Stderr, StringComparison.Ordinal);
