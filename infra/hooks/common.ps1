@@ -14,10 +14,11 @@ $err = Join-Path ([IO.Path]::GetTempPath()) "lepton-$hook-$PID.err"
 
 function Say([string] $Message) { Write-Host "${hook}: $Message" }
 
+# Ends the hook's process: `exit` would end only this file while it is being dot-sourced.
 function Fail([string] $Message) {
   Remove-Item -LiteralPath $err -ErrorAction SilentlyContinue
   [Console]::Error.WriteLine("${hook}: FAILED: $Message")
-  exit 1
+  [Environment]::Exit(1)
 }
 
 # The first lines of the last handled az error, for a message (empty if there was none).

@@ -443,7 +443,7 @@ public sealed partial class HookTests
         var run = az.RunHook(shell, "preprovision", new Dictionary<string, string> { ["AZURE_SUBSCRIPTION_ID"] = string.Empty, ["AZURE_LOCATION"] = "eastus" });
 
         Assert.Equal(1, run.ExitCode);
-        Assert.Contains("AZURE_SUBSCRIPTION_ID is not set", run.Stderr, StringComparison.Ordinal);
+        Assert.Equal($"preprovision: FAILED: AZURE_SUBSCRIPTION_ID is not set: run the hook through azd (azd up, or azd hooks run preprovision), or azd env set AZURE_SUBSCRIPTION_ID <id>{Environment.NewLine}", run.Stderr);
         Assert.Empty(run.Calls);
     }
 
@@ -501,6 +501,7 @@ public sealed partial class HookTests
         Assert.Equal(1, run.ExitCode);
         Assert.Equal(3, run.CallsOf("az eventgrid").Count());
         Assert.Contains("Event Grid refused the subscription 3 times", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("attempt 2 of 3", run.Stdout, StringComparison.Ordinal); // what came before the failure is not lost
     }
 
     [Theory]
