@@ -1,6 +1,6 @@
 // Lepton on Azure: the Functions app (Flex Consumption), its storage and identity, monitoring, the
-// Event Grid topic for dataset uploads, and Azure Machine Learning with a training cluster (GPU by
-// default) that scales to zero. docs/deploy.md walks through every resource and role.
+// Event Grid topic for dataset uploads, and Azure Machine Learning with a training cluster (CPU by
+// default, GPU a one-line choice) that scales to zero. docs/deploy.md walks through every resource and role.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -15,6 +15,10 @@ param location string
 @description('Object id of the deploying user, granted the same data roles as the app so local runs against the cloud account work. Empty: none.')
 param principalId string = ''
 
+@description('What principalId is: User (azd signed in as a person), ServicePrincipal (CI signed in as an app) or Group. ARM refuses a role assignment whose principalType does not match the principal.')
+@allowed(['User', 'ServicePrincipal', 'Group'])
+param principalType string = 'User'
+
 @description('Always-ready instances of the HTTP functions (0: scale to zero).')
 @minValue(0)
 param alwaysReadyInstances int = 0
@@ -23,8 +27,8 @@ param alwaysReadyInstances int = 0
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 
-@description('VM size of the training cluster.')
-param trainerVmSize string = 'Standard_NC4as_T4_v3'
+@description('VM size of the training cluster. Default: a CPU size (4 vCPUs, DSv2 family), which a new subscription can usually get; GPU: Standard_NC4as_T4_v3 (docs/deploy.md). The preprovision hook checks the quota first.')
+param trainerVmSize string = 'Standard_DS3_v2'
 
 @description('Whether the training cluster\'s VM size has a GPU (then jobs run the :gpu trainer image, else :cpu). Default: the N-series (Standard_N*) sizes are the GPU ones.')
 param trainerIsGpu bool = startsWith(toLower(trainerVmSize), 'standard_n')
@@ -35,6 +39,10 @@ param trainerMaxNodes int = 2
 
 @description('Container image of the trainer job, pinned by digest (registry/lepton-trainer@sha256:...). The postprovision hook builds the images, resolves the digest and sets it (azd env LEPTON_TRAINER_IMAGE). Empty: the :gpu or :cpu tag until then.')
 param trainerImage string = ''
+
+@description('Appended to the names of the Azure ML workspace and its Key Vault, which Azure keeps soft-deleted after a deletion (14 and 7 days), their names taken. The postdown hook moves it on after every azd down (g2, g3, ...), so the next azd up of the environment names new ones. Empty: the first deployment.')
+@maxLength(4)
+param generation string = ''
 
 @description('Minimum test accuracy a model needs to be promoted to production.')
 param minimumAccuracy string = '0.85'
@@ -80,8 +88,8 @@ module storage 'modules/storage.bicep' = {
 module ml 'modules/ml.bicep' = {
   scope: rg
   params: {
-    workspaceName: 'mlw-${resourceToken}'
-    keyVaultName: 'kv-${resourceToken}'
+    workspaceName: 'mlw-${resourceToken}${generation}'
+    keyVaultName: 'kv-${resourceToken}${generation}'
     registryName: 'cr${resourceToken}'
     storageName: 'stml${resourceToken}'
     clusterName: trainerIsGpu ? 'gpu-cluster' : 'cpu-cluster'
@@ -107,6 +115,7 @@ module roles 'modules/roles.bicep' = {
     appPrincipalId: identity.outputs.principalId
     clusterPrincipalId: ml.outputs.clusterIdentityPrincipalId
     userPrincipalId: principalId
+    userPrincipalType: principalType
   }
 }
 

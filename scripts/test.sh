@@ -99,6 +99,17 @@ for step in build lint; do
     failed=$((failed + 1))
   fi
 done
+# PowerShell, for the pwsh variants of the azd hooks (tests/Lepton.Functions.Tests/HookTests.cs parses and
+# runs them): Debian has no powershell package, NuGet has it as the dotnet tool PowerShell (7.6 runs on
+# .NET 10). Where it cannot be installed those tests fail, saying so.
+pwsh_version=7.6.10
+pwsh_dir="$cache/pwsh-$pwsh_version"
+if [ ! -x "$pwsh_dir/pwsh" ]; then
+  dotnet tool install --tool-path "$pwsh_dir" PowerShell --version "$pwsh_version" >/dev/null 2>&1 ||
+    log "could not install PowerShell $pwsh_version (dotnet tool): the pwsh hook tests will fail"
+fi
+export LEPTON_PWSH="$pwsh_dir/pwsh"
+
 for project in tests/*/*.csproj; do
   name=$(basename "$project" .csproj)
   assets="$(dirname "$project")/obj/project.assets.json"

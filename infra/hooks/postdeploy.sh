@@ -2,45 +2,55 @@
 # azd postdeploy hook: subscribes the blob-triggered function to BlobCreated events of the datasets
 # container. Flex Consumption runs blob triggers only with the Event Grid source, and the webhook
 # needs the deployed app's blobs_extension system key, which the host creates only once it has started
-# with the blob extension loaded: this waits for it (up to about 5 minutes) and fails if it never comes,
-# since without the subscription uploads would never train.
+# with the blob extension loaded: this waits for it (30 tries, 10 s apart) and fails if it never comes,
+# since without the subscription uploads would never train. Event Grid validates the webhook when the
+# subscription is created and gives up after a few seconds (a cold Flex instance can be slower): the
+# creation is retried. The webhook's host is the app's own (AZURE_FUNCTION_APP_URL, a Bicep output), which
+# need not be <app>.azurewebsites.net.
 set -eu
+. "$(dirname "$0")/common.sh"
 
-app=$AZURE_FUNCTION_APP_NAME
-group=$AZURE_RESOURCE_GROUP
-topic=$AZURE_EVENTGRID_TOPIC
+app=${AZURE_FUNCTION_APP_NAME:?the Bicep output AZURE_FUNCTION_APP_NAME is missing: run azd provision}
+group=${AZURE_RESOURCE_GROUP:?the Bicep output AZURE_RESOURCE_GROUP is missing: run azd provision}
+topic=${AZURE_EVENTGRID_TOPIC:?the Bicep output AZURE_EVENTGRID_TOPIC is missing: run azd provision}
+url=${AZURE_FUNCTION_APP_URL:?the Bicep output AZURE_FUNCTION_APP_URL is missing: run azd provision}
+url=${url%/}
 function=DatasetUploaded
 attempts=${LEPTON_POSTDEPLOY_ATTEMPTS:-30}
-delay=10
+subscribe_attempts=${LEPTON_EVENTGRID_ATTEMPTS:-5}
 
 key=""
 i=0
 while [ $i -lt "$attempts" ]; do
   i=$((i + 1))
-  if az functionapp function show -g "$group" -n "$app" --function-name "$function" >/dev/null 2>&1; then
-    key=$(az functionapp keys list -g "$group" -n "$app" --query "systemKeys.blobs_extension" -o tsv 2>/dev/null || true)
-    if [ -n "$key" ]; then
+  if az functionapp function show -g "$group" -n "$app" --function-name "$function" --subscription "$subscription" --output none 2>"$err"; then
+    if key=$(az functionapp keys list -g "$group" -n "$app" --subscription "$subscription" --query "systemKeys.blobs_extension" --output tsv 2>"$err") && [ -n "$key" ]; then
       break
     fi
-    echo "postdeploy: $app has $function but no blobs_extension system key yet (attempt $i of $attempts)"
+    key=""
+    say "$app has $function but no blobs_extension system key yet (attempt $i of $attempts)$(az_said)"
   else
-    echo "postdeploy: $app does not list $function yet (attempt $i of $attempts)"
+    say "$app does not list $function yet (attempt $i of $attempts)$(az_said)"
   fi
-  sleep $delay
+  sleep "$delay"
 done
 
 if [ -z "$key" ]; then
-  echo "postdeploy: FAILED: no blobs_extension system key on $app after $attempts attempts; the Event Grid subscription" >&2
-  echo "postdeploy: for uploads to 'datasets' was not made. Check that the app started (az functionapp log / Application" >&2
-  echo "postdeploy: Insights) and run 'azd hooks run postdeploy' again." >&2
-  exit 1
+  fail "no blobs_extension system key on $app after $attempts attempts$(az_said); the Event Grid subscription for uploads to 'datasets' was not made. Check that the app started (its log stream or Application Insights) and run 'azd hooks run postdeploy' again."
 fi
 
-endpoint="https://$app.azurewebsites.net/runtime/webhooks/blobs?functionName=Host.Functions.$function&code=$key"
-az eventgrid system-topic event-subscription create \
+endpoint="$url/runtime/webhooks/blobs?functionName=Host.Functions.$function&code=$key"
+n=0
+until az eventgrid system-topic event-subscription create \
   -g "$group" --system-topic-name "$topic" -n datasets-blob-created \
   --endpoint-type webhook --endpoint "$endpoint" \
   --included-event-types Microsoft.Storage.BlobCreated \
   --subject-begins-with /blobServices/default/containers/datasets/ \
-  --output none
-echo "postdeploy: Event Grid delivers BlobCreated in 'datasets' to $function"
+  --subscription "$subscription" --output none; do
+  n=$((n + 1))
+  [ $n -lt "$subscribe_attempts" ] ||
+    fail "Event Grid refused the subscription $subscribe_attempts times (az's errors above); run 'azd hooks run postdeploy' again"
+  say "Event Grid could not create the subscription (attempt $n of $subscribe_attempts; the webhook's validation may have timed out on a cold instance): retrying in ${delay}s"
+  sleep "$delay"
+done
+say "Event Grid delivers BlobCreated in 'datasets' to $function at $url"

@@ -23,6 +23,10 @@ param preparedDatastoreName string
 @description('The datastore over the app\'s runs container (job specs in; checkpoints, model and metrics out).')
 param runsDatastoreName string
 
+// Required by the workspace; Lepton keeps nothing in it. Soft delete cannot be turned off (Azure enforces
+// it), but without purge protection `azd down --purge` purges the vault; a plain `azd down` leaves it
+// soft-deleted for the shortest retention Key Vault allows (7 days), and the next `azd up` names a new one
+// (main.bicep's generation). enablePurgeProtection is left out: the property accepts only true.
 resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: keyVaultName
   location: location
@@ -32,7 +36,7 @@ resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     sku: { family: 'A', name: 'standard' }
     enableRbacAuthorization: true
     enableSoftDelete: true
-    enablePurgeProtection: true
+    softDeleteRetentionInDays: 7
   }
 }
 

@@ -8,6 +8,9 @@ param appPrincipalId string
 param clusterPrincipalId string
 param userPrincipalId string
 
+@description('The principal type of userPrincipalId: User, ServicePrincipal (a CI identity) or Group.')
+param userPrincipalType string
+
 var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
 var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
@@ -90,7 +93,7 @@ resource userStorage 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for
   name: guid(storage.id, userPrincipalId, role)
   properties: {
     principalId: userPrincipalId
-    principalType: 'User'
+    principalType: userPrincipalType
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
   }
 }]
@@ -100,7 +103,7 @@ resource userMl 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empt
   name: guid(workspace.id, userPrincipalId, azureMLDataScientist)
   properties: {
     principalId: userPrincipalId
-    principalType: 'User'
+    principalType: userPrincipalType
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', azureMLDataScientist)
   }
 }

@@ -125,4 +125,62 @@ public sealed class InfrastructureTemplateTests
         Assert.Equal("[if(parameters('trainerIsGpu'), 'gpu', 'cpu')]", (string?)Compiled.Value["variables"]!["trainerFlavor"]);
         Assert.Equal("[variables('trainerFlavor')]", (string?)Compiled.Value["outputs"]!["LEPTON_TRAINER_FLAVOR"]!["value"]);
     }
+
+    [Fact]
+    public void KeyVault_HasNoPurgeProtection_SoAzdDownPurgeFreesItsName()
+    {
+        var vault = Assert.Single(Resources(Module("ml"), "Microsoft.KeyVault/vaults"));
+        var properties = vault["properties"]!.AsObject();
+
+        // Absent, not false: Key Vault accepts only true, and once true a deleted vault's name stays taken
+        // for the whole retention; `azd down --purge` cannot purge it.
+        Assert.False(properties.ContainsKey("enablePurgeProtection"));
+        Assert.Equal(7, (int?)properties["softDeleteRetentionInDays"]); // the shortest Key Vault allows
+    }
+
+    [Fact]
+    public void UserRoleAssignments_TakeThePrincipalTypeParameter()
+    {
+        var parameter = Compiled.Value["parameters"]!["principalType"]!;
+        Assert.Equal("User", (string?)parameter["defaultValue"]);
+        Assert.Equal(["User", "ServicePrincipal", "Group"], parameter["allowedValues"]!.AsArray().Select(v => (string?)v));
+        var roles = Module("roles");
+        Assert.Equal("[parameters('principalType')]", Parameter(roles, "userPrincipalType"));
+
+        var userAssignments = Resources(roles, "Microsoft.Authorization/roleAssignments")
+            .Where(r => (string?)r["properties"]!["principalId"] == "[parameters('userPrincipalId')]").ToList();
+        Assert.Equal(2, userAssignments.Count); // the storage roles (a copy loop) and AzureML Data Scientist
+        Assert.All(userAssignments, r => Assert.Equal("[parameters('userPrincipalType')]", (string?)r["properties"]!["principalType"]));
+        Assert.DoesNotContain(Resources(roles, "Microsoft.Authorization/roleAssignments"),
+            r => (string?)r["properties"]!["principalType"] == "User");
+
+        string parameters = File.ReadAllText(Path.Combine(RepositoryRoot(), "infra", "main.parameters.json"));
+        Assert.Contains("\"value\": \"${AZURE_PRINCIPAL_TYPE=User}\"", parameters, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TrainerSize_DefaultsToTheSameCpuSize_InTheTemplateTheParametersAndTheQuotaCheck()
+    {
+        const string Default = "Standard_DS3_v2";
+        Assert.Equal(Default, (string?)Compiled.Value["parameters"]!["trainerVmSize"]!["defaultValue"]);
+        // trainerIsGpu's default: true only for the N-series, so the default cluster is the CPU one.
+        Assert.Equal("[startsWith(toLower(parameters('trainerVmSize')), 'standard_n')]", (string?)Compiled.Value["parameters"]!["trainerIsGpu"]!["defaultValue"]);
+
+        string root = RepositoryRoot();
+        Assert.Contains($"\"${{LEPTON_TRAINER_VM_SIZE={Default}}}\"", File.ReadAllText(Path.Combine(root, "infra", "main.parameters.json")), StringComparison.Ordinal);
+        Assert.Contains($"size=${{LEPTON_TRAINER_VM_SIZE:-{Default}}}", File.ReadAllText(Path.Combine(root, "infra", "hooks", "preprovision.sh")), StringComparison.Ordinal);
+        Assert.Contains($"else {{ '{Default}' }}", File.ReadAllText(Path.Combine(root, "infra", "hooks", "preprovision.ps1")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WorkspaceAndVaultNames_CarryTheGeneration_ThePostdownHookMovesOn()
+    {
+        var ml = Module("ml");
+        Assert.Equal("[format('mlw-{0}{1}', variables('resourceToken'), parameters('generation'))]", Parameter(ml, "workspaceName"));
+        Assert.Equal("[format('kv-{0}{1}', variables('resourceToken'), parameters('generation'))]", Parameter(ml, "keyVaultName"));
+        var generation = Compiled.Value["parameters"]!["generation"]!;
+        Assert.Equal(string.Empty, (string?)generation["defaultValue"]); // a first deployment keeps its names
+        Assert.Equal(4, (int?)generation["maxLength"]); // kv-<13>g999 stays within Key Vault's 24 characters
+        Assert.Contains("\"value\": \"${LEPTON_GENERATION}\"", File.ReadAllText(Path.Combine(RepositoryRoot(), "infra", "main.parameters.json")), StringComparison.Ordinal);
+    }
 }
