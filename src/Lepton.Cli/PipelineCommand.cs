@@ -74,7 +74,7 @@ public static class PipelineCommand
         }
 
         string work = Path.GetFullPath(args.Get("--work") ?? ".lepton-runs");
-        var compute = new ProcessComputeTarget(TrainerCommand.Locate(output), work);
+        var compute = new ProcessComputeTarget(TrainerCommand.Locate(), work);
         var workspace = new PipelineWorkspace(registry.Store, work);
 
         // Signals first: the engine's host would otherwise take SIGINT/SIGTERM and stop under our feet.

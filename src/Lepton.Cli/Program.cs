@@ -75,7 +75,7 @@ catch (UsageException ex)
     Console.Error.WriteLine($"lepton: {ex.Message}\n(lepton --help lists the commands)");
     return 2;
 }
-catch (Exception ex) when (ex is InvalidNameException or ModelNotFoundException or RegistryDataException or InputException or InvalidDataException or ModelIntegrityException or ArtifactNotFoundException or ArtifactConflictException or Lepton.Core.Data.DatasetFormatException or FileNotFoundException)
+catch (Exception ex) when (ex is InvalidNameException or ModelNotFoundException or RegistryDataException or InputException or InvalidDataException or ModelIntegrityException or ArtifactNotFoundException or ArtifactConflictException or Lepton.Core.Data.DatasetFormatException or FileNotFoundException or Lepton.Pipeline.Compute.TrainerNotFoundException)
 {
     Console.Error.WriteLine($"lepton: {ex.Message}");
     return 1;

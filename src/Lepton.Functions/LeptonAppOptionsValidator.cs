@@ -35,7 +35,18 @@ public sealed class LeptonAppOptionsValidator : IValidateOptions<LeptonAppOption
         {
             ValidateAzureML(options, failures);
         }
-        else if (options.ComputeTarget != ProcessComputeTarget.TargetName)
+        else if (options.ComputeTarget == ProcessComputeTarget.TargetName)
+        {
+            try
+            {
+                TrainerCommand.Locate();
+            }
+            catch (TrainerNotFoundException ex)
+            {
+                failures.Add($"{LeptonSettings.ComputeTarget} '{ProcessComputeTarget.TargetName}' trains on this machine, but {ex.Message}");
+            }
+        }
+        else
         {
             failures.Add($"{LeptonSettings.ComputeTarget} must be '{ProcessComputeTarget.TargetName}' or '{AzureMLComputeTarget.TargetName}', not '{options.ComputeTarget}'");
         }

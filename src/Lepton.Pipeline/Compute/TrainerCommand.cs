@@ -3,63 +3,69 @@ using Lepton.Core.Contracts;
 
 namespace Lepton.Pipeline.Compute;
 
+/// <summary>The trainer could not be found; the message says how to build it or where to point the setting.</summary>
+public sealed class TrainerNotFoundException(string message) : Exception(message);
+
 /// <summary>
 /// How to start the trainer here: <c>dotnet lepton-trainer.dll</c>, through the repository's
 /// scripts/torch-run.sh where it exists (it runs the trainer natively where TorchSharp loads and in the
-/// Debian 13 userland otherwise). The trainer is LEPTON_TRAINER, else the repository's own build
-/// (built on first use).
+/// Debian 13 userland otherwise). Where the trainer is: the setting LEPTON_TRAINER, else this program's
+/// own output folder, else the repository's newest build. Nothing is built at run time: a trainer that
+/// is not there fails at start, saying how to build it.
 /// </summary>
 public sealed class TrainerCommand(string trainerDll, string? launcher)
 {
+    /// <summary>The trainer's file name.</summary>
+    public const string TrainerFile = "lepton-trainer.dll";
+
     private static readonly string[] Configurations = ["Release", "Debug"];
 
     public string TrainerDll { get; } = trainerDll;
 
     public string? Launcher { get; } = launcher;
 
-    /// <summary>Finds (and if needed builds) the trainer of the repository this program runs from.</summary>
-    public static TrainerCommand Locate(TextWriter? log = null)
+    /// <summary>
+    /// Resolves the trainer (call it at start-up). <paramref name="configured"/> defaults to the
+    /// LEPTON_TRAINER environment variable; <paramref name="ownFolder"/> to this program's folder.
+    /// </summary>
+    /// <exception cref="TrainerNotFoundException">No trainer is where it is looked for.</exception>
+    public static TrainerCommand Locate(string? configured = null, string? ownFolder = null)
     {
-        string? root = RepositoryRoot();
+        configured ??= Environment.GetEnvironmentVariable(LeptonSettings.TrainerPath);
+        ownFolder ??= AppContext.BaseDirectory;
+        string? root = RepositoryRoot(ownFolder);
         string? launcher = root is not null && File.Exists(Path.Combine(root, "scripts", "torch-run.sh")) ? Path.Combine(root, "scripts", "torch-run.sh") : null;
-        if (Environment.GetEnvironmentVariable(LeptonSettings.TrainerPath) is { Length: > 0 } configured)
+        if (configured is { Length: > 0 })
         {
             // A trainer outside this program's repository (the app runs from elsewhere): the launcher of the
             // repository the trainer was built in, where there is one.
             return File.Exists(configured)
                 ? new TrainerCommand(Path.GetFullPath(configured), launcher ?? LauncherNear(configured))
-                : throw new FileNotFoundException($"{LeptonSettings.TrainerPath} names {configured}, which does not exist");
+                : throw new TrainerNotFoundException($"{LeptonSettings.TrainerPath} names {configured}, which does not exist");
+        }
+
+        string own = Path.Combine(ownFolder, TrainerFile);
+        if (File.Exists(own))
+        {
+            return new TrainerCommand(own, launcher ?? LauncherNear(own));
         }
 
         if (root is null)
         {
-            throw new FileNotFoundException($"the trainer was not found: set {LeptonSettings.TrainerPath} to lepton-trainer.dll");
+            throw new TrainerNotFoundException($"the trainer was not found beside this program nor in a Lepton repository above it: set {LeptonSettings.TrainerPath} to a {TrainerFile}");
         }
 
         // The most recently built configuration: an older Release build must not shadow today's Debug one.
         string? newest = Configurations
-            .Select(c => new FileInfo(Path.Combine(root, "src", "Lepton.Trainer", "bin", c, "net10.0", "lepton-trainer.dll")))
+            .Select(c => new FileInfo(Path.Combine(root, "src", "Lepton.Trainer", "bin", c, "net10.0", TrainerFile)))
             .Where(f => f.Exists)
             .OrderByDescending(f => f.LastWriteTimeUtc)
             .Select(f => f.FullName)
             .FirstOrDefault();
-        if (newest is not null)
-        {
-            return new TrainerCommand(newest, launcher);
-        }
-
-        log?.WriteLine("building the trainer (once)");
-        using var build = Process.Start(new ProcessStartInfo("dotnet", ["build", Path.Combine(root, "src", "Lepton.Trainer"), "-c", "Release", "-nologo", "-v", "quiet"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        string buildOutput = build.StandardOutput.ReadToEnd() + build.StandardError.ReadToEnd();
-        build.WaitForExit();
-        string built = Path.Combine(root, "src", "Lepton.Trainer", "bin", "Release", "net10.0", "lepton-trainer.dll");
-        return build.ExitCode == 0 && File.Exists(built)
-            ? new TrainerCommand(built, launcher)
-            : throw new InvalidOperationException($"building the trainer failed: {buildOutput}");
+        return newest is not null
+            ? new TrainerCommand(newest, launcher)
+            : throw new TrainerNotFoundException(
+                $"the trainer is not built: run 'dotnet build {Path.Combine(root, "src", "Lepton.Trainer")} -c Release' (or set {LeptonSettings.TrainerPath} to a {TrainerFile})");
     }
 
     /// <summary>Starts the trainer with the arguments, its output appended to <paramref name="logPath"/>.</summary>
@@ -129,9 +135,9 @@ public sealed class TrainerCommand(string trainerDll, string? launcher)
         return null;
     }
 
-    private static string? RepositoryRoot()
+    private static string? RepositoryRoot(string ownFolder)
     {
-        foreach (string start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+        foreach (string start in new[] { ownFolder, Directory.GetCurrentDirectory() })
         {
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {
