@@ -14,18 +14,18 @@ public static class ConsoleFunctions
 {
     private static readonly EmptyResult Written = new();
 
-    [Function("Console")]
+    [Function(nameof(ApiRoutes.Console))]
     public static async Task<IActionResult> IndexAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ConsolePage.RootRoute)] HttpRequest request)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.ConsoleOnFunctions)] HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        await ConsolePage.WriteIndexAsync(request.HttpContext, ConsoleHost.Functions).ConfigureAwait(false);
+        await ConsolePage.WriteIndexAsync(request.HttpContext, ApiHost.Functions).ConfigureAwait(false);
         return Written;
     }
 
-    [Function("ConsoleAsset")]
+    [Function(nameof(ApiRoutes.ConsoleAsset))]
     public static async Task<IActionResult> AssetAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ConsolePage.AssetRoute)] HttpRequest request, string file)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.ConsoleAsset)] HttpRequest request, string file)
     {
         ArgumentNullException.ThrowIfNull(request);
         await ConsolePage.WriteAssetAsync(request.HttpContext, file).ConfigureAwait(false);
