@@ -248,6 +248,31 @@ public sealed class ServingConformanceTests(HostsFixture fixture)
         Assert.Equal(host == Hosts.Functions, operations.Contains(("POST", "/api/pipelines")));
     }
 
+    [Theory]
+    [OnServe]
+    [OnFunctionsHost]
+    public async Task RouteTable_ItsGetRoutesWithoutParameters_AnswerOnTheirHostsOnly(string host)
+    {
+        var client = await fixture.ClientAsync(host);
+        var here = host == Hosts.Functions ? ApiHost.Functions : ApiHost.Serve;
+
+        foreach (var route in ApiRoutes.All.Where(r => r.Method == "GET" && !r.Path.Contains('{', StringComparison.Ordinal)))
+        {
+            using var response = await client.GetAsync(route.Path);
+            if (route.IsServedBy(here))
+            {
+                Assert.True(response.StatusCode != HttpStatusCode.NotFound, $"{route.Path} is not served on {host}");
+            }
+            else
+            {
+                Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{route.Path} is served on {host}: {response.StatusCode}");
+            }
+        }
+
+        using var console = await client.GetAsync("/");
+        Assert.Equal("text/html", console.Content.Headers.ContentType?.MediaType);
+    }
+
     public static TheoryData<string, string, string?, string, int, string> Malformed()
     {
         string good = string.Join(',', new float[784].Select(_ => "0"));
