@@ -12,23 +12,13 @@ namespace Lepton.Functions;
 /// </summary>
 public static class ConsoleFunctions
 {
-    private static readonly EmptyResult Written = new();
+    [Function(nameof(ApiRoutes.Console))]
+    public static Task<IActionResult> IndexAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.ConsoleOnFunctions)] HttpRequest request) =>
+        Trampoline.RunAsync(request, c => ConsolePage.WriteIndexAsync(c, ApiHost.Functions));
 
-    [Function("Console")]
-    public static async Task<IActionResult> IndexAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ConsolePage.RootRoute)] HttpRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        await ConsolePage.WriteIndexAsync(request.HttpContext, ConsoleHost.Functions).ConfigureAwait(false);
-        return Written;
-    }
-
-    [Function("ConsoleAsset")]
-    public static async Task<IActionResult> AssetAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ConsolePage.AssetRoute)] HttpRequest request, string file)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        await ConsolePage.WriteAssetAsync(request.HttpContext, file).ConfigureAwait(false);
-        return Written;
-    }
+    [Function(nameof(ApiRoutes.ConsoleAsset))]
+    public static Task<IActionResult> AssetAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.ConsoleAsset)] HttpRequest request, string file) =>
+        Trampoline.RunAsync(request, c => ConsolePage.WriteAssetAsync(c, file));
 }

@@ -1,3 +1,4 @@
+using Lepton.Inference.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -7,10 +8,10 @@ namespace Lepton.Functions;
 /// <summary>Liveness of the Functions app: <c>GET /api/health</c>, anonymous, no dependencies touched.</summary>
 public static class HealthFunction
 {
-    public const string Name = "Health";
+    public const string Name = nameof(ApiRoutes.Health);
 
     [Function(Name)]
-    public static IActionResult Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/health")] HttpRequest request)
+    public static IActionResult Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Health)] HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         return new OkObjectResult(new HealthReport("ok", typeof(HealthFunction).Assembly.GetName().Version?.ToString() ?? "0"));

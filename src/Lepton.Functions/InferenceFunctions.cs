@@ -7,171 +7,98 @@ namespace Lepton.Functions;
 
 /// <summary>
 /// HTTP triggers over the host-neutral <see cref="InferenceApi"/>: each function passes the request and
-/// its route values on; the handler writes the response. The alias route is admin (function key).
+/// its route values on; the handler writes the response. Names and routes come from <see cref="ApiRoutes"/>;
+/// its admin routes (the alias route) take a function key (AuthorizationLevel.Function).
 /// </summary>
 public sealed class InferenceFunctions(InferenceApi api, GenerateApi generate, CardApi cards, ExplainApi explain)
 {
-    private static readonly EmptyResult Written = new();
+    [Function(nameof(ApiRoutes.Predict))]
+    public Task<IActionResult> PredictAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ApiRoutes.Predict)] HttpRequest request, string name) =>
+        Trampoline.RunAsync(request, c => api.PredictAsync(c, name));
 
-    [Function("Predict")]
-    public async Task<IActionResult> PredictAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/models/{name}/predict")] HttpRequest request, string name)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        await api.PredictAsync(request.HttpContext, name).ConfigureAwait(false);
-        return Written;
-    }
+    [Function(nameof(ApiRoutes.Generate))]
+    public Task<IActionResult> GenerateAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ApiRoutes.Generate)] HttpRequest request, string name) =>
+        Trampoline.RunAsync(request, c => generate.GenerateAsync(c, name));
 
-    [Function("Generate")]
-    public async Task<IActionResult> GenerateAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/models/{name}/generate")] HttpRequest request, string name)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        await generate.GenerateAsync(request.HttpContext, name).ConfigureAwait(false);
-        return Written;
-    }
+    [Function(nameof(ApiRoutes.Explain))]
+    public Task<IActionResult> ExplainAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ApiRoutes.Explain)] HttpRequest request, string name) =>
+        Trampoline.RunAsync(request, c => explain.ExplainAsync(c, name));
 
-    [Function("Explain")]
-    public async Task<IActionResult> ExplainAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/models/{name}/explain")] HttpRequest request, string name)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        await explain.ExplainAsync(request.HttpContext, name).ConfigureAwait(false);
-        return Written;
-    }
+    [Function(nameof(ApiRoutes.ModelCard))]
+    public Task<IActionResult> ModelCardAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.ModelCard)] HttpRequest request, string name, string version) =>
+        Trampoline.RunAsync(request, c => cards.GetCardAsync(c, name, version));
 
-    [Function("ModelCard")]
-    public async Task<IActionResult> ModelCardAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/models/{name}/versions/{version}/card")] HttpRequest request, string name, string version)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        await cards.GetCardAsync(request.HttpContext, name, version).ConfigureAwait(false);
-        return Written;
-    }
+    [Function(nameof(ApiRoutes.ModelCardImage))]
+    public Task<IActionResult> ModelCardImageAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.ModelCardImage)] HttpRequest request, string name, string version, string image) =>
+        Trampoline.RunAsync(request, c => cards.GetImageAsync(c, name, version, image));
 
-    [Function("ModelCardImage")]
-    public async Task<IActionResult> ModelCardImageAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/models/{name}/versions/{version}/card/{image}")] HttpRequest request, string name, string version, string image)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        await cards.GetImageAsync(request.HttpContext, name, version, image).ConfigureAwait(false);
-        return Written;
-    }
+    [Function(nameof(ApiRoutes.ListModels))]
+    public Task<IActionResult> ListModelsAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.ListModels)] HttpRequest request) =>
+        Trampoline.RunAsync(request, c => api.ListModelsAsync(c));
 
-    [Function("ListModels")]
-    public async Task<IActionResult> ListModelsAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/models")] HttpRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        await api.ListModelsAsync(request.HttpContext).ConfigureAwait(false);
-        return Written;
-    }
+    [Function(nameof(ApiRoutes.GetModel))]
+    public Task<IActionResult> GetModelAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.GetModel)] HttpRequest request, string name) =>
+        Trampoline.RunAsync(request, c => api.GetModelAsync(c, name));
 
-    [Function("GetModel")]
-    public async Task<IActionResult> GetModelAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/models/{name}")] HttpRequest request, string name)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        await api.GetModelAsync(request.HttpContext, name).ConfigureAwait(false);
-        return Written;
-    }
+    [Function(nameof(ApiRoutes.SetAlias))]
+    public Task<IActionResult> SetAliasAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "put", Route = ApiRoutes.SetAlias)] HttpRequest request, string name, string alias) =>
+        Trampoline.RunAsync(request, c => api.SetAliasAsync(c, name, alias));
 
-    [Function("SetAlias")]
-    public async Task<IActionResult> SetAliasAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "put", Route = "api/models/{name}/aliases/{alias}")] HttpRequest request, string name, string alias)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        await api.SetAliasAsync(request.HttpContext, name, alias).ConfigureAwait(false);
-        return Written;
-    }
+    [Function(nameof(ApiRoutes.ServerLive))]
+    public static Task<IActionResult> LiveAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.ServerLive)] HttpRequest request) =>
+        Trampoline.RunAsync(request, c => InferenceApi.LiveAsync(c));
 
-    [Function("ServerLive")]
-    public static async Task<IActionResult> LiveAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/health/live")] HttpRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        await InferenceApi.LiveAsync(request.HttpContext).ConfigureAwait(false);
-        return Written;
-    }
+    [Function(nameof(ApiRoutes.ServerReady))]
+    public Task<IActionResult> ReadyAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.ServerReady)] HttpRequest request) =>
+        Trampoline.RunAsync(request, c => api.ReadyAsync(c));
 
-    [Function("ServerReady")]
-    public async Task<IActionResult> ReadyAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/health/ready")] HttpRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        await api.ReadyAsync(request.HttpContext).ConfigureAwait(false);
-        return Written;
-    }
+    [Function(nameof(ApiRoutes.ServerMetadata))]
+    public static Task<IActionResult> ServerMetadataAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.ServerMetadata)] HttpRequest request) =>
+        Trampoline.RunAsync(request, c => InferenceApi.ServerMetadataAsync(c));
 
-    [Function("ServerMetadata")]
-    public static async Task<IActionResult> ServerMetadataAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2")] HttpRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        await InferenceApi.ServerMetadataAsync(request.HttpContext).ConfigureAwait(false);
-        return Written;
-    }
+    [Function(nameof(ApiRoutes.ModelMetadata))]
+    public Task<IActionResult> ModelMetadataAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.ModelMetadata)] HttpRequest request, string name, string version) =>
+        Trampoline.RunAsync(request, c => api.ModelMetadataAsync(c, name, version));
 
-    [Function("ModelMetadata")]
-    public async Task<IActionResult> ModelMetadataAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/models/{name}/versions/{version}")] HttpRequest request, string name, string version)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        await api.ModelMetadataAsync(request.HttpContext, name, version).ConfigureAwait(false);
-        return Written;
-    }
+    [Function(nameof(ApiRoutes.ModelMetadataDefault))]
+    public Task<IActionResult> ModelMetadataDefaultAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.ModelMetadataDefault)] HttpRequest request, string name) =>
+        Trampoline.RunAsync(request, c => api.ModelMetadataAsync(c, name, null));
 
-    [Function("ModelMetadataDefault")]
-    public async Task<IActionResult> ModelMetadataDefaultAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/models/{name}")] HttpRequest request, string name)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        await api.ModelMetadataAsync(request.HttpContext, name, null).ConfigureAwait(false);
-        return Written;
-    }
+    [Function(nameof(ApiRoutes.ModelReady))]
+    public Task<IActionResult> ModelReadyAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.ModelReady)] HttpRequest request, string name, string version) =>
+        Trampoline.RunAsync(request, c => api.ModelReadyAsync(c, name, version));
 
-    [Function("ModelReady")]
-    public async Task<IActionResult> ModelReadyAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/models/{name}/versions/{version}/ready")] HttpRequest request, string name, string version)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        await api.ModelReadyAsync(request.HttpContext, name, version).ConfigureAwait(false);
-        return Written;
-    }
+    [Function(nameof(ApiRoutes.ModelReadyDefault))]
+    public Task<IActionResult> ModelReadyDefaultAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.ModelReadyDefault)] HttpRequest request, string name) =>
+        Trampoline.RunAsync(request, c => api.ModelReadyAsync(c, name, null));
 
-    [Function("ModelReadyDefault")]
-    public async Task<IActionResult> ModelReadyDefaultAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/models/{name}/ready")] HttpRequest request, string name)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        await api.ModelReadyAsync(request.HttpContext, name, null).ConfigureAwait(false);
-        return Written;
-    }
+    [Function(nameof(ApiRoutes.ModelInfer))]
+    public Task<IActionResult> InferAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ApiRoutes.ModelInfer)] HttpRequest request, string name, string version) =>
+        Trampoline.RunAsync(request, c => api.InferAsync(c, name, version));
 
-    [Function("ModelInfer")]
-    public async Task<IActionResult> InferAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v2/models/{name}/versions/{version}/infer")] HttpRequest request, string name, string version)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        await api.InferAsync(request.HttpContext, name, version).ConfigureAwait(false);
-        return Written;
-    }
+    [Function(nameof(ApiRoutes.ModelInferDefault))]
+    public Task<IActionResult> InferDefaultAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ApiRoutes.ModelInferDefault)] HttpRequest request, string name) =>
+        Trampoline.RunAsync(request, c => api.InferAsync(c, name, null));
 
-    [Function("ModelInferDefault")]
-    public async Task<IActionResult> InferDefaultAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v2/models/{name}/infer")] HttpRequest request, string name)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        await api.InferAsync(request.HttpContext, name, null).ConfigureAwait(false);
-        return Written;
-    }
-
-    [Function("OpenApi")]
-    public static async Task<IActionResult> OpenApiAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "openapi.json")] HttpRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        await OpenApiDocument.WriteAsync(request.HttpContext).ConfigureAwait(false);
-        return Written;
-    }
+    [Function(nameof(ApiRoutes.OpenApi))]
+    public static Task<IActionResult> OpenApiAsync(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.OpenApi)] HttpRequest request) =>
+        Trampoline.RunAsync(request, c => OpenApiDocument.WriteAsync(c, ApiHost.Functions));
 }

@@ -124,9 +124,9 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
     }
 
     /// <summary><c>POST /api/pipelines</c> with a pipeline request (admin): starts a run, 202 with its status URLs.</summary>
-    [Function("StartPipeline")]
+    [Function(nameof(ApiRoutes.StartPipeline))]
     public async Task<IActionResult> StartAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/pipelines")] HttpRequest request, [DurableClient] DurableTaskClient client)
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.StartPipeline)] HttpRequest request, [DurableClient] DurableTaskClient client)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
@@ -157,9 +157,9 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
     }
 
     /// <summary><c>GET /api/pipelines/{id}</c> (admin): state, progress (stage, epoch, latest metrics), result or failure.</summary>
-    [Function("GetPipeline")]
+    [Function(nameof(ApiRoutes.GetPipeline))]
     public static async Task<IActionResult> GetAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/pipelines/{id}")] HttpRequest request, string id, [DurableClient] DurableTaskClient client)
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.GetPipeline)] HttpRequest request, string id, [DurableClient] DurableTaskClient client)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
@@ -186,9 +186,9 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
     /// first, each as <c>GET /api/pipelines/{id}</c> answers it (uploads start runs too: this is where
     /// the console finds them).
     /// </summary>
-    [Function("ListPipelines")]
+    [Function(nameof(ApiRoutes.ListPipelines))]
     public static async Task<IActionResult> ListAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/pipelines")] HttpRequest request, [DurableClient] DurableTaskClient client)
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = ApiRoutes.ListPipelines)] HttpRequest request, [DurableClient] DurableTaskClient client)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
@@ -235,9 +235,9 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
     };
 
     /// <summary><c>POST /api/pipelines/{id}/cancel</c> (admin): stops the training job and ends the run as canceled.</summary>
-    [Function("CancelPipeline")]
+    [Function(nameof(ApiRoutes.CancelPipeline))]
     public static async Task<IActionResult> CancelAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/pipelines/{id}/cancel")] HttpRequest request, string id, [DurableClient] DurableTaskClient client)
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.CancelPipeline)] HttpRequest request, string id, [DurableClient] DurableTaskClient client)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);

@@ -9,14 +9,18 @@ using Microsoft.Extensions.Logging;
 
 namespace Lepton.Inference.Http;
 
-/// <summary>Maps what went wrong to a status and <c>{"error": "..."}</c>; only server faults are 5xx.</summary>
+/// <summary>
+/// Maps what went wrong to a status and <c>{"error": "..."}</c>, by the exception's type only (never its
+/// message): each kind of bad input has its type and its 4xx; anything else (an ArgumentException or
+/// InvalidOperationException from a bug included) is a 500 that says only "internal error".
+/// </summary>
 public static partial class ApiErrors
 {
     public static (int Status, string Message) Classify(Exception exception) => exception switch
     {
         InputException input => (StatusOf(input.Problem), input.Message),
         InvalidNameException invalid => (StatusCodes.Status400BadRequest, invalid.Message),
-        ArgumentException argument when argument.Message.Contains("artifact path", StringComparison.Ordinal) => (StatusCodes.Status400BadRequest, argument.Message),
+        InvalidArtifactPathException path => (StatusCodes.Status400BadRequest, path.Message),
         JsonException json => (StatusCodes.Status400BadRequest, $"malformed JSON: {json.Message}"),
         ModelNotFoundException notFound => (StatusCodes.Status404NotFound, notFound.Message),
         ArtifactNotFoundException => (StatusCodes.Status404NotFound, "model file not found"),

@@ -13,9 +13,6 @@ namespace Lepton.Inference.Http;
 /// </summary>
 public sealed class CardApi(ModelRuntime runtime, ILogger<CardApi> logger)
 {
-    public const string CardRoute = "/api/models/{name}/versions/{version}/card";
-    public const string ImageRoute = "/api/models/{name}/versions/{version}/card/{image}";
-
     private ModelRegistry Registry => runtime.Registry;
 
     public Task GetCardAsync(HttpContext context, string name, string version) => ApiErrors.RunAsync(context, logger, async () =>

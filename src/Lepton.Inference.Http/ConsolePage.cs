@@ -4,13 +4,6 @@ using Microsoft.AspNetCore.Http;
 
 namespace Lepton.Inference.Http;
 
-/// <summary>Which host serves the console: it decides what the page offers (pipeline runs exist only on the Functions app).</summary>
-public enum ConsoleHost
-{
-    Serve,
-    Functions,
-}
-
 /// <summary>
 /// The web console: one static page (<c>GET /</c>) and its script and style sheet
 /// (<c>GET /console/{file}</c>), embedded in this assembly, served by both hosts with a strict
@@ -18,14 +11,6 @@ public enum ConsoleHost
 /// </summary>
 public static class ConsolePage
 {
-    public const string AssetRoute = "console/{file}";
-
-    /// <summary>
-    /// The site root as a Functions HTTP route: the host keeps an empty route for its own homepage (or a
-    /// 204 with AzureWebJobsDisableHomepage), but routes an optional parameter that must be empty to the function.
-    /// </summary>
-    public const string RootRoute = "{root:maxlength(0)?}";
-
     /// <summary>Everything from this origin only; no inline script or style; images also as data/blob URLs (canvas previews).</summary>
     public const string ContentSecurityPolicy =
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
@@ -41,11 +26,11 @@ public static class ConsolePage
 
     private static readonly string IndexTemplate = Encoding.UTF8.GetString(Read("index.html"));
 
-    private static readonly FrozenDictionary<ConsoleHost, byte[]> Index = Enum.GetValues<ConsoleHost>().ToFrozenDictionary(
-        h => h, h => Encoding.UTF8.GetBytes(IndexTemplate.Replace("{{HOST}}", h == ConsoleHost.Functions ? "functions" : "serve", StringComparison.Ordinal)));
+    private static readonly FrozenDictionary<ApiHost, byte[]> Index = Enum.GetValues<ApiHost>().ToFrozenDictionary(
+        h => h, h => Encoding.UTF8.GetBytes(IndexTemplate.Replace("{{HOST}}", h == ApiHost.Functions ? "functions" : "serve", StringComparison.Ordinal)));
 
-    /// <summary><c>GET /</c>: the page.</summary>
-    public static Task WriteIndexAsync(HttpContext context, ConsoleHost host)
+    /// <summary><c>GET /</c>: the page; the host decides what it offers (pipeline runs exist only on the Functions app).</summary>
+    public static Task WriteIndexAsync(HttpContext context, ApiHost host)
     {
         ArgumentNullException.ThrowIfNull(context);
         return WriteAsync(context, Index[host], "text/html; charset=utf-8");

@@ -14,7 +14,6 @@ namespace Lepton.Inference.Http;
 /// </summary>
 public sealed class ExplainApi(ModelRuntime runtime, InferenceApi predict, ILogger<ExplainApi> logger)
 {
-    public const string Route = "/api/models/{name}/explain";
     public const int Top = 3;
 
     public Task ExplainAsync(HttpContext context, string name) => ApiErrors.RunAsync(context, logger, async () =>

@@ -23,10 +23,6 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
         {
             throw new InputException(InputProblem.Invalid, $"malformed JSON: {ex.Message}");
         }
-        catch (InvalidOperationException ex) when (ex.Message.Contains("UTF-8", StringComparison.Ordinal))
-        {
-            throw new InputException(InputProblem.Invalid, "malformed JSON: a string is not valid UTF-8"); // found by the fuzz target
-        }
     }
 
     private static InferRequest ParseCore(byte[] body, LoadedModel model, int maxBatch)
@@ -44,13 +40,12 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
         var seen = new JsonProperties("the request");
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            seen.Add(ref reader);
-            string property = reader.GetString()!;
+            string property = seen.Add(ref reader);
             reader.Read();
             switch (property)
             {
                 case "id":
-                    id = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw new InputException(InputProblem.Invalid, "id must be a string");
+                    id = reader.TokenType == JsonTokenType.String ? JsonProperties.ReadString(ref reader) : throw new InputException(InputProblem.Invalid, "id must be a string");
                     break;
                 case "inputs":
                     if (reader.TokenType != JsonTokenType.StartArray)
@@ -158,16 +153,15 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
         var seen = new JsonProperties("an input");
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            seen.Add(ref reader);
-            string property = reader.GetString()!;
+            string property = seen.Add(ref reader);
             reader.Read();
             switch (property)
             {
                 case "name":
-                    name = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw new InputException(InputProblem.Invalid, "input name must be a string");
+                    name = reader.TokenType == JsonTokenType.String ? JsonProperties.ReadString(ref reader) : throw new InputException(InputProblem.Invalid, "input name must be a string");
                     break;
                 case "datatype":
-                    datatype = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw new InputException(InputProblem.Invalid, "datatype must be a string");
+                    datatype = reader.TokenType == JsonTokenType.String ? JsonProperties.ReadString(ref reader) : throw new InputException(InputProblem.Invalid, "datatype must be a string");
                     break;
                 case "shape":
                     shape = ReadShape(ref reader);
@@ -234,7 +228,7 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
                 reader.Read();
                 if (isName && reader.TokenType == JsonTokenType.String)
                 {
-                    name = reader.GetString();
+                    name = JsonProperties.ReadString(ref reader);
                 }
                 else
                 {

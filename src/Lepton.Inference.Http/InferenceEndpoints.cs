@@ -31,43 +31,69 @@ public static class InferenceEndpoints
     }
 
     /// <summary>
-    /// Maps every route. Admin routes go through <paramref name="adminFilter"/>, which returns false
-    /// after writing a refusal.
+    /// Maps every route of <see cref="ApiRoutes"/> that <c>lepton serve</c> serves. Admin routes go through
+    /// <paramref name="adminFilter"/>, which returns false after writing a refusal.
     /// </summary>
     public static IEndpointRouteBuilder MapInferenceApi(this IEndpointRouteBuilder routes, Func<HttpContext, Task<bool>> adminFilter)
     {
         ArgumentNullException.ThrowIfNull(routes);
         ArgumentNullException.ThrowIfNull(adminFilter);
-        InferenceApi Api(HttpContext c) => c.RequestServices.GetRequiredService<InferenceApi>();
+        var handlers = Handlers();
+        foreach (var route in ApiRoutes.On(ApiHost.Serve))
+        {
+            if (!handlers.Remove(route.Name, out var handler))
+            {
+                throw new InvalidOperationException($"route {route.Name} has no handler on lepton serve");
+            }
+
+            routes.MapMethods(route.Path, [route.Method], route.Admin ? Admin(handler, adminFilter) : handler);
+        }
+
+        if (handlers.Count > 0)
+        {
+            throw new InvalidOperationException($"handlers without a route: {string.Join(", ", handlers.Keys)}");
+        }
+
+        return routes;
+    }
+
+    private static RequestDelegate Admin(RequestDelegate handler, Func<HttpContext, Task<bool>> adminFilter) => async c =>
+    {
+        if (await adminFilter(c).ConfigureAwait(false))
+        {
+            await handler(c).ConfigureAwait(false);
+        }
+    };
+
+    /// <summary>The handler of each route <c>lepton serve</c> serves, by route name.</summary>
+    private static Dictionary<string, RequestDelegate> Handlers()
+    {
+        static InferenceApi Api(HttpContext c) => c.RequestServices.GetRequiredService<InferenceApi>();
         static string Route(HttpContext c, string key) => c.Request.RouteValues[key]?.ToString() ?? string.Empty;
         static string? OptionalRoute(HttpContext c, string key) => c.Request.RouteValues[key]?.ToString();
 
-        routes.MapPost("/api/models/{name}/predict", c => Api(c).PredictAsync(c, Route(c, "name")));
-        routes.MapPost("/api/models/{name}/generate", c => c.RequestServices.GetRequiredService<GenerateApi>().GenerateAsync(c, Route(c, "name")));
-        routes.MapPost(ExplainApi.Route, c => c.RequestServices.GetRequiredService<ExplainApi>().ExplainAsync(c, Route(c, "name")));
-        routes.MapGet(CardApi.CardRoute, c => c.RequestServices.GetRequiredService<CardApi>().GetCardAsync(c, Route(c, "name"), Route(c, "version")));
-        routes.MapGet(CardApi.ImageRoute, c => c.RequestServices.GetRequiredService<CardApi>().GetImageAsync(c, Route(c, "name"), Route(c, "version"), Route(c, "image")));
-        routes.MapGet("/api/models", c => Api(c).ListModelsAsync(c));
-        routes.MapGet("/api/models/{name}", c => Api(c).GetModelAsync(c, Route(c, "name")));
-        routes.MapPut("/api/models/{name}/aliases/{alias}", async c =>
+        return new(StringComparer.Ordinal)
         {
-            if (await adminFilter(c).ConfigureAwait(false))
-            {
-                await Api(c).SetAliasAsync(c, Route(c, "name"), Route(c, "alias")).ConfigureAwait(false);
-            }
-        });
-        routes.MapGet("/v2/health/live", InferenceApi.LiveAsync);
-        routes.MapGet("/v2/health/ready", c => Api(c).ReadyAsync(c));
-        routes.MapGet("/v2", InferenceApi.ServerMetadataAsync);
-        routes.MapGet("/v2/models/{name}", c => Api(c).ModelMetadataAsync(c, Route(c, "name"), null));
-        routes.MapGet("/v2/models/{name}/versions/{version}", c => Api(c).ModelMetadataAsync(c, Route(c, "name"), OptionalRoute(c, "version")));
-        routes.MapGet("/v2/models/{name}/ready", c => Api(c).ModelReadyAsync(c, Route(c, "name"), null));
-        routes.MapGet("/v2/models/{name}/versions/{version}/ready", c => Api(c).ModelReadyAsync(c, Route(c, "name"), OptionalRoute(c, "version")));
-        routes.MapPost("/v2/models/{name}/infer", c => Api(c).InferAsync(c, Route(c, "name"), null));
-        routes.MapPost("/v2/models/{name}/versions/{version}/infer", c => Api(c).InferAsync(c, Route(c, "name"), OptionalRoute(c, "version")));
-        routes.MapGet("/openapi.json", OpenApiDocument.WriteAsync);
-        routes.MapGet("/", c => ConsolePage.WriteIndexAsync(c, ConsoleHost.Serve));
-        routes.MapGet("/" + ConsolePage.AssetRoute, c => ConsolePage.WriteAssetAsync(c, Route(c, "file")));
-        return routes;
+            [nameof(ApiRoutes.Predict)] = c => Api(c).PredictAsync(c, Route(c, "name")),
+            [nameof(ApiRoutes.Generate)] = c => c.RequestServices.GetRequiredService<GenerateApi>().GenerateAsync(c, Route(c, "name")),
+            [nameof(ApiRoutes.Explain)] = c => c.RequestServices.GetRequiredService<ExplainApi>().ExplainAsync(c, Route(c, "name")),
+            [nameof(ApiRoutes.ModelCard)] = c => c.RequestServices.GetRequiredService<CardApi>().GetCardAsync(c, Route(c, "name"), Route(c, "version")),
+            [nameof(ApiRoutes.ModelCardImage)] = c => c.RequestServices.GetRequiredService<CardApi>().GetImageAsync(c, Route(c, "name"), Route(c, "version"), Route(c, "image")),
+            [nameof(ApiRoutes.ListModels)] = c => Api(c).ListModelsAsync(c),
+            [nameof(ApiRoutes.GetModel)] = c => Api(c).GetModelAsync(c, Route(c, "name")),
+            [nameof(ApiRoutes.SetAlias)] = c => Api(c).SetAliasAsync(c, Route(c, "name"), Route(c, "alias")),
+            [nameof(ApiRoutes.ServerLive)] = InferenceApi.LiveAsync,
+            [nameof(ApiRoutes.ServerReady)] = c => Api(c).ReadyAsync(c),
+            [nameof(ApiRoutes.ServerMetadata)] = InferenceApi.ServerMetadataAsync,
+            [nameof(ApiRoutes.ModelMetadataDefault)] = c => Api(c).ModelMetadataAsync(c, Route(c, "name"), null),
+            [nameof(ApiRoutes.ModelMetadata)] = c => Api(c).ModelMetadataAsync(c, Route(c, "name"), OptionalRoute(c, "version")),
+            [nameof(ApiRoutes.ModelReadyDefault)] = c => Api(c).ModelReadyAsync(c, Route(c, "name"), null),
+            [nameof(ApiRoutes.ModelReady)] = c => Api(c).ModelReadyAsync(c, Route(c, "name"), OptionalRoute(c, "version")),
+            [nameof(ApiRoutes.ModelInferDefault)] = c => Api(c).InferAsync(c, Route(c, "name"), null),
+            [nameof(ApiRoutes.ModelInfer)] = c => Api(c).InferAsync(c, Route(c, "name"), OptionalRoute(c, "version")),
+            [nameof(ApiRoutes.OpenApi)] = c => OpenApiDocument.WriteAsync(c, ApiHost.Serve),
+            [nameof(ApiRoutes.Console)] = c => ConsolePage.WriteIndexAsync(c, ApiHost.Serve),
+            [nameof(ApiRoutes.ConsoleAsset)] = c => ConsolePage.WriteAssetAsync(c, Route(c, "file")),
+        };
     }
 }

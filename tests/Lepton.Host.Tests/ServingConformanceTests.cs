@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Lepton.Core.Registry;
+using Lepton.Inference.Http;
 using Lepton.Inference.Runtime;
 using Lepton.Tests;
 
@@ -238,10 +239,38 @@ public sealed class ServingConformanceTests(HostsFixture fixture)
         var doc = await ReadJsonAsync(await client.GetAsync("/openapi.json"));
 
         Assert.Equal("3.0.3", doc.GetProperty("openapi").GetString());
-        var paths = doc.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToArray();
-        Assert.Contains("/api/models/{name}/predict", paths);
-        Assert.Contains("/api/models/{name}/generate", paths);
-        Assert.Contains("/v2/models/{name}/versions/{version}/infer", paths);
+        var operations = doc.GetProperty("paths").EnumerateObject()
+            .SelectMany(p => p.Value.EnumerateObject().Select(o => (Method: o.Name.ToUpperInvariant(), Path: p.Name)));
+        var routes = ApiRoutes.On(host == Hosts.Functions ? ApiHost.Functions : ApiHost.Serve);
+        Assert.Equal(routes.Select(r => (r.Method, r.Path)).Order(), operations.Order());
+        Assert.Contains(operations, o => o.Path == "/api/models/{name}/predict");
+        Assert.Contains(operations, o => o.Path == "/v2/models/{name}/versions/{version}/infer");
+        Assert.Equal(host == Hosts.Functions, operations.Contains(("POST", "/api/pipelines")));
+    }
+
+    [Theory]
+    [OnServe]
+    [OnFunctionsHost]
+    public async Task RouteTable_ItsGetRoutesWithoutParameters_AnswerOnTheirHostsOnly(string host)
+    {
+        var client = await fixture.ClientAsync(host);
+        var here = host == Hosts.Functions ? ApiHost.Functions : ApiHost.Serve;
+
+        foreach (var route in ApiRoutes.All.Where(r => r.Method == "GET" && !r.Path.Contains('{', StringComparison.Ordinal)))
+        {
+            using var response = await client.GetAsync(route.Path);
+            if (route.IsServedBy(here))
+            {
+                Assert.True(response.StatusCode != HttpStatusCode.NotFound, $"{route.Path} is not served on {host}");
+            }
+            else
+            {
+                Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{route.Path} is served on {host}: {response.StatusCode}");
+            }
+        }
+
+        using var console = await client.GetAsync("/");
+        Assert.Equal("text/html", console.Content.Headers.ContentType?.MediaType);
     }
 
     public static TheoryData<string, string, string?, string, int, string> Malformed()

@@ -14,7 +14,7 @@ public static partial class ArtifactPath
     [GeneratedRegex(@"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,254}\z")]
     private static partial Regex SegmentPattern();
 
-    /// <summary>Splits a valid path into its container and the rest; throws <see cref="ArgumentException"/> otherwise.</summary>
+    /// <summary>Splits a valid path into its container and the rest; throws <see cref="InvalidArtifactPathException"/> otherwise.</summary>
     public static (string Container, string Name) Split(string path)
     {
         Validate(path);
@@ -28,19 +28,19 @@ public static partial class ArtifactPath
         string[] segments = path.Split('/');
         if (segments.Length < 2)
         {
-            throw new ArgumentException($"artifact path '{path}' needs a container and a name", nameof(path));
+            throw new InvalidArtifactPathException($"artifact path '{path}' needs a container and a name", nameof(path));
         }
 
         if (!ContainerPattern().IsMatch(segments[0]))
         {
-            throw new ArgumentException($"artifact path '{path}': '{segments[0]}' is not a valid container name", nameof(path));
+            throw new InvalidArtifactPathException($"artifact path '{path}': '{segments[0]}' is not a valid container name", nameof(path));
         }
 
         foreach (string segment in segments.Skip(1))
         {
             if (segment is "." or ".." || !SegmentPattern().IsMatch(segment))
             {
-                throw new ArgumentException($"artifact path '{path}': segment '{segment}' is not allowed", nameof(path));
+                throw new InvalidArtifactPathException($"artifact path '{path}': segment '{segment}' is not allowed", nameof(path));
             }
         }
     }
@@ -54,7 +54,7 @@ public static partial class ArtifactPath
         {
             if (!ContainerPattern().IsMatch(trimmed))
             {
-                throw new ArgumentException($"prefix '{prefix}': '{trimmed}' is not a valid container name", nameof(prefix));
+                throw new InvalidArtifactPathException($"prefix '{prefix}': '{trimmed}' is not a valid container name", nameof(prefix));
             }
 
             return;

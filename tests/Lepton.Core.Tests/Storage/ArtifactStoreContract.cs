@@ -129,7 +129,7 @@ public abstract class ArtifactStoreContract
     [InlineData("justcontainer")]
     public async Task InvalidPath_IsRejected(string path)
     {
-        await Assert.ThrowsAsync<ArgumentException>(() => Store.WriteAsync(path, Text("x")));
+        await Assert.ThrowsAsync<InvalidArtifactPathException>(() => Store.WriteAsync(path, Text("x")));
     }
 
     [Fact]
