@@ -21,8 +21,8 @@ public static class PipelineServices
     /// <summary>
     /// Binds <see cref="LeptonAppOptions"/> from configuration and validates it when the host starts;
     /// registers one <see cref="TokenCredential"/> (the app's managed identity in Azure) that the store,
-    /// Azure ML and telemetry share; the artifact store from <c>LEPTON_STORE</c> (this registration
-    /// replaces any earlier one); and the pipeline's compute target, workspace and activities.
+    /// Azure ML and telemetry share; the artifact store from <c>LEPTON_STORE</c> (register this before
+    /// <c>AddLeptonInference</c>, which keeps it); and the pipeline's compute target, workspace and activities.
     /// </summary>
     public static IServiceCollection AddLeptonPipeline(this IServiceCollection services, IConfiguration configuration)
     {

@@ -28,9 +28,9 @@ if (!string.IsNullOrEmpty(builder.Configuration[LeptonSettings.AppInsightsConnec
     builder.Services.AddOptions<AzureMonitorOptions>().Configure<TokenCredential>((options, credential) => options.Credential = credential);
 }
 
-// The serving API, then the app's validated settings (LEPTON_STORE, the gate, the compute target: the
-// app stops at start-up naming a missing or malformed one), its credential and the store they open,
-// which replaces the store AddLeptonInference registers; then the pipeline.
-builder.Services.AddLeptonInference(builder.Configuration[LeptonSettings.Store], builder.Configuration);
+// The app's validated settings (LEPTON_STORE, the gate, the compute target: the app stops at start-up
+// naming a missing or malformed one), its credential, the one store they open and the pipeline; then
+// the serving API over that store.
 builder.Services.AddLeptonPipeline(builder.Configuration);
+builder.Services.AddLeptonInference(builder.Configuration[LeptonSettings.Store], builder.Configuration);
 builder.Build().Run();

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace Lepton.Inference.Http;
@@ -19,7 +20,7 @@ public static class InferenceEndpoints
         var options = new InferenceOptions();
         configuration?.GetSection(InferenceOptions.Section).Bind(options);
         services.AddSingleton(options);
-        services.AddSingleton(_ => ArtifactStores.Open(storeLocation));
+        services.TryAddSingleton(_ => ArtifactStores.Open(storeLocation)); // a host that registered its store (the Functions app) keeps it
         services.AddSingleton(sp => new ModelRegistry(sp.GetRequiredService<IArtifactStore>()));
         services.AddSingleton(sp => new ModelRuntime(
             sp.GetRequiredService<ModelRegistry>(), options, null, sp.GetService<ILogger<ModelRuntime>>()));

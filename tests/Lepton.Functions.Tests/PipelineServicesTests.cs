@@ -1,6 +1,7 @@
 using Azure.Core;
 using Lepton.Core.Contracts;
 using Lepton.Core.Storage;
+using Lepton.Inference.Http;
 using Lepton.Pipeline.Compute;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,7 +16,7 @@ public sealed class PipelineServicesTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private Dictionary<string, string?> Valid() => new()
+    internal Dictionary<string, string?> Valid() => new()
     {
         [LeptonSettings.Store] = Path.Combine(_folder, "store"),
         [LeptonSettings.GateMinimumAccuracy] = "0.85",
@@ -23,7 +24,7 @@ public sealed class PipelineServicesTests : IDisposable
         [LeptonSettings.WorkFolder] = Path.Combine(_folder, "work"),
     };
 
-    private static IHost Build(Dictionary<string, string?> settings)
+    internal static IHost Build(Dictionary<string, string?> settings)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(settings);
@@ -31,7 +32,7 @@ public sealed class PipelineServicesTests : IDisposable
         return builder.Build();
     }
 
-    private static async Task<Exception> StartFailsAsync(Dictionary<string, string?> settings)
+    internal static async Task<Exception> StartFailsAsync(Dictionary<string, string?> settings)
     {
         using var host = Build(settings);
         return await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
@@ -48,6 +49,20 @@ public sealed class PipelineServicesTests : IDisposable
         Assert.IsType<FolderArtifactStore>(host.Services.GetRequiredService<IArtifactStore>());
         Assert.IsType<ProcessComputeTarget>(host.Services.GetRequiredService<IComputeTarget>());
         await host.StopAsync();
+    }
+
+    [Fact]
+    public void AppRegistrations_HaveOneArtifactStore_TheValidatedSettingsOne()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(Valid());
+        builder.Services.AddLeptonPipeline(builder.Configuration);
+        builder.Services.AddLeptonInference(Path.Combine(_folder, "not-this-one"), builder.Configuration);
+
+        Assert.Single(builder.Services, d => d.ServiceType == typeof(IArtifactStore));
+        using var host = builder.Build();
+        var store = Assert.IsType<FolderArtifactStore>(host.Services.GetRequiredService<IArtifactStore>());
+        Assert.Same(store, host.Services.GetRequiredService<Lepton.Core.Registry.ModelRegistry>().Store);
     }
 
     [Theory]
@@ -129,5 +144,34 @@ public sealed class PipelineServicesTests : IDisposable
 
         Assert.IsType<AzureMLComputeTarget>(host.Services.GetRequiredService<IComputeTarget>());
         await host.StopAsync();
+    }
+}
+
+/// <summary>Sets LEPTON_TRAINER for the process, so it runs alone (other tests locate the trainer).</summary>
+[CollectionDefinition(nameof(TrainerSettingTests), DisableParallelization = true)]
+public sealed class TrainerSettingCollection;
+
+[Collection(nameof(TrainerSettingTests))]
+public sealed class TrainerSettingTests : IDisposable
+{
+    private readonly PipelineServicesTests _settings = new();
+
+    public void Dispose() => _settings.Dispose();
+
+    [Fact]
+    public async Task ProcessTarget_WithATrainerSettingThatDoesNotExist_FailsStartUp_SayingSo()
+    {
+        string? before = Environment.GetEnvironmentVariable(LeptonSettings.TrainerPath);
+        Environment.SetEnvironmentVariable(LeptonSettings.TrainerPath, Path.Combine(Path.GetTempPath(), "lepton-no-trainer", "lepton-trainer.dll"));
+        try
+        {
+            var failure = await PipelineServicesTests.StartFailsAsync(_settings.Valid());
+
+            Assert.Contains(LeptonSettings.TrainerPath, failure.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(LeptonSettings.TrainerPath, before);
+        }
     }
 }

@@ -181,7 +181,7 @@ public sealed class TrainingPipelineTests(PipelineHost host) : IClassFixture<Pip
         var history = LeptonJson.ReadFile<TrainingHistory>(Path.Combine(host.Work, "compute", "runs", result.RunId, "history.json"));
         Assert.Equal(1, history.ResumedFromEpoch);
         Assert.Equal(2, history.Epochs.Count);
-        Assert.Contains("injected crash", File.ReadAllText(Path.Combine(host.Work, "compute", "runs", result.RunId, "trainer.log")), StringComparison.Ordinal);
+        Assert.Contains("injected crash", File.ReadAllText(RunFolder.Under(Path.Combine(host.Work, "compute"), result.RunId).TrainerLogPath), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -37,6 +37,9 @@ public sealed record RunFolder(string Path)
     /// <summary>Written last and atomically in <see cref="Checkpoints"/>: names the newest complete checkpoint.</summary>
     public const string CheckpointMarker = "last.json";
 
+    /// <summary>The trainer's output, appended by a local compute target.</summary>
+    public const string TrainerLog = "trainer.log";
+
     /// <summary>The files a published version's card is made from (those a run has).</summary>
     public static readonly IReadOnlyList<string> CardInputs = [Spec, History, Metrics, Predictions, Samples];
 
@@ -61,6 +64,8 @@ public sealed record RunFolder(string Path)
     public string SamplesPath => File(Samples);
 
     public string CheckpointsPath => File(Checkpoints);
+
+    public string TrainerLogPath => File(TrainerLog);
 
     /// <summary>A file of the run by name.</summary>
     public string File(string name) => System.IO.Path.Combine(Path, name);

@@ -12,10 +12,12 @@ namespace Lepton.Pipeline.Compute;
 /// The trainer gets this process's pid (<c>--parent-pid</c>) and stops when it is gone; it holds a lock
 /// on its folder, so a second trainer on the same run refuses to start (exit code 5).
 /// </summary>
-public sealed class ProcessComputeTarget(TrainerCommand trainer, string workFolder) : IComputeTarget
+public sealed class ProcessComputeTarget(TrainerCommand trainer, string workFolder, TimeProvider? clock = null) : IComputeTarget, IDisposable
 {
     private readonly ConcurrentDictionary<string, Process> _processes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _exitCodes = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _canceled = new(StringComparer.Ordinal);
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
     public const string TargetName = "process";
 
@@ -43,7 +45,7 @@ public sealed class ProcessComputeTarget(TrainerCommand trainer, string workFold
             environment[LeptonSettings.TrainerCrashAfterEpoch] = I(crash);
         }
 
-        var process = trainer.Start(args, environment, Path.Combine(output, "trainer.log"));
+        var process = trainer.Start(args, environment, new RunFolder(output).TrainerLogPath);
         string jobId = submission.JobName;
         _processes[jobId] = process;
         return Task.FromResult(new TrainingJobHandle(Name, jobId, output, submission.Attempt));
@@ -61,7 +63,8 @@ public sealed class ProcessComputeTarget(TrainerCommand trainer, string workFold
         int epoch = status?.Epoch ?? 0;
         int total = status?.TotalEpochs ?? 0;
         double? accuracy = status?.Latest?.ValidationAccuracy;
-        if (!_processes.TryGetValue(job.JobId, out var process))
+        int? exitCode = ExitCode(job.JobId);
+        if (exitCode is null && !_processes.ContainsKey(job.JobId))
         {
             // Not started by this process (a restarted host): the status file is all there is.
             return Task.FromResult(status?.State switch
@@ -72,39 +75,81 @@ public sealed class ProcessComputeTarget(TrainerCommand trainer, string workFold
             });
         }
 
-        if (!process.HasExited)
+        if (exitCode is null)
         {
             return Task.FromResult(new TrainingJobStatus(status is null ? TrainingJobState.Queued : TrainingJobState.Running, epoch, total, accuracy, status?.Stage));
         }
 
-        if (process.ExitCode == 0 && status?.State == JobState.Succeeded)
+        if (exitCode == 0 && status?.State == JobState.Succeeded)
         {
             return Task.FromResult(new TrainingJobStatus(TrainingJobState.Succeeded, epoch, total, accuracy, status.Message));
         }
 
         string reason = status?.State == JobState.Failed && status.Message is not null
             ? status.Message
-            : $"the trainer exited with code {process.ExitCode}: {LogTail(job.OutputFolder)}";
+            : $"the trainer exited with code {exitCode}: {LogTail(job.OutputFolder)}";
         return Task.FromResult(new TrainingJobStatus(TrainingJobState.Failed, epoch, total, accuracy, reason));
     }
 
-    public Task CancelAsync(TrainingJobHandle job, CancellationToken cancellationToken = default)
+    public async Task CancelAsync(TrainingJobHandle job, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
         _canceled[job.JobId] = true;
         if (_processes.TryGetValue(job.JobId, out var process) && !process.HasExited)
         {
             process.Kill(entireProcessTree: true);
-            process.WaitForExit(10_000);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // killed; the next status poll sees it gone
+            }
+        }
+    }
+
+    /// <summary>The exit code of a trainer this target started, once it has exited (its process is then released).</summary>
+    private int? ExitCode(string jobId)
+    {
+        if (_exitCodes.TryGetValue(jobId, out int code))
+        {
+            return code;
         }
 
-        return Task.CompletedTask;
+        if (!_processes.TryGetValue(jobId, out var process) || !process.HasExited)
+        {
+            return null;
+        }
+
+        process.WaitForExit(); // the output is drained into the log before the state is read
+        code = _exitCodes.GetOrAdd(jobId, process.ExitCode);
+        if (_processes.TryRemove(jobId, out var exited))
+        {
+            exited.Dispose();
+        }
+
+        return code;
+    }
+
+    /// <summary>Releases the processes of trainers still tracked (it does not stop them: <see cref="StopAll"/> does).</summary>
+    public void Dispose()
+    {
+        foreach (var jobId in _processes.Keys)
+        {
+            if (_processes.TryRemove(jobId, out var process))
+            {
+                process.Dispose();
+            }
+        }
     }
 
     /// <summary>Kills every trainer this target started (a signal to the host: no orchestration needed), waiting up to <paramref name="timeout"/>.</summary>
     public void StopAll(TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = _clock.GetUtcNow() + timeout;
         foreach (var (jobId, process) in _processes)
         {
             _canceled[jobId] = true;
@@ -113,7 +158,7 @@ public sealed class ProcessComputeTarget(TrainerCommand trainer, string workFold
                 if (!process.HasExited)
                 {
                     process.Kill(entireProcessTree: true);
-                    process.WaitForExit(TimeSpan.FromMilliseconds(Math.Max(0, (deadline - DateTime.UtcNow).TotalMilliseconds)));
+                    process.WaitForExit(TimeSpan.FromMilliseconds(Math.Max(0, (deadline - _clock.GetUtcNow()).TotalMilliseconds)));
                 }
             }
             catch (InvalidOperationException)
@@ -138,7 +183,7 @@ public sealed class ProcessComputeTarget(TrainerCommand trainer, string workFold
 
     private static string LogTail(string output)
     {
-        string path = Path.Combine(output, "trainer.log");
+        string path = new RunFolder(output).TrainerLogPath;
         if (!File.Exists(path))
         {
             return "no log";

@@ -109,7 +109,15 @@ public sealed class TrainerCommand(string trainerDll, string? launcher)
         process.EnableRaisingEvents = true;
         process.Exited += (_, _) =>
         {
-            process.WaitForExit(); // drain the output events
+            try
+            {
+                process.WaitForExit(); // drain the output events
+            }
+            catch (InvalidOperationException)
+            {
+                // the owner has already waited and released the process
+            }
+
             lock (log)
             {
                 closed = true;
