@@ -25,8 +25,8 @@ command -v wrk >/dev/null 2>&1 || apt_install wrk
 host=${LEPTON_FUNCTIONS_HOST:-$repo/../shared/tools/functions-host/func-host}
 [ -x "${host%% *}" ] || { log "no Functions host at $host (set LEPTON_FUNCTIONS_HOST)"; exit 1; }
 if [ ! -f "$run/model.onnx" ]; then
-  log "no trained model in $run: training one (scripts/run.sh)"
-  scripts/run.sh --out "$run" >&2
+  log "no trained model in $run"
+  train_cnn "$run" "$data"
 fi
 
 work=$(mktemp -d)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Serving benchmark (not a test): the paper's CNN trained by scripts/run.sh, published to a fresh
+# Serving benchmark (not a test): the paper's CNN (trained here when the run folder has none), published to a fresh
 # folder store, served by 'lepton serve' on 127.0.0.1, loaded with wrk from this same machine.
 # Reports: raw in-process ONNX Runtime throughput, time from process start to the first answered
 # prediction, requests/s and p50/p99 latency for Open Inference Protocol 'infer' (one image per
@@ -16,10 +16,13 @@ data=${LEPTON_FASHION_MNIST:-/usr/share/datasets/fashion-mnist}
 duration=${BENCH_SECONDS:-10}
 port=${BENCH_PORT:-18080}
 
-command -v wrk >/dev/null 2>&1 || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+log() { printf 'serve.sh: %s\n' "$*" >&2; }
+# shellcheck source=scripts/lib.sh
+. "$repo/scripts/lib.sh"
+command -v wrk >/dev/null 2>&1 || apt_install wrk
 if [ ! -f "$run/model.onnx" ]; then
-  echo "serve.sh: no trained model in $run: training one (scripts/run.sh)" >&2
-  scripts/run.sh --out "$run" >&2
+  log "no trained model in $run"
+  train_cnn "$run" "$data"
 fi
 
 dotnet build src/Lepton.Cli -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null

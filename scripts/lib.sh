@@ -67,3 +67,15 @@ stop_azurite() {
   fi
   return 0
 }
+
+# train_cnn RUN_FOLDER DATA_FOLDER: trains the paper's CNN (5 epochs) with the trainer into RUN_FOLDER
+# (model.onnx, metrics.json, ...), through scripts/torch-run.sh. The benchmarks' model when they have none.
+train_cnn() {
+  local run=$1 data=$2 root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  log "training the CNN into $run (5 epochs)"
+  dotnet build "$root/src/Lepton.Trainer" -c Release -nologo -v quiet -clp:ErrorsOnly >/dev/null || return 1
+  mkdir -p "$run"
+  "$root/scripts/torch-run.sh" dotnet "$root/src/Lepton.Trainer/bin/Release/net10.0/lepton-trainer.dll" train \
+    --data "$data" --out "$run" --arch cnn --epochs 5 >&2
+}
