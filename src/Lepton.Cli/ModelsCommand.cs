@@ -51,12 +51,7 @@ public static class ModelsCommand
                 }
 
                 string alias = args.Get("--alias") ?? ModelRegistry.DefaultAlias;
-                using (var runtime = new ModelRuntime(registry, new InferenceOptions { Batching = false }))
-                {
-                    await Promotion.VerifyAsync(runtime, args.Positional[0], version, CancellationToken.None).ConfigureAwait(false); // as the API: never promote what would not be served
-                }
-
-                var updated = await registry.SetAliasAsync(args.Positional[0], alias, version).ConfigureAwait(false);
+                var updated = await ModelPromotion.PromoteAsync(registry, args.Positional[0], alias, version, AliasExpectation.Any).ConfigureAwait(false);
                 await output.WriteLineAsync($"{args.Positional[0]}: {alias} -> version {version} ({string.Join(", ", updated.Aliases.Select(a => $"{a.Key}={a.Value}"))})").ConfigureAwait(false);
                 return 0;
             }

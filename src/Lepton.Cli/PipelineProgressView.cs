@@ -27,16 +27,19 @@ public abstract class PipelineProgressView
             ? new Plain(output)
             : new Live();
 
+    private static string Name(PipelineStage stage) => stage.ToString().ToLowerInvariant();
+
     /// <summary>The stage line, as earlier versions printed it (scripts wait for "epoch N/M").</summary>
     public static string Describe(PipelineProgress p)
     {
         ArgumentNullException.ThrowIfNull(p);
         return p.Stage switch
         {
-            "training" when p.Epoch > 0 => string.Create(CultureInfo.InvariantCulture,
+            PipelineStage.Training when p.Epoch > 0 => string.Create(CultureInfo.InvariantCulture,
                 $"training (attempt {p.Attempt}): epoch {p.Epoch}/{p.TotalEpochs}{(p.ValidationAccuracy is double a ? $", validation accuracy {a:F4}" : string.Empty)}"),
-            "training" => $"training (attempt {p.Attempt}): {p.Message ?? "starting"}",
-            _ => p.Stage,
+            PipelineStage.Training => $"training (attempt {p.Attempt}): {p.Message ?? "starting"}",
+            PipelineStage.Publishing or PipelineStage.Done when p.TestAccuracy is double test => string.Create(CultureInfo.InvariantCulture, $"{Name(p.Stage)}: test accuracy {test:F4}"),
+            _ => Name(p.Stage),
         };
     }
 
@@ -92,7 +95,7 @@ public abstract class PipelineProgressView
                 }
             }
 
-            if (snapshot.Trainer is { Batch: { } batch } trainer && batch != _lastBatch && snapshot.Progress?.Stage == "training")
+            if (snapshot.Trainer is { Batch: { } batch } trainer && batch != _lastBatch && snapshot.Progress?.Stage == PipelineStage.Training)
             {
                 await output.WriteLineAsync(BatchLine(batch, trainer.TotalEpochs, snapshot.Progress.Attempt)).ConfigureAwait(false);
                 _lastBatch = batch;
@@ -133,7 +136,7 @@ public abstract class PipelineProgressView
                 _stage.Description = Markup.Escape(Describe(progress));
             }
 
-            if (snapshot.Trainer is { } trainer && snapshot.Progress?.Stage == "training")
+            if (snapshot.Trainer is { } trainer && snapshot.Progress?.Stage == PipelineStage.Training)
             {
                 if (trainer.Batch is { } b)
                 {

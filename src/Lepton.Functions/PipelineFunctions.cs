@@ -222,17 +222,7 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
         return Json(200, new { runs = newest.OfType<OrchestrationMetadata>().Select(StatusOf) }); // a run purged meanwhile is left out
     }
 
-    private static object StatusOf(OrchestrationMetadata state) => new
-    {
-        id = state.InstanceId,
-        status = state.RuntimeStatus.ToString(),
-        progress = state.ReadCustomStatusAs<PipelineProgress>(),
-        result = state.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? state.ReadOutputAs<PipelineResult>() : null,
-        // Durable Functions' isolated client fills FailureDetails; older hubs keep the message as the output.
-        failure = state.RuntimeStatus == OrchestrationRuntimeStatus.Failed ? state.FailureDetails?.ErrorMessage ?? state.SerializedOutput : null,
-        createdAt = state.CreatedAt,
-        lastUpdatedAt = state.LastUpdatedAt,
-    };
+    private static PipelineRunStatus StatusOf(OrchestrationMetadata state) => PipelineRunStatus.From(state);
 
     /// <summary><c>POST /api/pipelines/{id}/cancel</c> (admin): stops the training job and ends the run as canceled.</summary>
     [Function(nameof(ApiRoutes.CancelPipeline))]
@@ -266,12 +256,7 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
     {
         StatusCode = status,
         ContentType = "application/json",
-        Content = JsonSerializer.Serialize(value, StatusJson),
-    };
-
-    private static readonly JsonSerializerOptions StatusJson = new(JsonSerializerDefaults.Web)
-    {
-        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+        Content = JsonSerializer.Serialize(value, PipelineRunStatus.JsonOptions),
     };
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Upload {Model}/{File} is not a dataset archive; ignored")]

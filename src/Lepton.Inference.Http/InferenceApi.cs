@@ -125,8 +125,7 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
             }
         }
 
-        await Promotion.VerifyAsync(runtime, name, version, ct).ConfigureAwait(false);
-        var updated = await Registry.SetAliasAsync(name, alias, version, ct).ConfigureAwait(false);
+        var updated = await ModelPromotion.PromoteAsync(Registry, name, alias, version, AliasExpectation.Any, runtime, ct).ConfigureAwait(false);
         await WriteObjectAsync(context, 200, new { name, alias, version, aliases = updated.Aliases }).ConfigureAwait(false);
     });
 

@@ -1,8 +1,11 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Lepton.Core.Contracts;
 using Lepton.Core.Evaluation;
 using Lepton.Core.Registry;
+using Microsoft.DurableTask.Client;
 
 namespace Lepton.Pipeline;
 
@@ -228,11 +231,33 @@ public sealed record TrainingJobStatus(TrainingJobState State, int Epoch, int To
     public bool IsTerminal => State is TrainingJobState.Succeeded or TrainingJobState.Failed or TrainingJobState.Canceled;
 }
 
-/// <summary>What the orchestration shows while it runs (its custom status).</summary>
-public sealed record PipelineProgress(string Stage, int Attempt, int Epoch, int TotalEpochs, double? ValidationAccuracy, string? Message)
+/// <summary>Where a pipeline run is (serialized by its camelCase name: <c>"training"</c>).</summary>
+[JsonConverter(typeof(CamelCaseEnumConverter<PipelineStage>))]
+public enum PipelineStage
+{
+    Preparing,
+    Training,
+    Canceled,
+    Evaluating,
+    Publishing,
+    Done,
+}
+
+/// <summary>An enum as its camelCase name, whatever serializer options carry it (Durable's custom status has its own).</summary>
+public sealed class CamelCaseEnumConverter<T>() : JsonStringEnumConverter<T>(JsonNamingPolicy.CamelCase)
+    where T : struct, Enum;
+
+/// <summary>
+/// What the orchestration shows while it runs (its custom status). <see cref="ValidationAccuracy"/> is the
+/// trainer's latest on its validation split; <see cref="TestAccuracy"/> the exported model's on the test
+/// split, once evaluated (a classifier's).
+/// </summary>
+public sealed record PipelineProgress(PipelineStage Stage, int Attempt, int Epoch, int TotalEpochs, double? ValidationAccuracy, string? Message)
 {
     /// <summary>The run (its folder: <c>runs/{runId}</c>), once the dataset is prepared.</summary>
     public string? RunId { get; init; }
+
+    public double? TestAccuracy { get; init; }
 }
 
 /// <summary>Input of the publish activity.</summary>
@@ -288,4 +313,50 @@ public sealed record PipelineResult(
 {
     /// <summary>A generator's Fréchet distance (its gate's figure; null for a classifier).</summary>
     public double? FrechetDistance { get; init; }
+
+    /// <summary>The figure the gate used, named for what it is: a classifier's test accuracy or a generator's Fréchet distance.</summary>
+    public string Figure() => Accuracy is double accuracy
+        ? string.Create(CultureInfo.InvariantCulture, $"test accuracy {accuracy:F4}")
+        : FrechetDistance is double distance
+            ? string.Create(CultureInfo.InvariantCulture, $"Fréchet distance {distance:F2}")
+            : "no figure";
+}
+
+/// <summary>
+/// A pipeline run as <c>GET /api/pipelines/{id}</c> answers it and <c>lepton datasets upload --wait</c>
+/// reads it: Durable's state of the instance, the run's progress and, once it has ended, its result or
+/// why it failed. One record on both ends, serialized with <see cref="JsonOptions"/>.
+/// </summary>
+public sealed record PipelineRunStatus(
+    string Id,
+    OrchestrationRuntimeStatus Status,
+    PipelineProgress? Progress,
+    PipelineResult? Result,
+    string? Failure,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset LastUpdatedAt)
+{
+    /// <summary>Web defaults with enums as their names (<c>"status": "Completed"</c>, <c>"outcome": "Published"</c>).</summary>
+    public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    /// <summary>Whether the run has ended (completed, failed or terminated).</summary>
+    [JsonIgnore]
+    public bool Ended => Status is OrchestrationRuntimeStatus.Completed or OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated;
+
+    public static PipelineRunStatus From(OrchestrationMetadata state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return new PipelineRunStatus(
+            state.InstanceId,
+            state.RuntimeStatus,
+            state.ReadCustomStatusAs<PipelineProgress>(),
+            state.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? state.ReadOutputAs<PipelineResult>() : null,
+            // Durable Functions' isolated client fills FailureDetails; older hubs keep the message as the output.
+            state.RuntimeStatus == OrchestrationRuntimeStatus.Failed ? state.FailureDetails?.ErrorMessage ?? state.SerializedOutput : null,
+            state.CreatedAt,
+            state.LastUpdatedAt);
+    }
 }

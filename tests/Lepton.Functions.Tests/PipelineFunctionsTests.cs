@@ -66,7 +66,7 @@ public sealed class PipelineFunctionsTests : IAsyncLifetime
         Assert.Equal($"/api/pipelines/{id}", Json(start).GetProperty("statusUri").GetString());
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        while ((await _host.Client.GetInstanceAsync(id, true, timeout.Token))?.ReadCustomStatusAs<PipelineProgress>() is not { Stage: "training", Epoch: >= 1 })
+        while ((await _host.Client.GetInstanceAsync(id, true, timeout.Token))?.ReadCustomStatusAs<PipelineProgress>() is not { Stage: PipelineStage.Training, Epoch: >= 1 })
         {
             await Task.Delay(100, timeout.Token);
         }

@@ -1,7 +1,9 @@
 using Lepton.Core.Contracts;
 using Lepton.Core.Registry;
 using Lepton.Core.Storage;
+using Lepton.Inference.Runtime;
 using Lepton.Pipeline.Activities;
+using Lepton.Tests;
 
 namespace Lepton.Pipeline.Tests;
 
@@ -30,11 +32,9 @@ public sealed class GeneratorGateTests : IDisposable
     public async Task Promote_Generator_ComparesTheDistanceWithProduction()
     {
         var registry = new ModelRegistry(new FolderArtifactStore(_dir));
-        async Task<int> PublishAsync(double distance) => (await registry.PublishAsync("faces", new MemoryStream([1, 2, 3]), new ModelDescription
+        byte[] generator = TinyModels.Generator();
+        async Task<int> PublishAsync(double distance) => (await registry.PublishAsync("faces", new MemoryStream(generator), ModelInspector.Describe(generator) with
         {
-            Inputs = [new TensorSpec("latent", "FP32", [-1, 64])],
-            Outputs = [new TensorSpec("image", "FP32", [-1, 1, 28, 28])],
-            Signature = ModelSignature.Generator(64, new ImageShape(1, 28, 28), []),
             Metrics = new Dictionary<string, double> { [ManifestMetrics.FrechetDistance] = distance },
         })).Version;
         var promote = new PromoteActivity(registry);
@@ -52,5 +52,23 @@ public sealed class GeneratorGateTests : IDisposable
         Assert.True(three.Promoted, three.Reason);
         Assert.Equal(better, (await registry.GetAliasesAsync("faces")).Aliases[ModelRegistry.DefaultAlias]);
         Assert.Equal(ModelKind.Generator, (await registry.GetManifestAsync("faces", better)).Kind);
+    }
+
+    [Fact]
+    public async Task Promote_VersionThatWouldNotServe_IsNotPromoted_AndProductionStays()
+    {
+        var registry = new ModelRegistry(new FolderArtifactStore(_dir));
+        byte[] good = TinyModels.Linear();
+        var description = ModelInspector.Describe(good) with { Metrics = new Dictionary<string, double> { [ManifestMetrics.Accuracy] = 0.9 } };
+        int first = (await registry.PublishAsync("digits", new MemoryStream(good), description)).Version;
+        var promote = new PromoteActivity(registry);
+        Assert.True((await promote.ExecuteAsync(new PromotionRequest("digits", first, 0.9, 0.5))).Promoted);
+        int broken = (await registry.PublishAsync("digits", new MemoryStream(TinyModels.FailsAtRun()), description)).Version;
+
+        var decision = await promote.ExecuteAsync(new PromotionRequest("digits", broken, 0.95, 0.5));
+
+        Assert.False(decision.Promoted);
+        Assert.Contains($"version {broken} cannot be promoted", decision.Reason, StringComparison.Ordinal);
+        Assert.Equal(first, (await registry.GetAliasesAsync("digits")).Aliases[ModelRegistry.DefaultAlias]);
     }
 }

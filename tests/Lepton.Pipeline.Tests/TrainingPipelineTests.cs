@@ -207,7 +207,7 @@ public sealed class TrainingPipelineTests(PipelineHost host) : IClassFixture<Pip
         while (true)
         {
             var state = await Client.GetInstanceAsync(id, getInputsAndOutputs: true, timeout.Token);
-            if (state?.ReadCustomStatusAs<PipelineProgress>() is { Stage: "training", Epoch: >= 1 })
+            if (state?.ReadCustomStatusAs<PipelineProgress>() is { Stage: PipelineStage.Training, Epoch: >= 1 })
             {
                 break;
             }

@@ -102,3 +102,23 @@ public sealed record AliasDocument
 
 /// <summary>One alias move; <see cref="Previous"/> is null when the alias was new.</summary>
 public sealed record AliasChange(string Alias, int Version, int? Previous, DateTimeOffset At);
+
+/// <summary>Where an alias must point for a move to go ahead: anywhere (<see cref="Any"/>) or at one version (or nowhere).</summary>
+public readonly record struct AliasExpectation(bool Anywhere, int? Version)
+{
+    public static AliasExpectation Any => new(true, null);
+
+    /// <summary>The alias must point at <paramref name="version"/> (null: must not exist yet).</summary>
+    public static AliasExpectation At(int? version) => new(false, version);
+
+    public bool IsMetBy(int? current) => Anywhere || current == Version;
+}
+
+/// <summary>An alias moved between the read a decision was based on and the write (another promotion won).</summary>
+public sealed class AliasMovedException(string name, string alias, int? expected, int? actual)
+    : Exception($"the alias '{alias}' of '{name}' points at {Show(actual)} now, not {Show(expected)}: promoted meanwhile")
+{
+    public int? Actual { get; } = actual;
+
+    private static string Show(int? version) => version is int v ? $"version {v}" : "no version";
+}

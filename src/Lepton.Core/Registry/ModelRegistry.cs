@@ -280,7 +280,15 @@ public sealed class ModelRegistry(IArtifactStore store, TimeProvider? clock = nu
     }
 
     /// <summary>Points an alias at a version (promotion; rollback is a promotion to an older version).</summary>
-    public async Task<AliasDocument> SetAliasAsync(string name, string alias, int version, CancellationToken cancellationToken = default)
+    public Task<AliasDocument> SetAliasAsync(string name, string alias, int version, CancellationToken cancellationToken = default) =>
+        SetAliasAsync(name, alias, version, AliasExpectation.Any, cancellationToken);
+
+    /// <summary>
+    /// Points <paramref name="alias"/> at <paramref name="version"/> if the alias is where
+    /// <paramref name="expected"/> says (compare-and-swap on the alias document's ETag).
+    /// </summary>
+    /// <exception cref="AliasMovedException">The alias points elsewhere now (someone promoted meanwhile).</exception>
+    public async Task<AliasDocument> SetAliasAsync(string name, string alias, int version, AliasExpectation expected, CancellationToken cancellationToken = default)
     {
         RegistryNames.ValidateModelName(name);
         RegistryNames.ValidateAlias(alias);
@@ -289,6 +297,11 @@ public sealed class ModelRegistry(IArtifactStore store, TimeProvider? clock = nu
         {
             var (current, etag) = await ReadAliasesAsync(name, cancellationToken).ConfigureAwait(false);
             int? previous = current.Aliases.TryGetValue(alias, out int p) ? p : null;
+            if (!expected.IsMetBy(previous))
+            {
+                throw new AliasMovedException(name, alias, expected.Version, previous);
+            }
+
             var aliases = new SortedDictionary<string, int>(current.Aliases.ToDictionary(), StringComparer.Ordinal) { [alias] = version };
             var updated = new AliasDocument
             {

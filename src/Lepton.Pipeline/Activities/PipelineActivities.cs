@@ -1,5 +1,6 @@
 using Lepton.Core.Evaluation;
 using Lepton.Core.Registry;
+using Lepton.Inference.Decoding;
 using Lepton.Inference.Runtime;
 using Lepton.Pipeline.Compute;
 using Microsoft.DurableTask;
@@ -182,9 +183,37 @@ public sealed class PromoteActivity(ModelRegistry registry, ILogger? logger = nu
     public override async Task<PromotionDecision> ExecuteAsync(PromotionRequest input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var decision = await DecideAsync(input).ConfigureAwait(false);
+        PromotionDecision decision;
+        int attempt = 0;
+        while (true)
+        {
+            try
+            {
+                decision = await DecideAsync(input).ConfigureAwait(false);
+                break;
+            }
+            catch (AliasMovedException) when (++attempt < 3)
+            {
+                // another run promoted between the gate's read and the move: decide again against the new champion
+            }
+        }
+
         (logger ?? NullLogger.Instance).Gate(input.ModelName, input.Version, decision.Promoted, decision.Reason);
         return decision;
+    }
+
+    /// <summary>Moves production to the version by the one policy (it loads; production is still <paramref name="current"/>).</summary>
+    private async Task<PromotionDecision?> RefusedByPolicyAsync(PromotionRequest input, int? current)
+    {
+        try
+        {
+            await ModelPromotion.PromoteAsync(registry, input.ModelName, ModelRegistry.DefaultAlias, input.Version, AliasExpectation.At(current)).ConfigureAwait(false);
+            return null;
+        }
+        catch (InputException refused)
+        {
+            return new PromotionDecision(false, current, refused.Message);
+        }
     }
 
     private async Task<PromotionDecision> DecideAsync(PromotionRequest input)
@@ -197,12 +226,7 @@ public sealed class PromoteActivity(ModelRegistry registry, ILogger? logger = nu
                 ? (await registry.GetManifestAsync(input.ModelName, c).ConfigureAwait(false)).Metrics.TryGetValue(ManifestMetrics.FrechetDistance, out double d) ? d : null
                 : null;
             var gate = GeneratorGate.Decide(distance, input.MaximumFrechetDistance, current, championDistance);
-            if (gate.Promoted)
-            {
-                await registry.SetAliasAsync(input.ModelName, ModelRegistry.DefaultAlias, input.Version).ConfigureAwait(false);
-            }
-
-            return gate;
+            return gate.Promoted ? await RefusedByPolicyAsync(input, current).ConfigureAwait(false) ?? gate : gate;
         }
 
         if (input.Accuracy < input.MinimumAccuracy)
@@ -220,7 +244,11 @@ public sealed class PromoteActivity(ModelRegistry registry, ILogger? logger = nu
             }
         }
 
-        await registry.SetAliasAsync(input.ModelName, ModelRegistry.DefaultAlias, input.Version).ConfigureAwait(false);
+        if (await RefusedByPolicyAsync(input, current).ConfigureAwait(false) is { } refused)
+        {
+            return refused;
+        }
+
         return new PromotionDecision(true, current, current is int previous
             ? $"accuracy {input.Accuracy:F4} meets the minimum {input.MinimumAccuracy:F4} and is not worse than version {previous}"
             : $"accuracy {input.Accuracy:F4} meets the minimum {input.MinimumAccuracy:F4}; first production version");

@@ -77,6 +77,23 @@ public abstract class ModelRegistryContract
     }
 
     [Fact]
+    public async Task SetAlias_WithAnExpectationThatNoLongerHolds_IsRefusedAndLeavesTheAlias()
+    {
+        await Registry.PublishAsync(Model, Bytes(1), Description);
+        await Registry.PublishAsync(Model, Bytes(2), Description);
+        await Registry.PublishAsync(Model, Bytes(3), Description);
+        await Registry.SetAliasAsync(Model, ModelRegistry.DefaultAlias, 1, AliasExpectation.At(null));
+        await Registry.SetAliasAsync(Model, ModelRegistry.DefaultAlias, 2); // another promotion meanwhile
+
+        var moved = await Assert.ThrowsAsync<AliasMovedException>(() => Registry.SetAliasAsync(Model, ModelRegistry.DefaultAlias, 3, AliasExpectation.At(1)));
+
+        Assert.Equal(2, moved.Actual);
+        Assert.Equal(2, (await Registry.GetAliasesAsync(Model)).Aliases[ModelRegistry.DefaultAlias]);
+        await Registry.SetAliasAsync(Model, ModelRegistry.DefaultAlias, 3, AliasExpectation.At(2));
+        Assert.Equal(3, (await Registry.GetAliasesAsync(Model)).Aliases[ModelRegistry.DefaultAlias]);
+    }
+
+    [Fact]
     public async Task Publish_WithACard_TheVersionHasItsCardFiles()
     {
         var card = new Lepton.Core.Cards.ModelCard { Kind = ModelKind.Classifier, Architecture = "cnn", Dataset = new(null, null, null), Images = ["curves.png"] };
