@@ -12,46 +12,40 @@ namespace Lepton.CommandLine;
 public static class CliOptions
 {
     public static Option<int> Whole(string name, string description, int defaultValue, int min = int.MinValue, int max = int.MaxValue) =>
-        new(name) { Description = description, HelpName = "n", DefaultValueFactory = _ => defaultValue, CustomParser = r => ParseWhole(r, name, min, max) ?? defaultValue };
+        Last(new Option<int>(name) { Description = description, HelpName = "n", DefaultValueFactory = _ => defaultValue }, (r, raw) => ParseWhole(r, name, raw, min, max) ?? defaultValue);
 
     public static Option<int?> Whole(string name, string description, string defaultText, int min = int.MinValue, int max = int.MaxValue) =>
-        new(name) { Description = WithDefault(description, defaultText), HelpName = "n", CustomParser = r => ParseWhole(r, name, min, max) };
+        Last(new Option<int?>(name) { Description = WithDefault(description, defaultText), HelpName = "n" }, (r, raw) => ParseWhole(r, name, raw, min, max));
 
     public static Option<double> Number(string name, string description, double defaultValue) =>
-        new(name) { Description = description, HelpName = "x", DefaultValueFactory = _ => defaultValue, CustomParser = r => ParseNumber(r, name) ?? defaultValue };
+        Last(new Option<double>(name) { Description = description, HelpName = "x", DefaultValueFactory = _ => defaultValue }, (r, raw) => ParseNumber(r, name, raw) ?? defaultValue);
 
     public static Option<double?> Number(string name, string description, string defaultText) =>
-        new(name) { Description = WithDefault(description, defaultText), HelpName = "x", CustomParser = r => ParseNumber(r, name) };
+        Last(new Option<double?>(name) { Description = WithDefault(description, defaultText), HelpName = "x" }, (r, raw) => ParseNumber(r, name, raw));
 
     public static Option<string> Text(string name, string helpName, string description, string defaultValue) =>
-        new(name) { Description = description, HelpName = helpName, DefaultValueFactory = _ => defaultValue };
+        Last(new Option<string>(name) { Description = description, HelpName = helpName, DefaultValueFactory = _ => defaultValue }, (_, raw) => raw);
 
     /// <summary>A value whose absence means something said in <paramref name="defaultText"/> (all, none, an environment variable).</summary>
     public static Option<string?> Optional(string name, string helpName, string description, string defaultText) =>
-        new(name) { Description = WithDefault(description, defaultText), HelpName = helpName };
+        Last(new Option<string?>(name) { Description = WithDefault(description, defaultText), HelpName = helpName }, (_, raw) => raw);
 
     public static Option<string> Required(string name, string helpName, string description) =>
-        new(name) { Description = description, HelpName = helpName, Required = true };
+        Last(new Option<string>(name) { Description = description, HelpName = helpName, Required = true }, (_, raw) => raw);
 
     /// <summary>One of a few names; anything else is "--name takes a or b, not 'x'".</summary>
     public static Option<T?> Choice<T>(string name, string description, string defaultText, IReadOnlyDictionary<string, T> choices)
         where T : struct =>
-        new(name)
+        Last(new Option<T?>(name) { Description = WithDefault(description, defaultText), HelpName = string.Join('|', choices.Keys) }, (r, raw) =>
         {
-            Description = WithDefault(description, defaultText),
-            HelpName = string.Join('|', choices.Keys),
-            CustomParser = r =>
+            if (choices.TryGetValue(raw, out var value))
             {
-                string raw = r.Tokens[0].Value;
-                if (choices.TryGetValue(raw, out var value))
-                {
-                    return value;
-                }
+                return value;
+            }
 
-                r.AddError($"{name} takes {string.Join(" or ", choices.Keys)}, not '{raw}'");
-                return null;
-            },
-        };
+            r.AddError($"{name} takes {string.Join(" or ", choices.Keys)}, not '{raw}'");
+            return null;
+        });
 
     /// <summary>A flag that is off unless given.</summary>
     public static Option<bool> Flag(string name, string description) =>
@@ -136,9 +130,20 @@ public static class CliOptions
 
     public static string WithDefault(string description, string defaultText) => $"{description} [default: {defaultText}]";
 
-    private static int? ParseWhole(ArgumentResult result, string name, int min, int max)
+    /// <summary>
+    /// One value per use of the option, the last use winning (<c>scripts/run.sh --epochs 30</c> overrides the
+    /// script's own <c>--epochs 5</c>), as both executables have always read repeated options.
+    /// </summary>
+    private static Option<T> Last<T>(Option<T> option, Func<ArgumentResult, string, T> parse)
     {
-        string raw = result.Tokens[0].Value;
+        option.Arity = ArgumentArity.OneOrMore;
+        option.AllowMultipleArgumentsPerToken = false;
+        option.CustomParser = r => parse(r, r.Tokens[^1].Value);
+        return option;
+    }
+
+    private static int? ParseWhole(ArgumentResult result, string name, string raw, int min, int max)
+    {
         if (int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max)
         {
             return value;
@@ -150,9 +155,8 @@ public static class CliOptions
         return null;
     }
 
-    private static double? ParseNumber(ArgumentResult result, string name)
+    private static double? ParseNumber(ArgumentResult result, string name, string raw)
     {
-        string raw = result.Tokens[0].Value;
         if (double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && double.IsFinite(value))
         {
             return value;

@@ -134,6 +134,19 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public void RepeatedOption_LastOneWins_InBothClis()
+    {
+        // scripts/run.sh passes the user's options after its own: `scripts/run.sh --arch cnn-bn --epochs 30`.
+        string[] args = ["--arch", "cnn", "--epochs", "5", "--arch", "cnn-bn", "--epochs", "30"];
+
+        var trained = TrainerCommandLine.ParseSpec(args);
+        var request = PipelineCommand.ParseRequest([.. PipelineRequired, "--min-accuracy", "0.85", .. args, "--min-accuracy", "0.9"]);
+
+        Assert.Equal(("cnn-bn", 30), (trained.Architecture, trained.Epochs));
+        Assert.Equal(("cnn-bn", 30, 0.9), (request.Training.Architecture, request.Training.Epochs, request.MinimumAccuracy));
+    }
+
+    [Fact]
     public void EveryOptionOfEveryCommand_HasADefaultForHelp()
     {
         foreach (var root in new Command[] { LeptonCommand.Create(), TrainerCommandLine.Create(TextWriter.Null) })
