@@ -40,10 +40,7 @@ public static class PipelineCommand
     {
         var run = new Command("run");
         var options = new RunOptions(run);
-        var result = CommandLineApp.Parse(run, args);
-        return CommandLineApp.Problems(result) is { Count: > 0 } problems
-            ? throw new UsageException(string.Join("; ", problems))
-            : options.Request(result);
+        return CommandLineApp.Bind(run, args, options.Request);
     }
 
     public static async Task<int> RunAsync(PipelineRequest request, string workFolder, bool plain, ModelRegistry registry, TextWriter output)

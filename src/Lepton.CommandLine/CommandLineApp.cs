@@ -62,6 +62,14 @@ public static class CommandLineApp
         }
     }
 
+    /// <summary>What <paramref name="bind"/> makes of <paramref name="args"/> parsed by <paramref name="command"/>; a usage mistake throws <see cref="UsageException"/>.</summary>
+    public static T Bind<T>(Command command, IReadOnlyList<string> args, Func<ParseResult, T> bind)
+    {
+        ArgumentNullException.ThrowIfNull(bind);
+        var result = Parse(command, args);
+        return Problems(result) is { Count: > 0 } problems ? throw new UsageException(string.Join("; ", problems)) : bind(result);
+    }
+
     /// <summary>Every usage mistake in <paramref name="result"/>; none when it asks for help.</summary>
     public static IReadOnlyList<string> Problems(ParseResult result)
     {

@@ -58,10 +58,7 @@ public static class TrainerCommandLine
     {
         var command = new Command("train");
         var options = new JobOptions(command);
-        var result = CommandLineApp.Parse(command, args);
-        return CommandLineApp.Problems(result) is { Count: > 0 } problems
-            ? throw new UsageException(string.Join("; ", problems))
-            : options.Spec(result);
+        return CommandLineApp.Bind(command, args, options.Spec);
     }
 
     private static Command JobCommand(string name, string description, Func<TrainingJobSpec, int> run)
