@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using Lepton.CommandLine;
 using Lepton.Inference.Http;
 using Microsoft.AspNetCore.Http;
 

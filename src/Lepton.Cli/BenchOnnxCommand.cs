@@ -1,6 +1,8 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Lepton.CommandLine;
 using Lepton.Core.Data;
 using Lepton.Core.Registry;
 using Lepton.Inference.Explain;
@@ -18,25 +20,28 @@ namespace Lepton.Cli;
 /// </summary>
 public static class BenchOnnxCommand
 {
-    public static async Task<int> RunAsync(CliArgs args, TextWriter output)
+    public static Command Create()
     {
-        ArgumentNullException.ThrowIfNull(args);
-        ArgumentNullException.ThrowIfNull(output);
-        if (args.Positional.Count != 1)
-        {
-            throw new UsageException("usage: bench-onnx <model.onnx> --data <dataset folder> --out <folder> [--seconds 5]");
-        }
+        var model = CliOptions.Positional<string>("model.onnx", "the model file", ArgumentArity.ExactlyOne);
+        var data = CliOptions.Required("--data", "folder", "a dataset folder (the four IDX files): its first 512 test images");
+        var outDir = CliOptions.Required("--out", "folder", "where infer.json and predict.png (request bodies for the HTTP benchmark) go");
+        var seconds = CliOptions.Whole("--seconds", "how long each measurement runs", 5, 1, 600);
+        var command = new Command("bench-onnx", "raw ONNX Runtime throughput of a model in process, and the latency of an explanation") { model, data, outDir, seconds };
+        command.SetAction((result, _) => RunAsync(result.GetValue(model)!, result.GetValue(data)!, result.GetValue(outDir)!, result.GetValue(seconds), Console.Out));
+        return command;
+    }
 
-        byte[] bytes = await File.ReadAllBytesAsync(args.Positional[0]).ConfigureAwait(false);
+    public static async Task<int> RunAsync(string modelPath, string data, string outDir, int seconds, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        byte[] bytes = await File.ReadAllBytesAsync(modelPath).ConfigureAwait(false);
         var description = ModelInspector.Describe(bytes);
         var manifest = new ModelManifest
         {
             Name = "bench", Version = 1, CreatedAt = DateTimeOffset.UtcNow, Inputs = description.Inputs, Outputs = description.Outputs,
             Signature = description.Signature, Sha256 = string.Empty, SizeBytes = bytes.Length,
         };
-        var test = MnistDataset.Load(args.Require("--data")).Test.Take(512);
-        int seconds = args.GetInt("--seconds", 1, 600) ?? 5;
-        string outDir = args.Require("--out");
+        var test = MnistDataset.Load(data).Test.Take(512);
         Directory.CreateDirectory(outDir);
         WriteBodies(test, outDir);
 

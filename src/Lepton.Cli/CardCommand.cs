@@ -1,4 +1,5 @@
-using System.Globalization;
+using System.CommandLine;
+using Lepton.CommandLine;
 using Lepton.Core.Cards;
 using Lepton.Core.Contracts;
 using Lepton.Core.Registry;
@@ -11,27 +12,21 @@ namespace Lepton.Cli;
 /// </summary>
 public static class CardCommand
 {
-    public static async Task<int> RunAsync(CliArgs args, ModelRegistry registry, TextWriter output)
+    public static Command Create(Option<string?> store)
     {
-        ArgumentNullException.ThrowIfNull(args);
+        var name = CliOptions.Positional<string>("name", "the model", ArgumentArity.ExactlyOne);
+        var version = CliOptions.Version("the version [default: production, else the latest]", ArgumentArity.ZeroOrOne);
+        var outDir = CliOptions.Required("--out", "folder", "where card.json and its images go");
+        var command = new Command("card", "write a version's model card (card.json and its images) to a folder") { name, version, outDir };
+        command.SetAction((result, _) => RunAsync(result.GetValue(name)!, result.GetValue(version), result.GetValue(outDir)!, LeptonCommand.Registry(result, store), Console.Out));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(string name, int? requested, string outDir, ModelRegistry registry, TextWriter output)
+    {
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(output);
-        if (args.Positional.Count is < 1 or > 2)
-        {
-            throw new UsageException("usage: models card <name> [<version>] --out <folder>");
-        }
-
-        string name = args.Positional[0];
         RegistryNames.ValidateModelName(name);
-        int? requested = null;
-        if (args.Positional.Count == 2)
-        {
-            requested = int.TryParse(args.Positional[1], NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= 1
-                ? v
-                : throw new UsageException($"version must be a positive whole number, not '{args.Positional[1]}'");
-        }
-
-        string outDir = args.Require("--out");
         int version = requested ?? await DefaultVersionAsync(registry, name).ConfigureAwait(false);
         var card = await registry.GetCardAsync(name, version).ConfigureAwait(false);
         if (card is null)

@@ -1,7 +1,9 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Lepton.CommandLine;
 using Lepton.Core.Contracts;
 using Lepton.Core.Registry;
 using Lepton.Core.Storage;
@@ -20,27 +22,36 @@ public static class DatasetsCommand
 {
     public const string FunctionKeyVariable = "LEPTON_FUNCTION_KEY";
 
-    private static readonly HashSet<string> UploadOptions = ["--settings", "--api", "--key", "--timeout"];
-
-    public static async Task<int> RunAsync(IReadOnlyList<string> rest, ModelRegistry registry, TextWriter output, CancellationToken cancellationToken = default)
+    public static Command Create(Option<string?> store)
     {
-        ArgumentNullException.ThrowIfNull(rest);
-        ArgumentNullException.ThrowIfNull(registry);
-        ArgumentNullException.ThrowIfNull(output);
-        return rest.Count > 0 && rest[0] == "upload" ? await UploadAsync(new CliArgs(rest.Skip(1).ToArray(), UploadOptions, new HashSet<string> { "--wait" }), registry, output, cancellationToken).ConfigureAwait(false)
-            : rest.Count > 0 && rest[0] == "list" ? await ListAsync(registry, output, cancellationToken).ConfigureAwait(false)
-            : throw new UsageException("usage: datasets upload NAME FILE [--settings lepton.json] [--wait [--api URL] [--key K]] | datasets list");
+        var command = new Command("datasets", "dataset uploads the Functions app trains on: upload, list");
+        command.Subcommands.Add(Upload(store));
+        var list = new Command("list", "the uploads, their runs and the versions they published");
+        list.SetAction((result, cancellationToken) => ListAsync(LeptonCommand.Registry(result, store), Console.Out, cancellationToken));
+        command.Subcommands.Add(list);
+        return command;
     }
 
-    private static async Task<int> UploadAsync(CliArgs args, ModelRegistry registry, TextWriter output, CancellationToken cancellationToken)
+    private static Command Upload(Option<string?> store)
     {
-        if (args.Positional.Count != 2)
+        var name = CliOptions.Positional<string>("name", "the model the upload trains", ArgumentArity.ExactlyOne);
+        var file = CliOptions.Positional<string>("file", "a dataset folder, or a .zip, .tar.gz or .tgz archive", ArgumentArity.ExactlyOne);
+        var settings = CliOptions.Optional("--settings", "lepton.json", "training settings uploaded beside it (job spec fields, minimumAccuracy, maximumFrechetDistance)", "none");
+        var wait = CliOptions.Flag("--wait", "follow the run the app starts to its end");
+        var api = CliOptions.Text("--api", "url", "the Functions app, for --wait", "http://127.0.0.1:7071");
+        var key = CliOptions.Optional("--key", "key", "the function key, for --wait", FunctionKeyVariable);
+        var timeout = CliOptions.Whole("--timeout", "minutes to wait, for --wait", 120, 1, 24 * 60);
+        var command = new Command("upload", "validate a dataset here, then upload it to datasets/NAME/ where the Functions app starts its run") { name, file, settings, wait, api, key, timeout };
+        command.SetAction((result, cancellationToken) =>
         {
-            throw new UsageException("usage: datasets upload NAME FILE [--settings lepton.json] [--wait]");
-        }
+            var options = new UploadOptions(result.GetValue(settings), result.GetValue(wait), result.GetValue(api)!, result.GetValue(key), result.GetValue(timeout));
+            return UploadAsync(options, result.GetValue(name)!, result.GetValue(file)!, LeptonCommand.Registry(result, store), Console.Out, cancellationToken);
+        });
+        return command;
+    }
 
-        string name = args.Positional[0];
-        string file = args.Positional[1];
+    private static async Task<int> UploadAsync(UploadOptions args, string name, string file, ModelRegistry registry, TextWriter output, CancellationToken cancellationToken)
+    {
         RegistryNames.ValidateModelName(name);
         string? zipped = null;
         if (Directory.Exists(file))
@@ -64,7 +75,7 @@ public static class DatasetsCommand
         }
     }
 
-    private static async Task<int> UploadArchiveAsync(CliArgs args, ModelRegistry registry, string name, string file, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<int> UploadArchiveAsync(UploadOptions args, ModelRegistry registry, string name, string file, TextWriter output, CancellationToken cancellationToken)
     {
         string fileName = Path.GetFileName(file);
         if (!UploadScanner.IsArchive(fileName))
@@ -93,7 +104,7 @@ public static class DatasetsCommand
             $"{file}: valid ({prepared.TrainExamples} training and {prepared.TestExamples} test images, {prepared.Labels.Count} classes); dataset version {prepared.Version[..16]}")).ConfigureAwait(false);
 
         var store = registry.Store;
-        if (args.Get("--settings") is { } settingsFile)
+        if (args.Settings is { } settingsFile)
         {
             string json = await File.ReadAllTextAsync(settingsFile, cancellationToken).ConfigureAwait(false);
             // Refuse unknown or mistyped fields, and settings no run could use, here rather than at the trigger.
@@ -115,12 +126,12 @@ public static class DatasetsCommand
         }
 
         await output.WriteLineAsync($"uploaded {path} to {store.Location}: the Functions app starts its run within seconds (one run per content and settings)").ConfigureAwait(false);
-        if (!args.Has("--wait"))
+        if (!args.Wait)
         {
             return 0;
         }
 
-        var timeout = TimeSpan.FromMinutes(args.GetInt("--timeout", 1, 24 * 60) ?? 120);
+        var timeout = TimeSpan.FromMinutes(args.TimeoutMinutes);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
@@ -133,8 +144,8 @@ public static class DatasetsCommand
             }
 
             await output.WriteLineAsync($"run {run.InstanceId} ({(run.Started ? "started" : "already started or finished for this content and settings")})").ConfigureAwait(false);
-            string api = args.Get("--api") ?? "http://127.0.0.1:7071";
-            string? key = args.Get("--key") ?? Environment.GetEnvironmentVariable(FunctionKeyVariable);
+            string api = args.Api;
+            string? key = args.Key ?? Environment.GetEnvironmentVariable(FunctionKeyVariable);
             return await FollowAsync(new Uri(api), key, run.InstanceId, output, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -244,4 +255,7 @@ public static class DatasetsCommand
 
         return 0;
     }
+
+    /// <summary><c>datasets upload</c>'s options.</summary>
+    private sealed record UploadOptions(string? Settings, bool Wait, string Api, string? Key, int TimeoutMinutes);
 }

@@ -1,5 +1,6 @@
+using System.CommandLine;
 using System.Globalization;
-using System.Text.Json.Nodes;
+using Lepton.CommandLine;
 using Lepton.Core.Contracts;
 using Lepton.Core.Registry;
 using Lepton.Pipeline;
@@ -19,61 +20,41 @@ namespace Lepton.Cli;
 /// </summary>
 public static class PipelineCommand
 {
-    /// <summary>The trainer's options (docs/job-spec.md) the pipeline passes on, by their job spec field; each is checked when the request is.</summary>
-    private static readonly Dictionary<string, (string Field, Func<string, JsonNode?> Parse)> TrainingOptions = new(StringComparer.Ordinal)
+    public static Command Create(Option<string?> store)
     {
-        ["--arch"] = ("architecture", v => JsonValue.Create(v)),
-        ["--epochs"] = ("epochs", Whole),
-        ["--batch-size"] = ("batchSize", Whole),
-        ["--lr"] = ("learningRate", Real),
-        ["--seed"] = ("seed", Whole),
-        ["--train-limit"] = ("trainLimit", Whole),
-        ["--test-limit"] = ("testLimit", Whole),
-        ["--validation"] = ("validationFraction", Real),
-        ["--patience"] = ("patience", Whole),
-        ["--threads"] = ("threads", Whole),
-        ["--augment"] = ("augment", v => v is "true" or "false" ? JsonValue.Create(v == "true") : throw new UsageException($"--augment takes true or false, not '{v}'")),
-        ["--schedule"] = ("schedule", v => JsonValue.Create(v)),
-        ["--device"] = ("device", v => JsonValue.Create(v)),
-        ["--hidden-size"] = ("hiddenSize", Whole),
-        ["--latent-size"] = ("latentSize", Whole),
-        ["--class"] = ("class", v => JsonValue.Create(v)),
-        ["--labels"] = ("labels", v => new JsonArray(v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(l => (JsonNode?)JsonValue.Create(l)).ToArray())),
-    };
+        var command = new Command("pipeline", "the training pipeline, here: prepare, train, evaluate, publish, promote");
+        command.Subcommands.Add(Run(store));
+        return command;
+    }
 
-    private static readonly HashSet<string> Options =
-    [
-        "--name", "--data", "--spec", "--min-accuracy", "--max-frechet", "--work", "--attempts", .. TrainingOptions.Keys,
-    ];
-
-    public static async Task<int> RunAsync(IReadOnlyList<string> rest, ModelRegistry registry, TextWriter output)
+    private static Command Run(Option<string?> store)
     {
-        ArgumentNullException.ThrowIfNull(rest);
+        var run = new Command("run", "run the training pipeline on the in-process Durable Task engine with the local trainer");
+        var options = new RunOptions(run);
+        run.SetAction((result, _) => RunAsync(options.Request(result), result.GetValue(options.Work)!, result.GetValue(options.Plain), LeptonCommand.Registry(result, store), Console.Out));
+        return run;
+    }
+
+    /// <summary>The request <c>lepton pipeline run</c> makes of these arguments (those after <c>run</c>); a usage mistake throws <see cref="UsageException"/>.</summary>
+    public static PipelineRequest ParseRequest(IReadOnlyList<string> args)
+    {
+        var run = new Command("run");
+        var options = new RunOptions(run);
+        return CommandLineApp.Bind(run, args, options.Request);
+    }
+
+    public static async Task<int> RunAsync(PipelineRequest request, string workFolder, bool plain, ModelRegistry registry, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(output);
-        if (rest.Count == 0 || rest[0] != "run")
-        {
-            throw new UsageException("usage: pipeline run --name N --data <folder or archive> [--spec job.json] [--arch cnn] [--epochs 5] [--train-limit K] [trainer options: docs/job-spec.md] [--min-accuracy 0.85] [--max-frechet D] [--plain]");
-        }
-
-        var args = new CliArgs(rest.Skip(1).ToArray(), Options, new HashSet<string> { "--plain" });
-        var request = new PipelineRequest
-        {
-            ModelName = args.Require("--name"),
-            Dataset = args.Require("--data"),
-            Training = TrainingSpec(args),
-            MinimumAccuracy = Number(args, "--min-accuracy") ?? 0.0,
-            MaximumFrechetDistance = Number(args, "--max-frechet"),
-            MaxTrainingAttempts = args.GetInt("--attempts", 1, 20) ?? 3,
-            PollInterval = TimeSpan.FromSeconds(1),
-        };
         RegistryNames.ValidateModelName(request.ModelName);
         if (request.Validate() is { Count: > 0 } problems)
         {
             throw new UsageException(string.Join("; ", problems));
         }
 
-        string work = Path.GetFullPath(args.Get("--work") ?? ".lepton-runs");
+        string work = Path.GetFullPath(workFolder);
         var compute = new ProcessComputeTarget(TrainerCommand.Locate(), work);
         var workspace = new PipelineWorkspace(registry.Store, work);
 
@@ -92,7 +73,7 @@ public static class PipelineCommand
             var client = engine.Client;
             var (id, started) = await PipelineEngine.StartAsync(client, request, workspace).ConfigureAwait(false);
             await output.WriteLineAsync($"pipeline {id}{(started ? string.Empty : " (already ran)")}: {request.Training.Architecture} on {request.Dataset}, {request.Training.Epochs} epoch(s)").ConfigureAwait(false);
-            var view = PipelineProgressView.Create(args.Has("--plain"), output);
+            var view = PipelineProgressView.Create(plain, output);
             var state = await view.RunAsync(v => FollowAsync(client, id, work, v, signals.Token)).ConfigureAwait(false);
             if (state is not null)
             {
@@ -208,52 +189,59 @@ public static class PipelineCommand
         return 0;
     }
 
-    /// <summary>The training job: <c>--spec</c> (a job spec file without data/output), with the trainer's options over it.</summary>
-    private static TrainingJobSpec TrainingSpec(CliArgs args)
+    /// <summary><c>pipeline run</c>'s options: the request's, the trainer's (<see cref="TrainingOptions"/>) and how to run it here.</summary>
+    private sealed class RunOptions
     {
-        string json = "{}";
-        if (args.Get("--spec") is { } path)
+        private readonly Option<string> _name = CliOptions.Required("--name", "name", "the model's name");
+        private readonly Option<string> _data = CliOptions.Required("--data", "folder|archive", "the dataset: a folder, or a .zip/.tar.gz/.tgz, of IDX files or class image folders");
+        private readonly TrainingOptions _training = new(placement: false);
+        private readonly Option<double> _minAccuracy = CliOptions.Number("--min-accuracy", "a classifier is promoted with at least this test accuracy (and not worse than production)", 0.0);
+        private readonly Option<double?> _maxFrechet = CliOptions.Number("--max-frechet", "a generator is promoted with at most this Fréchet distance (and not above production's)", "none");
+        private readonly Option<int> _attempts = CliOptions.Whole("--attempts", "training attempts; a failed one is resubmitted and resumes from its checkpoint", 3, 1, 20);
+
+        public RunOptions(Command command)
         {
-            json = File.Exists(path) ? File.ReadAllText(path) : throw new UsageException($"--spec: file not found: {path}");
+            command.Options.Add(_name);
+            command.Options.Add(_data);
+            _training.AddTo(command);
+            command.Options.Add(_minAccuracy);
+            command.Options.Add(_maxFrechet);
+            command.Options.Add(_attempts);
+            command.Options.Add(Work);
+            command.Options.Add(Plain);
         }
 
-        var overlay = new JsonObject();
-        foreach (var (option, (field, parse)) in TrainingOptions)
+        public Option<string> Work { get; } = CliOptions.Text("--work", "folder", "the run folders (runs/{id}: model, metrics, history, checkpoints)", ".lepton-runs");
+
+        public Option<bool> Plain { get; } = CliOptions.Flag("--plain", "progress as lines, also in a terminal (as when stdout is not one)");
+
+        public PipelineRequest Request(ParseResult result) => new()
         {
-            if (args.Get(option) is { } value)
+            ModelName = result.GetValue(_name)!,
+            Dataset = result.GetValue(_data)!,
+            Training = TrainingSpec(result),
+            MinimumAccuracy = result.GetValue(_minAccuracy),
+            MaximumFrechetDistance = result.GetValue(_maxFrechet),
+            MaxTrainingAttempts = result.GetValue(_attempts),
+            PollInterval = TimeSpan.FromSeconds(1),
+        };
+
+        /// <summary>The training job: <c>--spec</c> (a job spec file without data/output), with the trainer's options over it.</summary>
+        private TrainingJobSpec TrainingSpec(ParseResult result)
+        {
+            string? path = result.GetValue(_training.Spec);
+            string json = path is null ? "{}" : File.Exists(path) ? File.ReadAllText(path) : throw new UsageException($"--spec: file not found: {path}");
+            TrainingJobSpec fromFile;
+            try
             {
-                overlay[field] = parse(value);
+                fromFile = UploadSettings.Parse(json, path ?? "--spec").ApplyTo(new TrainingJobSpec());
             }
+            catch (InvalidDataException ex)
+            {
+                throw new UsageException(ex.Message);
+            }
+
+            return _training.Bind(result, fromFile);
         }
-
-        try
-        {
-            var fromFile = UploadSettings.Parse(json, args.Get("--spec") ?? "--spec");
-            var fromOptions = UploadSettings.Parse(overlay.ToJsonString(), "options");
-            return fromOptions.ApplyTo(fromFile.ApplyTo(new TrainingJobSpec()));
-        }
-        catch (InvalidDataException ex)
-        {
-            throw new UsageException(ex.Message);
-        }
-    }
-
-    private static JsonValue Whole(string raw) =>
-        int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) ? JsonValue.Create(value) : throw new UsageException($"'{raw}' is not a whole number");
-
-    private static JsonValue Real(string raw) =>
-        double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) ? JsonValue.Create(value) : throw new UsageException($"'{raw}' is not a number");
-
-    private static double? Number(CliArgs args, string name)
-    {
-        string? raw = args.Get(name);
-        if (raw is null)
-        {
-            return null;
-        }
-
-        return double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
-            ? value
-            : throw new UsageException($"{name} takes a number, not '{raw}'");
     }
 }

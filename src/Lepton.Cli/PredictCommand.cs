@@ -1,4 +1,6 @@
+using System.CommandLine;
 using System.Globalization;
+using Lepton.CommandLine;
 using Lepton.Inference.Decoding;
 using Lepton.Inference.Http;
 using Lepton.Inference.Runtime;
@@ -8,24 +10,31 @@ namespace Lepton.Cli;
 /// <summary><c>lepton predict &lt;name&gt; &lt;image...&gt;</c>: a quick check from a shell, in process.</summary>
 public static class PredictCommand
 {
-    public static async Task<int> RunAsync(CliArgs args, ModelRuntime runtime, TextWriter output)
+    public static Command Create(Option<string?> store)
     {
-        ArgumentNullException.ThrowIfNull(args);
+        var name = CliOptions.Positional<string>("name", "the model", ArgumentArity.ExactlyOne);
+        var images = CliOptions.Positional<string[]>("images", "PNG or JPEG files", ArgumentArity.OneOrMore);
+        var version = CliOptions.Whole("--version", "a version", "the alias's", 1);
+        var alias = CliOptions.Optional("--alias", "alias", "an alias, when no --version", "production, else the latest version");
+        var top = CliOptions.Whole("--top", "how many classes to show", 3, 1);
+        var command = new Command("predict", "a quick check from a shell, in process: the top classes of each image") { name, images, version, alias, top };
+        command.SetAction(async (result, _) =>
+        {
+            using var runtime = new ModelRuntime(LeptonCommand.Registry(result, store), new InferenceOptions { Batching = false });
+            return await RunAsync(result.GetValue(name)!, result.GetValue(images)!, result.GetValue(version), result.GetValue(alias), result.GetValue(top), runtime, Console.Out).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    public static async Task<int> RunAsync(string name, IReadOnlyList<string> images, int? version, string? alias, int top, ModelRuntime runtime, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(runtime);
         ArgumentNullException.ThrowIfNull(output);
-        if (args.Positional.Count < 2)
-        {
-            throw new UsageException("usage: predict <name> <image.png> [more images] [--version v | --alias a] [--top k]");
-        }
-
-        string name = args.Positional[0];
-        int? version = args.GetInt("--version", 1);
-        string? alias = args.Get("--alias");
-        int top = args.GetInt("--top", 1) ?? 3;
         int resolved = await runtime.ResolveAsync(name, version, alias).ConfigureAwait(false);
         var model = await runtime.GetAsync(name, resolved).ConfigureAwait(false);
         await output.WriteLineAsync($"{name} version {resolved}").ConfigureAwait(false);
-        foreach (string path in args.Positional.Skip(1))
+        foreach (string path in images)
         {
             if (!File.Exists(path))
             {

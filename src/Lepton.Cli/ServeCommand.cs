@@ -1,4 +1,6 @@
+using System.CommandLine;
 using System.Net;
+using Lepton.CommandLine;
 using Lepton.Inference.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -18,17 +20,27 @@ public static class ServeCommand
 {
     public const string AdminKeyVariable = Core.Contracts.LeptonSettings.AdminKey;
 
-    public static async Task<int> RunAsync(CliArgs args, string? store, TextWriter output)
+    public static Command Create(Option<string?> store)
     {
-        ArgumentNullException.ThrowIfNull(args);
-        string host = args.Get("--host") ?? "127.0.0.1";
-        int port = args.GetInt("--port", 0, 65535) ?? 8080;
-        if (!IPAddress.TryParse(host, out var address))
+        var port = CliOptions.Whole("--port", "the port to listen on (0: any free one, printed)", 8080, 0, 65535);
+        var host = CliOptions.Text("--host", "address", "the IP address to listen on", "127.0.0.1");
+        var adminKey = CliOptions.Optional("--admin-key", "key", "the admin routes' key (header x-functions-key); not empty", $"{AdminKeyVariable}, else admin routes answer loopback clients only");
+        var trustProxy = CliOptions.Flag("--trust-proxy", "a proxy in front says which clients are local (X-Forwarded-For and the like are believed)");
+        var command = new Command("serve", "the inference API and the web console on 127.0.0.1:8080") { port, host, adminKey, trustProxy };
+        command.SetAction((result, _) =>
         {
-            throw new UsageException($"--host takes an IP address, not '{host}'");
-        }
+            string address = result.GetValue(host)!;
+            var admin = new AdminAccess(result.GetValue(adminKey) ?? Environment.GetEnvironmentVariable(AdminKeyVariable), result.GetValue(trustProxy));
+            return RunAsync(IPAddress.TryParse(address, out var ip) ? ip : throw new UsageException($"--host takes an IP address, not '{address}'"), result.GetValue(port), admin, result.GetValue(store), Console.Out);
+        });
+        return command;
+    }
 
-        var admin = new AdminAccess(args.Get("--admin-key") ?? Environment.GetEnvironmentVariable(AdminKeyVariable), args.Has("--trust-proxy"));
+    public static async Task<int> RunAsync(IPAddress address, int port, AdminAccess admin, string? store, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        ArgumentNullException.ThrowIfNull(admin);
+        ArgumentNullException.ThrowIfNull(output);
         if (!admin.HasKey && !IPAddress.IsLoopback(address))
         {
             await Console.Error.WriteLineAsync($"lepton: warning: serving on {address}, not loopback, without an admin key: admin routes answer only loopback clients; set --admin-key or {AdminKeyVariable}").ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Lepton.CommandLine;
 using Lepton.Core.Contracts;
 using Lepton.Core.Data;
 using Lepton.Training.Models;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Lepton.CommandLine;
 
 namespace Lepton.Trainer;
 
@@ -12,40 +13,33 @@ public static class ParentWatchdog
 {
     public const string Option = "--parent-pid";
 
-    /// <summary>Removes <c>--parent-pid N</c> from <paramref name="args"/> and starts watching N; returns the rest.</summary>
-    public static string[] Start(string[] args, TextWriter log)
+    /// <summary>Starts watching <paramref name="parent"/> (null: nothing to watch).</summary>
+    public static void Start(int? parent, TextWriter log)
     {
-        ArgumentNullException.ThrowIfNull(args);
-        int index = Array.IndexOf(args, Option);
-        if (index < 0)
+        ArgumentNullException.ThrowIfNull(log);
+        if (parent is not int pid)
         {
-            return args;
+            return;
         }
 
-        if (index + 1 >= args.Length || !int.TryParse(args[index + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int parent) || parent <= 0)
+        if (!IsAlive(pid))
         {
-            throw new UsageException($"{Option} takes a process id");
-        }
-
-        if (!IsAlive(parent))
-        {
-            throw new UsageException($"{Option} {parent}: no such process");
+            throw new UsageException($"{Option} {pid}: no such process");
         }
 
         var thread = new Thread(() =>
         {
-            while (IsAlive(parent))
+            while (IsAlive(pid))
             {
                 Thread.Sleep(500);
             }
 
-            log.WriteLine($"lepton-trainer: the parent process {parent} is gone; stopping");
+            log.WriteLine($"lepton-trainer: the parent process {pid} is gone; stopping");
             log.Flush();
             Process.GetCurrentProcess().Kill(); // not Environment.Exit: a native training step must not delay it
         })
         { IsBackground = true, Name = "parent watchdog" };
         thread.Start();
-        return [.. args[..index], .. args[(index + 2)..]];
     }
 
     private static bool IsAlive(int parent)

@@ -1,54 +1,11 @@
+using Lepton.CommandLine;
 using Lepton.Core.Data;
 using Lepton.Trainer;
 using Lepton.Training.Export;
-using Lepton.Training.Models;
 
-var console = Console.Out;
 try
 {
-    string command = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "train";
-    var rest = ParentWatchdog.Start(args.Length > 0 && args[0] == command ? args[1..] : args, Console.Error);
-    if (args.Contains("--help") || args.Contains("-h"))
-    {
-        console.WriteLine(CommandLine.Usage);
-        return 0;
-    }
-
-    switch (command)
-    {
-        case "train":
-        {
-            var spec = CommandLine.Parse(rest);
-            using var folderLock = string.IsNullOrEmpty(spec.Output) ? null : RunFolderLock.Acquire(spec.Output);
-            if (ArchitectureRegistry.Names.Contains(spec.Architecture) && ArchitectureRegistry.Get(spec.Architecture).IsGenerator)
-            {
-                new GeneratorJob(spec, console).Run();
-            }
-            else
-            {
-                new TrainingJob(spec, console).Run();
-            }
-
-            return 0;
-        }
-
-        case "bench":
-            return Benchmark.Run(CommandLine.Parse(rest), console);
-        case "archs":
-            foreach (var architecture in ArchitectureRegistry.All)
-            {
-                console.WriteLine($"{architecture.Name,-8} {architecture.Description}");
-            }
-
-            return 0;
-        default:
-            throw new UsageException($"unknown command '{command}' (train, bench, archs; see --help)");
-    }
-}
-catch (UsageException ex)
-{
-    Console.Error.WriteLine($"lepton-trainer: {ex.Message}");
-    return 2;
+    return await CommandLineApp.RunAsync(TrainerCommandLine.Create(Console.Out), TrainerCommandLine.WithDefaultCommand(args), Console.Out, Console.Error);
 }
 catch (JobSpecException ex)
 {
