@@ -174,21 +174,21 @@ public static class DatasetsCommand
                 return 1;
             }
 
-            var status = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
-                await output.WriteLineAsync($"{api}: {(int)response.StatusCode} {status}").ConfigureAwait(false);
+                await output.WriteLineAsync($"{api}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}").ConfigureAwait(false);
                 return 1;
             }
 
-            string state = status.GetProperty("status").GetString() ?? "?";
-            string line = state;
-            if (status.TryGetProperty("progress", out var progress) && progress.ValueKind == JsonValueKind.Object)
+            var status = await response.Content.ReadFromJsonAsync<PipelineRunStatus>(PipelineRunStatus.JsonOptions, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidDataException($"{api}: an empty run status");
+            string line = status.Status.ToString();
+            if (status.Progress is { } progress)
             {
-                line += string.Create(CultureInfo.InvariantCulture, $" {progress.GetProperty("stage").GetString()} (attempt {progress.GetProperty("attempt").GetInt32()}, epoch {progress.GetProperty("epoch").GetInt32()}/{progress.GetProperty("totalEpochs").GetInt32()}");
-                line += progress.TryGetProperty("validationAccuracy", out var accuracy) && accuracy.ValueKind == JsonValueKind.Number
-                    ? string.Create(CultureInfo.InvariantCulture, $", validation accuracy {accuracy.GetDouble():F4})")
-                    : ")";
+                line += string.Create(CultureInfo.InvariantCulture, $" {progress.Stage.ToString().ToLowerInvariant()} (attempt {progress.Attempt}, epoch {progress.Epoch}/{progress.TotalEpochs}");
+                line += progress.ValidationAccuracy is double validation ? string.Create(CultureInfo.InvariantCulture, $", validation accuracy {validation:F4}") : string.Empty;
+                line += progress.TestAccuracy is double test ? string.Create(CultureInfo.InvariantCulture, $", test accuracy {test:F4}") : string.Empty;
+                line += ")";
             }
 
             if (line != last)
@@ -197,22 +197,22 @@ public static class DatasetsCommand
                 last = line;
             }
 
-            switch (state)
+            if (status.Ended)
             {
-                case "Completed":
-                    var result = status.GetProperty("result");
-                    if (result.GetProperty("outcome").GetString() != "Published")
-                    {
-                        await output.WriteLineAsync($"run ended without publishing: {result.GetProperty("reason").GetString()}").ConfigureAwait(false);
-                        return 1;
-                    }
-
-                    await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                        $"published {result.GetProperty("modelName").GetString()} version {result.GetProperty("version").GetInt32()}, test accuracy {result.GetProperty("accuracy").GetDouble():F4}; {result.GetProperty("reason").GetString()}")).ConfigureAwait(false);
-                    return 0;
-                case "Failed" or "Terminated":
-                    await output.WriteLineAsync($"run failed: {(status.TryGetProperty("failure", out var failure) ? failure.GetString() : state)}").ConfigureAwait(false);
+                if (status.Result is not { } result)
+                {
+                    await output.WriteLineAsync($"run failed: {status.Failure ?? status.Status.ToString()}").ConfigureAwait(false);
                     return 1;
+                }
+
+                if (result.Outcome != PipelineOutcome.Published)
+                {
+                    await output.WriteLineAsync($"run ended without publishing: {result.Reason}").ConfigureAwait(false);
+                    return 1;
+                }
+
+                await output.WriteLineAsync($"published {result.ModelName} version {result.Version}, {result.Figure()}; {result.Reason}").ConfigureAwait(false);
+                return 0;
             }
 
             await Task.Delay(1000, cancellationToken).ConfigureAwait(false);

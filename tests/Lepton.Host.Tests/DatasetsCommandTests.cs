@@ -72,6 +72,23 @@ public sealed class DatasetsCommandTests(HostsFixture fixture)
     }
 
     [FunctionsHostFact]
+    public async Task UploadAndWait_Generator_ExitsZero_NamingItsFrechetDistance()
+    {
+        var host = await fixture.FunctionsAsync();
+        string model = "gan-" + Guid.NewGuid().ToString("N")[..8];
+        fixture.UploadedTo(model);
+        string settings = Path.Combine(fixture.Work, model + ".json");
+        await File.WriteAllTextAsync(settings, """{"architecture":"dcgan","epochs":1,"latentSize":16,"learningRate":0.0002,"testLimit":200}""");
+
+        var (exit, output) = await LeptonAsync("datasets", "upload", model, Dataset(model, 512, 200), "--settings", settings, "--wait",
+            "--api", host.Client.BaseAddress!.ToString(), "--key", host.FunctionKey, "--store", TestStores.AzuriteConnectionString);
+
+        Assert.True(exit == 0, output);
+        Assert.Contains($"published {model} version 1, Fréchet distance ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("test accuracy", output, StringComparison.Ordinal);
+    }
+
+    [FunctionsHostFact]
     public async Task UploadAndWait_OnAFolderStore_FollowsTheRunToThePublishedVersion()
     {
         string store = Path.Combine(fixture.Work, "cli-folder-store");
