@@ -16,12 +16,12 @@ public static class DatasetPreparation
     private static readonly string[] Files = [MnistDataset.TrainImages, MnistDataset.TrainLabels, MnistDataset.TestImages, MnistDataset.TestLabels];
 
     /// <summary>The dataset version of an upload, without preparing it.</summary>
-    public static string ComputeVersion(string upload)
+    public static string ComputeVersion(string upload, string? sourceName = null)
     {
         string folder = Unpack(upload, out string? temp);
         try
         {
-            return Version(folder);
+            return Version(folder, MnistDataset.LabelNamesOf(folder, sourceName ?? SourceName(upload)));
         }
         finally
         {
@@ -29,14 +29,19 @@ public static class DatasetPreparation
         }
     }
 
-    /// <summary>Validates the upload and writes (once per version) <c>{work}/prepared/{version}</c>.</summary>
-    public static PreparedDataset Prepare(string upload, string workFolder)
+    /// <summary>
+    /// Validates the upload and writes (once per version) <c>{work}/prepared/{version}</c>, with the class
+    /// names decided once (<see cref="MnistDataset.LabelNamesOf"/>, from <paramref name="sourceName"/>: the
+    /// name the user gave the data, by default the upload's file or folder name) in its labels.txt.
+    /// </summary>
+    public static PreparedDataset Prepare(string upload, string workFolder, string? sourceName = null)
     {
         string folder = Unpack(upload, out string? temp);
         try
         {
-            string version = Version(folder);
-            var dataset = MnistDataset.Load(folder); // validates: a bad upload stops here, with the file and the problem
+            var labels = MnistDataset.LabelNamesOf(folder, sourceName ?? SourceName(upload));
+            string version = Version(folder, labels);
+            var dataset = MnistDataset.Load(folder, labels); // validates: a bad upload stops here, with the file and the problem
             string target = Path.Combine(Path.GetFullPath(workFolder), "prepared", version);
             bool reused = File.Exists(Path.Combine(target, "dataset.json"));
             if (!reused)
@@ -79,8 +84,11 @@ public static class DatasetPreparation
         }
     }
 
-    /// <summary>SHA-256 over the four files' uncompressed content (and labels.txt when present), in a fixed order.</summary>
-    private static string Version(string folder)
+    /// <summary>The name an upload came by: its file or folder name.</summary>
+    public static string SourceName(string upload) => Path.GetFileName(Path.TrimEndingDirectorySeparator(upload));
+
+    /// <summary>SHA-256 over the four files' uncompressed content and the class names (labels.txt as given, else the names decided), in a fixed order.</summary>
+    private static string Version(string folder, IReadOnlyList<string> labelNames)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (string name in Files)
@@ -105,10 +113,7 @@ public static class DatasetPreparation
         }
 
         string labels = Path.Combine(folder, MnistDataset.LabelsFile);
-        if (File.Exists(labels))
-        {
-            hash.AppendData(File.ReadAllBytes(labels));
-        }
+        hash.AppendData(File.Exists(labels) ? File.ReadAllBytes(labels) : System.Text.Encoding.UTF8.GetBytes(string.Join('\n', labelNames)));
 
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }

@@ -50,7 +50,7 @@ public sealed record MnistDataset(LabeledImages Train, LabeledImages Test, IRead
             ?? throw new DatasetFormatException(Path.Combine(folder, name + "[.gz]"),
                 "missing: a dataset folder holds train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each may end in .gz)");
 
-        IReadOnlyList<string> names = labelNames ?? DefaultLabelNames(folder);
+        IReadOnlyList<string> names = labelNames ?? LabelNamesOf(folder);
         var train = LoadPair(Require(TrainImages), Require(TrainLabels), names.Count);
         var test = LoadPair(Require(TestImages), Require(TestLabels), names.Count);
         if (train.Images.Rows != test.Images.Rows || train.Images.Columns != test.Images.Columns)
@@ -85,7 +85,12 @@ public sealed record MnistDataset(LabeledImages Train, LabeledImages Test, IRead
         return new LabeledImages(images, labels);
     }
 
-    private static IReadOnlyList<string> DefaultLabelNames(string folder)
+    /// <summary>
+    /// The class names of a dataset, decided here for every way it arrives: the folder's labels.txt, else
+    /// the Fashion-MNIST names when the name it came by (<paramref name="sourceName"/>: the folder or
+    /// archive a user gave; default the folder's own name) says fashion, else the digits.
+    /// </summary>
+    public static IReadOnlyList<string> LabelNamesOf(string folder, string? sourceName = null)
     {
         string labelsPath = Path.Combine(folder, LabelsFile);
         if (File.Exists(labelsPath))
@@ -99,7 +104,7 @@ public sealed record MnistDataset(LabeledImages Train, LabeledImages Test, IRead
             return names;
         }
 
-        string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
+        string name = sourceName ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
         return name.Contains("fashion", StringComparison.OrdinalIgnoreCase) ? FashionMnistLabels : DigitLabels;
     }
 }
