@@ -339,7 +339,7 @@ public sealed record PipelineRunStatus(
     /// <summary>Web defaults with enums as their names (<c>"status": "Completed"</c>, <c>"outcome": "Published"</c>).</summary>
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
-        Converters = { new JsonStringEnumConverter() },
+        Converters = { new CamelCaseEnumConverter<PipelineStage>(), new JsonStringEnumConverter() }, // the stage as the custom status writes it
     };
 
     /// <summary>Whether the run has ended (completed, failed or terminated).</summary>
