@@ -31,11 +31,15 @@ public sealed class LeptonAppOptionsValidator : IValidateOptions<LeptonAppOption
             failures.Add($"{LeptonSettings.PollInterval} must be a positive time span (e.g. 00:00:30), not {options.PollInterval}");
         }
 
-        if (options.ComputeTarget == AzureMLComputeTarget.TargetName)
+        if (!ComputeTargets.TryParse(options.ComputeTarget, out var target))
+        {
+            failures.Add($"{LeptonSettings.ComputeTarget} must be '{ProcessComputeTarget.TargetName}' or '{AzureMLComputeTarget.TargetName}', not '{options.ComputeTarget}'");
+        }
+        else if (target == ComputeTargetKind.AzureML)
         {
             ValidateAzureML(options, failures);
         }
-        else if (options.ComputeTarget == ProcessComputeTarget.TargetName)
+        else
         {
             try
             {
@@ -45,10 +49,6 @@ public sealed class LeptonAppOptionsValidator : IValidateOptions<LeptonAppOption
             {
                 failures.Add($"{LeptonSettings.ComputeTarget} '{ProcessComputeTarget.TargetName}' trains on this machine, but {ex.Message}");
             }
-        }
-        else
-        {
-            failures.Add($"{LeptonSettings.ComputeTarget} must be '{ProcessComputeTarget.TargetName}' or '{AzureMLComputeTarget.TargetName}', not '{options.ComputeTarget}'");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -54,7 +54,7 @@ public static class PipelineServices
         ArgumentNullException.ThrowIfNull(services);
         var settings = Settings(services);
         var workspace = services.GetRequiredService<PipelineWorkspace>();
-        if (settings.ComputeTarget == ProcessComputeTarget.TargetName)
+        if (ComputeTargets.TryParse(settings.ComputeTarget, out var target) && target == ComputeTargetKind.Process)
         {
             return new ProcessComputeTarget(TrainerCommand.Locate(), workspace.WorkFolder);
         }
