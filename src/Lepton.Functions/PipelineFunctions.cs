@@ -103,7 +103,7 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
             await RecordAsync(upload, new UploadRun(model, file, upload?.ETag ?? string.Empty, id, started, DateTimeOffset.UtcNow)).ConfigureAwait(false);
             return id;
         }
-        catch (Exception ex) when (ex is DatasetFormatException or InvalidNameException or InvalidDataException or ArgumentException)
+        catch (Exception ex) when (ex is DatasetFormatException or InvalidNameException or InvalidDataException or InvalidPipelineRequestException or InvalidArtifactPathException)
         {
             LogRejected(ex, model, file);
             await RecordAsync(upload, new UploadRun(model, file, upload?.ETag ?? string.Empty, null, false, DateTimeOffset.UtcNow, ex.Message)).ConfigureAwait(false);
@@ -146,7 +146,7 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
             var (id, started) = await PipelineEngine.StartAsync(client, run, workspace, request.HttpContext.RequestAborted).ConfigureAwait(false);
             return Json(202, new { id, started, statusUri = $"/api/pipelines/{id}", cancelUri = $"/api/pipelines/{id}/cancel" });
         }
-        catch (Exception ex) when (ex is InvalidNameException or DatasetFormatException or ArgumentException)
+        catch (Exception ex) when (ex is InvalidNameException or DatasetFormatException or InvalidPipelineRequestException or InvalidArtifactPathException)
         {
             return Error(400, ex.Message);
         }

@@ -92,17 +92,20 @@ public sealed record PipelineRequest
         return errors;
     }
 
-    /// <summary>Throws <see cref="ArgumentException"/> listing every problem when the request cannot run.</summary>
+    /// <summary>Throws <see cref="InvalidPipelineRequestException"/> listing every problem when the request cannot run.</summary>
     public void EnsureValid()
     {
         RegistryNames.ValidateModelName(ModelName); // its own exception and message, as everywhere
         var errors = Validate();
         if (errors.Count > 0)
         {
-            throw new ArgumentException($"invalid pipeline request: {string.Join("; ", errors)}");
+            throw new InvalidPipelineRequestException($"invalid pipeline request: {string.Join("; ", errors)}");
         }
     }
 }
+
+/// <summary>A pipeline request that cannot run; the message lists every problem (HTTP 400, a CLI message).</summary>
+public sealed class InvalidPipelineRequestException(string message) : Exception(message);
 
 /// <summary>
 /// Training settings that travel with an upload: <c>datasets/{model}/lepton.json</c> beside the archive.

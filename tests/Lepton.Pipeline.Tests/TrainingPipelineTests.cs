@@ -140,7 +140,7 @@ public sealed class TrainingPipelineTests(PipelineHost host) : IClassFixture<Pip
     {
         var request = Request("nothing") with { Training = new TrainingJobSpec { Architecture = "resnet; rm -rf /" } };
 
-        var ex = await Assert.ThrowsAsync<ArgumentException>(() => PipelineEngine.StartAsync(Client, request, host.Workspace));
+        var ex = await Assert.ThrowsAsync<InvalidPipelineRequestException>(() => PipelineEngine.StartAsync(Client, request, host.Workspace));
 
         Assert.Contains("unknown architecture 'resnet; rm -rf /'", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("nothing", await host.Registry.ListModelsAsync());
