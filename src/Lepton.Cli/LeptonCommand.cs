@@ -19,6 +19,7 @@ public static class LeptonCommand
         root.Subcommands.Add(ServeCommand.Create(store));
         root.Subcommands.Add(ModelsCommand.Create(store));
         root.Subcommands.Add(PredictCommand.Create(store));
+        root.Subcommands.Add(BatchCommand.Create(store));
         root.Subcommands.Add(BenchOnnxCommand.Create());
         return root;
     }

@@ -37,6 +37,15 @@ public sealed class PipelineWorkspace(IArtifactStore store, string workFolder)
         return local;
     }
 
+    /// <summary>A stored file (a batch job's input) as a local file of the work folder.</summary>
+    public async Task<string> DownloadToWorkAsync(string path, CancellationToken cancellationToken = default)
+    {
+        ArtifactPath.Validate(path);
+        string local = Path.Combine(WorkFolder, "downloads", path.Replace('/', '_'));
+        await DownloadAsync(path, local, cancellationToken).ConfigureAwait(false);
+        return local;
+    }
+
     /// <summary>Copies the canonical dataset folder to <c>prepared/{version}/</c> in the store, once.</summary>
     public async Task PublishPreparedAsync(PreparedDataset dataset, CancellationToken cancellationToken = default)
     {
