@@ -4,6 +4,8 @@ using Lepton.Core.Registry;
 using Lepton.Core.Storage;
 using Lepton.Pipeline;
 using Lepton.Pipeline.Activities;
+using Lepton.Inference.Runtime;
+using Lepton.Pipeline.Batch;
 using Lepton.Pipeline.Compute;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -42,6 +44,9 @@ public static class PipelineServices
         services.AddSingleton(CreateComputeTarget);
         services.AddSingleton(sp => new PipelineActivities(
             sp.GetRequiredService<ModelRegistry>(), sp.GetRequiredService<IComputeTarget>(), sp.GetRequiredService<PipelineWorkspace>(), sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>()));
+        services.AddSingleton(sp => new PlanBatchActivity(sp.GetRequiredService<ModelRuntime>(), sp.GetRequiredService<PipelineWorkspace>()));
+        services.AddSingleton(sp => new ScoreBatchChunkActivity(sp.GetRequiredService<ModelRuntime>(), sp.GetRequiredService<IArtifactStore>()));
+        services.AddSingleton(sp => new MergeBatchActivity(sp.GetRequiredService<IArtifactStore>()));
         services.AddSingleton(sp => new PipelineDefaults(Settings(sp).GateMinimumAccuracy!.Value, Settings(sp).PollInterval));
         return services;
     }

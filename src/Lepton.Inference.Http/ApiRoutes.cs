@@ -34,6 +34,8 @@ public static class ApiRoutes
     public const string ListPipelines = "api/pipelines";
     public const string GetPipeline = "api/pipelines/{id}";
     public const string CancelPipeline = "api/pipelines/{id}/cancel";
+    public const string StartBatch = "api/models/{name}/batch";
+    public const string GetBatch = "api/batches/{id}";
 
     /// <summary>
     /// The site root on the Functions host: it keeps an empty route for its own homepage (or a 204 with
@@ -73,6 +75,8 @@ public static class ApiRoutes
         new(nameof(ListPipelines), "listPipelines", Get, ListPipelines, "The newest pipeline runs of the last 30 days; admin") { OnlyOn = ApiHost.Functions, Admin = true },
         new(nameof(GetPipeline), "getPipeline", Get, GetPipeline, "A pipeline run: status, progress, result or failure; admin") { OnlyOn = ApiHost.Functions, Admin = true },
         new(nameof(CancelPipeline), "cancelPipeline", Post, CancelPipeline, "Cancel a pipeline run; admin") { OnlyOn = ApiHost.Functions, Admin = true },
+        new(nameof(StartBatch), "startBatch", Post, StartBatch, "Start a batch scoring job over a stored archive of images; admin") { OnlyOn = ApiHost.Functions, Admin = true },
+        new(nameof(GetBatch), "getBatch", Get, GetBatch, "A batch scoring job: status, progress, summary or failure; admin") { OnlyOn = ApiHost.Functions, Admin = true },
     ];
 
     /// <summary>The routes <paramref name="host"/> serves.</summary>

@@ -23,6 +23,7 @@ public sealed class FunctionsMetadataTests
     [
         "PrepareDatasetActivity", "SubmitTrainingActivity", "GetTrainingStatusActivity", "CancelTrainingActivity",
         "ReadMetricsActivity", "FindPublishedActivity", "PublishActivity", "PromoteActivity", "RecordOutcomeActivity",
+        "PlanBatchActivity", "ScoreBatchChunkActivity", "MergeBatchActivity",
     ];
 
     private static JsonElement Trigger(JsonElement function) =>
@@ -64,7 +65,7 @@ public sealed class FunctionsMetadataTests
     [Fact]
     public void Metadata_HasNoUnexpectedFunctions()
     {
-        var expected = ApiRoutes.On(ApiHost.Functions).Select(r => r.Name).Concat(Activities).Concat(["TrainingPipeline", "DatasetUploaded"]);
+        var expected = ApiRoutes.On(ApiHost.Functions).Select(r => r.Name).Concat(Activities).Concat(["TrainingPipeline", "BatchScoring", "DatasetUploaded"]);
 
         Assert.Equal(expected.Order(), Functions().Keys.Order());
     }

@@ -77,10 +77,13 @@ public sealed class RouteTableTests
         var functions = MetadataHttpFunctions().Select(f => (f.Method, "/" + (f.Route == ApiRoutes.ConsoleOnFunctions ? ApiRoutes.Console : f.Route)));
         var serve = await ServeEndpointsAsync();
 
-        // The health route and the pipeline's admin routes need the Functions app (Durable Functions);
-        // lepton serve has no route the Functions app lacks.
+        // The health route and the pipeline's and batch scoring's admin routes need the Functions app
+        // (Durable Functions); lepton serve has no route the Functions app lacks.
         (string, string)[] expected =
-            [("GET", "/api/health"), ("GET", "/api/pipelines"), ("GET", "/api/pipelines/{id}"), ("POST", "/api/pipelines"), ("POST", "/api/pipelines/{id}/cancel")];
+        [
+            ("GET", "/api/batches/{id}"), ("GET", "/api/health"), ("GET", "/api/pipelines"), ("GET", "/api/pipelines/{id}"),
+            ("POST", "/api/models/{name}/batch"), ("POST", "/api/pipelines"), ("POST", "/api/pipelines/{id}/cancel"),
+        ];
         var onlyOnFunctions = functions.Except(serve).Order().ToArray();
         Assert.Equal(expected, onlyOnFunctions);
         Assert.Empty(serve.Except(functions));

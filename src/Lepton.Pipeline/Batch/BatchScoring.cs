@@ -10,7 +10,7 @@ using Microsoft.DurableTask.Client;
 namespace Lepton.Pipeline.Batch;
 
 /// <summary>How far a batch job is (its custom status).</summary>
-public sealed record BatchProgress(int Version, int Inputs, int Chunks, int ChunksDone);
+public sealed record BatchJobProgress(int Version, int Inputs, int Chunks, int ChunksDone);
 
 /// <summary>
 /// Batch scoring: plan (the version production points to now, the input in chunks), fan out one activity
@@ -44,14 +44,14 @@ public sealed class BatchScoring : TaskOrchestrator<BatchRequest, BatchSummary>
         var all = new List<Task<BatchChunkResult>>();
         var running = new List<Task<BatchChunkResult>>();
         int done = 0;
-        context.SetCustomStatus(new BatchProgress(plan.Version, plan.Inputs, plan.Chunks.Count, 0));
+        context.SetCustomStatus(new BatchJobProgress(plan.Version, plan.Inputs, plan.Chunks.Count, 0));
         for (int i = 0; i < plan.Chunks.Count; i++)
         {
             if (running.Count >= input.MaxConcurrentChunks)
             {
                 var finished = await Task.WhenAny(running).ConfigureAwait(true);
                 running.Remove(finished);
-                context.SetCustomStatus(new BatchProgress(plan.Version, plan.Inputs, plan.Chunks.Count, ++done));
+                context.SetCustomStatus(new BatchJobProgress(plan.Version, plan.Inputs, plan.Chunks.Count, ++done));
             }
 
             var chunk = context.CallActivityAsync<BatchChunkResult>(nameof(ScoreBatchChunkActivity), new BatchChunkInput(plan.JobId, plan.ModelName, plan.Version, i, plan.Chunks[i]), Retry);
@@ -60,7 +60,7 @@ public sealed class BatchScoring : TaskOrchestrator<BatchRequest, BatchSummary>
         }
 
         var results = await Task.WhenAll(all).ConfigureAwait(true);
-        context.SetCustomStatus(new BatchProgress(plan.Version, plan.Inputs, plan.Chunks.Count, plan.Chunks.Count));
+        context.SetCustomStatus(new BatchJobProgress(plan.Version, plan.Inputs, plan.Chunks.Count, plan.Chunks.Count));
         return await context.CallActivityAsync<BatchSummary>(nameof(MergeBatchActivity), new MergeBatchInput(plan, results), Retry).ConfigureAwait(true);
     }
 }
