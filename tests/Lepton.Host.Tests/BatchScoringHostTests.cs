@@ -79,3 +79,95 @@ public sealed class BatchScoringHostTests(HostsFixture fixture)
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 }
+
+/// <summary>A batch job whose host is killed mid-job: after a restart it finishes, chunks scored before are not scored again.</summary>
+[Collection(HostsCollection.Name)]
+public sealed class BatchScoringCrashTests(HostsFixture fixture)
+{
+    [FunctionsHostFact]
+    public async Task HostKilledMidJob_FinishesAfterRestart_EveryInputOnce_ChunksDoneBeforeKept()
+    {
+        // A host of its own over a folder store and its own task hub, so the kill touches nothing else.
+        string root = Path.Combine(fixture.Work, "batch-crash");
+        var store = new Lepton.Core.Storage.FolderArtifactStore(Path.Combine(root, "store"));
+        var registry = new Lepton.Core.Registry.ModelRegistry(store);
+        byte[] model = TinyModels.Linear();
+        await registry.PublishAsync("digits", new MemoryStream(model), Lepton.Inference.Runtime.ModelInspector.Describe(model));
+        var settings = new Dictionary<string, string>(fixture.FunctionsSettings)
+        {
+            ["LEPTON_STORE"] = Path.Combine(root, "store"),
+            ["TASKHUB_NAME"] = "b" + Guid.NewGuid().ToString("N")[..12],
+            ["LEPTON_WORK"] = Path.Combine(root, "work"),
+            ["AzureFunctionsWebHost__hostid"] = "lepton-batch-crash-" + Guid.NewGuid().ToString("N")[..8],
+            ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__controlQueueVisibilityTimeout"] = "00:01:00",
+            ["AzureFunctionsJobHost__extensions__durableTask__storageProvider__workItemQueueVisibilityTimeout"] = "00:01:00",
+        };
+        const int Images = 150;
+        using var zip = new MemoryStream();
+        using (var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            for (int i = 0; i < Images; i++)
+            {
+                await using var entry = archive.CreateEntry($"{i:D3}.png").Open();
+                await entry.WriteAsync(ImageFiles.Encode(TinyModels.ImageFor(i % 10), 28, 28));
+            }
+        }
+
+        zip.Position = 0;
+        await store.WriteAsync("batch/digits/all.zip", zip);
+        string results = Path.Combine(root, "store", "batch");
+        string id;
+        var before = new Dictionary<string, DateTime>();
+        var first = await FunctionsHost.StartAsync(settings);
+        try
+        {
+            using var start = first.WithKey(HttpMethod.Post, "/api/models/digits/batch",
+                new StringContent("""{"input":"batch/digits/all.zip","chunkSize":1,"maxConcurrentChunks":1}""", Encoding.UTF8, "application/json"));
+            using var started = await first.Client.SendAsync(start);
+            Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+            id = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+            string chunkResults = Path.Combine(results, id, "results");
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+            while (!Directory.Exists(chunkResults) || Directory.GetFiles(chunkResults).Length < 5)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "no chunk was scored");
+                await Task.Delay(50);
+            }
+
+            await first.KillAsync(); // SIGKILL mid-job
+            foreach (string file in Directory.GetFiles(chunkResults))
+            {
+                before[file] = File.GetLastWriteTimeUtc(file);
+            }
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+
+        Assert.True(before.Count < Images, "the job finished before the kill: nothing to resume");
+        await using var second = await FunctionsHost.StartAsync(settings);
+        JsonElement job;
+        var end = DateTime.UtcNow + TimeSpan.FromMinutes(5);
+        while (true)
+        {
+            using var request = second.WithKey(HttpMethod.Get, $"/api/batches/{id}");
+            using var response = await second.Client.SendAsync(request);
+            job = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+            if (job.GetProperty("status").GetString() is "Completed" or "Failed" or "Terminated")
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < end, $"the job did not end after the restart: {job}");
+            await Task.Delay(1000);
+        }
+
+        Assert.True(job.GetProperty("status").GetString() == "Completed", job.GetRawText());
+        Assert.Equal(Images, job.GetProperty("summary").GetProperty("scored").GetInt32());
+        var lines = (await File.ReadAllLinesAsync(Path.Combine(results, id, "results.jsonl"))).Where(l => l.Length > 0).ToArray();
+        Assert.Equal(Images, lines.Length);
+        Assert.Equal(Images, lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("input").GetString()).Distinct().Count());
+        Assert.All(before, kept => Assert.Equal(kept.Value, File.GetLastWriteTimeUtc(kept.Key))); // scored once, before the kill
+    }
+}
