@@ -21,6 +21,12 @@ public enum InputKind
 
     /// <summary>Standard-normal vectors [N,z]; <see cref="InputSignature.LatentSize"/> is z.</summary>
     Latent,
+
+    /// <summary>
+    /// A tensor of another shape (a model Lepton did not train, published as it is): served through the
+    /// Open Inference Protocol only; <see cref="InputSignature.Shape"/> is its shape without the batch.
+    /// </summary>
+    Tensor,
 }
 
 /// <summary>What a model's output tensor holds.</summary>
@@ -74,12 +80,16 @@ public sealed record InputSignature
 
     public int? LatentSize { get; init; }
 
+    /// <summary>A <see cref="InputKind.Tensor"/> input's shape after the batch dimension (-1: any size).</summary>
+    public IReadOnlyList<long>? Shape { get; init; }
+
     /// <summary>Values per example (C*H*W, or z).</summary>
     [JsonIgnore]
     public int Values => Kind switch
     {
         InputKind.Image => Image!.Shape.Values,
         InputKind.Latent => LatentSize!.Value,
+        InputKind.Tensor => (int)Shape!.Aggregate(1L, (a, d) => a * Math.Max(d, 1)),
         _ => throw new InvalidOperationException($"input kind {Kind} has no size"),
     };
 }
@@ -163,10 +173,13 @@ public sealed record ModelSignature
             };
         }
 
+        var inputSignature = input.Shape.Count == 4
+            ? new InputSignature { Kind = InputKind.Image, Tensor = input.Name, Image = new ImageInputSpec(Shape(input.Shape)) }
+            : new InputSignature { Kind = InputKind.Tensor, Tensor = input.Name, Shape = [.. input.Shape.Skip(1)] };
         return new ModelSignature
         {
             Kind = ModelKind.Classifier,
-            Input = new InputSignature { Kind = InputKind.Image, Tensor = input.Name, Image = new ImageInputSpec(Shape(input.Shape)) },
+            Input = inputSignature,
             Output = new OutputSignature { Kind = OutputKind.Logits, Tensor = output.Name, Labels = labels },
         };
     }
@@ -197,6 +210,7 @@ public sealed record ModelSignature
         {
             InputKind.Image when Input.Image is { } image => [image.Shape.Channels, image.Shape.Height, image.Shape.Width],
             InputKind.Latent when Input.LatentSize is int z => [z],
+            InputKind.Tensor when Input.Shape is { Count: > 0 } dimensions => [.. dimensions],
             _ => [],
         };
         if (expectedInput.Length == 0)
@@ -222,7 +236,7 @@ public sealed record ModelSignature
     }
 
     private static bool Fits(IReadOnlyList<long> actual, long[] expected) =>
-        actual.Count == expected.Length + 1 && expected.Select((d, i) => actual[i + 1] <= 0 || actual[i + 1] == d).All(ok => ok);
+        actual.Count == expected.Length + 1 && expected.Select((d, i) => actual[i + 1] <= 0 || d <= 0 || actual[i + 1] == d).All(ok => ok);
 
     private static ImageShape Shape(IReadOnlyList<long> shape) => shape.Count switch
     {

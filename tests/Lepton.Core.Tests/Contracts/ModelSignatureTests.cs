@@ -98,4 +98,18 @@ public sealed class ModelSignatureTests
 
         Assert.Contains("2 inputs", Assert.Single(found), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ModelOfAnotherShape_IsATensorInput_ThatFitsItsModel()
+    {
+        TensorSpec input = new("features", "FP32", [-1, 784]), output = new("scores", "FP32", [-1, 3]);
+
+        var signature = ModelSignature.Infer(ModelKind.Classifier, input, output, ["a", "b", "c"]);
+
+        Assert.Equal(InputKind.Tensor, signature.Input.Kind);
+        Assert.Equal([784L], signature.Input.Shape);
+        Assert.Null(signature.Input.Image);
+        Assert.Equal(784, signature.Input.Values);
+        Assert.Empty(signature.Check([input], [output]));
+    }
 }
