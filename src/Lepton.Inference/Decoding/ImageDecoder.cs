@@ -43,8 +43,8 @@ public static class ImageDecoder
     /// pixels as they are is never inverted, unless the setting is <see cref="ImageInversion.Always"/>).
     /// The header is read first and images over <paramref name="maxPixels"/> are refused (413) before
     /// any pixel memory is allocated; truncated images are refused (400). Every native object is disposed
-    /// before this returns, also on failure. Peak memory is about 4 + 4C bytes per decoded pixel (the RGBA
-    /// bitmap and its float planes).
+    /// before this returns, also on failure. Peak memory is about 8 bytes per decoded pixel (the RGBA
+    /// bitmap and one float plane at a time), gray or color.
     /// </summary>
     public static float[] Decode(byte[] data, ImageInputSpec image, ImageInversion inversion, long maxPixels)
     {
@@ -57,20 +57,19 @@ public static class ImageDecoder
         }
 
         var effective = image.Polarity == ImagePolarity.AsIs && inversion != ImageInversion.Always ? ImageInversion.Never : inversion;
-        var (planes, width, height) = DecodePlanes(data, shape.Channels, shape.Height, shape.Width, maxPixels);
-        float border = 0;
-        for (int c = 0; c < planes.Length; c++)
-        {
-            border += BorderMean(planes[c], width, height) * LumaWeight(c, planes.Length);
-        }
-
+        using var bitmap = DecodeBitmap(data, shape.Height, shape.Width, maxPixels);
+        int width = bitmap.Width, height = bitmap.Height;
         var result = new float[shape.Values];
         int plane = shape.Height * shape.Width;
-        for (int c = 0; c < planes.Length; c++)
+        float border = 0;
+        for (int c = 0; c < shape.Channels; c++)
         {
+            float[] source = Plane(bitmap, c, shape.Channels); // one plane at a time: peak 8 bytes a decoded pixel
+            float edge = BorderMean(source, width, height);
+            border += edge * LumaWeight(c, shape.Channels);
             float[] resized = image.Resize == ResizePolicy.ShorterSideCenterCrop
-                ? CenterCrop(planes[c], width, height, shape.Width, shape.Height)
-                : Fit(planes[c], width, height, shape.Width, shape.Height, BorderMean(planes[c], width, height));
+                ? CenterCrop(source, width, height, shape.Width, shape.Height)
+                : Fit(source, width, height, shape.Width, shape.Height, edge);
             resized.CopyTo(result, c * plane);
         }
 
@@ -104,11 +103,13 @@ public static class ImageDecoder
     /// </summary>
     public static bool HasColor(byte[] data, long maxPixels)
     {
-        var (planes, _, _) = DecodePlanes(data, 3, 1, 1, maxPixels);
-        for (int i = 0; i < planes[0].Length; i++)
+        using var bitmap = DecodeBitmap(data, 1, 1, maxPixels);
+        var pixels = bitmap.GetPixelSpan();
+        for (int i = 0; i < pixels.Length; i += 4)
         {
-            float r = planes[0][i], g = planes[1][i], b = planes[2][i];
-            if (Math.Max(r, Math.Max(g, b)) - Math.Min(r, Math.Min(g, b)) > 12f / 255f)
+            // Over white: a faint pixel's colour hardly shows, so the spread is weighted by its alpha.
+            int spread = Math.Max(pixels[i], Math.Max(pixels[i + 1], pixels[i + 2])) - Math.Min(pixels[i], Math.Min(pixels[i + 1], pixels[i + 2]));
+            if (spread * pixels[i + 3] > 12 * 255)
             {
                 return true;
             }
@@ -128,8 +129,8 @@ public static class ImageDecoder
             : (codec.Info.Width, codec.Info.Height);
     }
 
-    /// <summary>The picture as <paramref name="channels"/> planes (luma, or R, G, B) in [0,1], alpha over white, at a size that still covers the target.</summary>
-    private static (float[][] Planes, int Width, int Height) DecodePlanes(byte[] data, int channels, int height, int width, long maxPixels)
+    /// <summary>The picture as an RGBA bitmap (the caller disposes it), at a size that still covers the target.</summary>
+    private static SKBitmap DecodeBitmap(byte[] data, int height, int width, long maxPixels)
     {
         ArgumentNullException.ThrowIfNull(data);
         using var encoded = SKData.CreateCopy(data);
@@ -165,19 +166,27 @@ public static class ImageDecoder
             size = info.Size;
         }
 
-        using var source = new SKBitmap(new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
-        var result = codec.GetPixels(source.Info, source.GetPixels());
-        if (result == SKCodecResult.IncompleteInput)
+        var source = new SKBitmap(new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        try
         {
-            throw new InputException(InputProblem.Invalid, "the image is truncated");
-        }
+            var result = codec.GetPixels(source.Info, source.GetPixels());
+            if (result == SKCodecResult.IncompleteInput)
+            {
+                throw new InputException(InputProblem.Invalid, "the image is truncated");
+            }
 
-        if (result != SKCodecResult.Success)
+            if (result != SKCodecResult.Success)
+            {
+                throw new InputException(InputProblem.Invalid, $"the image could not be decoded: {result}");
+            }
+
+            return source;
+        }
+        catch
         {
-            throw new InputException(InputProblem.Invalid, $"the image could not be decoded: {result}");
+            source.Dispose();
+            throw;
         }
-
-        return (ToPlanes(source, channels), size.Width, size.Height);
     }
 
     /// <summary>
@@ -232,34 +241,21 @@ public static class ImageDecoder
         return idat * 1032 < rowBytes * height;
     }
 
-    /// <summary>Luma (one plane) or R, G, B planes in [0,1]; transparent pixels count as white paper.</summary>
-    private static float[][] ToPlanes(SKBitmap bitmap, int channels)
+    /// <summary>Plane <paramref name="c"/> of <paramref name="channels"/> in [0,1]: luma when there is one, else R, G or B; transparent pixels count as white paper.</summary>
+    private static float[] Plane(SKBitmap bitmap, int c, int channels)
     {
         var pixels = bitmap.GetPixelSpan();
-        int count = bitmap.Width * bitmap.Height;
-        var planes = new float[channels][];
-        for (int c = 0; c < channels; c++)
-        {
-            planes[c] = new float[count];
-        }
-
-        for (int i = 0; i < count; i++)
+        var plane = new float[bitmap.Width * bitmap.Height];
+        for (int i = 0; i < plane.Length; i++)
         {
             float a = pixels[(4 * i) + 3] / 255f;
-            float r = (pixels[4 * i] / 255f * a) + (1f - a);
-            float g = (pixels[(4 * i) + 1] / 255f * a) + (1f - a);
-            float b = (pixels[(4 * i) + 2] / 255f * a) + (1f - a);
-            if (channels == 1)
-            {
-                planes[0][i] = (0.299f * r) + (0.587f * g) + (0.114f * b);
-            }
-            else
-            {
-                (planes[0][i], planes[1][i], planes[2][i]) = (r, g, b);
-            }
+            float value = channels == 1
+                ? ((0.299f * pixels[4 * i]) + (0.587f * pixels[(4 * i) + 1]) + (0.114f * pixels[(4 * i) + 2])) / 255f
+                : pixels[(4 * i) + c] / 255f;
+            plane[i] = (value * a) + (1f - a);
         }
 
-        return planes;
+        return plane;
     }
 
     /// <summary>The weight of plane <paramref name="c"/> of <paramref name="channels"/> in the luma (Rec. 601).</summary>
