@@ -102,6 +102,10 @@ public static class DatasetsCommand
 
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"{file}: valid ({prepared.TrainExamples} training and {prepared.TestExamples} test images, {prepared.Labels.Count} classes); dataset version {prepared.Version[..16]}")).ConfigureAwait(false);
+        foreach (string skipped in prepared.Skipped)
+        {
+            await output.WriteLineAsync($"  skipped (unreadable): {skipped}").ConfigureAwait(false);
+        }
 
         var store = registry.Store;
         if (args.Settings is { } settingsFile)
