@@ -264,6 +264,9 @@ public sealed record PipelineProgress(PipelineStage Stage, int Attempt, int Epoc
     public string? RunId { get; init; }
 
     public double? TestAccuracy { get; init; }
+
+    /// <summary>Pictures of an image-folder upload that preparation skipped, "path: problem" each (<see cref="PreparedDataset.Skipped"/>).</summary>
+    public IReadOnlyList<string>? Skipped { get; init; }
 }
 
 /// <summary>Input of the publish activity.</summary>
