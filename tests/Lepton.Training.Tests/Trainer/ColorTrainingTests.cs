@@ -91,6 +91,18 @@ public sealed class ColorTrainingTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(name, png.GetProperty("label").GetString());
         }
 
+        // Explain on a color picture: a heatmap at the model's size, and a PNG in color.
+        using (var content = new ByteArrayContent(Square(Classes[0].Color, 50, 50, random)))
+        {
+            content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+            using var explained = await server.Client.PostAsync("/api/models/colors/explain", content);
+            string text = await explained.Content.ReadAsStringAsync();
+            Assert.True(explained.StatusCode == HttpStatusCode.OK, text);
+            var heatmap = JsonDocument.Parse(text).RootElement.GetProperty("heatmap");
+            Assert.Equal((image.Shape.Height, image.Shape.Width), (heatmap.GetArrayLength(), heatmap[0].GetArrayLength()));
+            Assert.Equal("blue", JsonDocument.Parse(text).RootElement.GetProperty("label").GetString());
+        }
+
         // A half-transparent picture is predicted as its composite over white.
         byte[] transparent = Square(Classes[2].Color, 40, 40, new Random(5), alpha: 128);
         float[] composite = ImageDecoder.Decode(transparent, image, ImageInversion.Never, ImageDecoder.DefaultMaxPixels);
