@@ -158,10 +158,12 @@ public static class DatasetPreparation
             }
 
             temp = Directory.CreateTempSubdirectory("lepton-upload-").FullName;
+            // Named by their paths inside the upload: what the user knows them by (and no local folder in a run's status).
             var entries = pictures
-                .Select(p => (Path: p, Place: ImageFolders.Classify(Path.GetRelativePath(upload, p))))
+                .Select(p => (File: p, Path: Path.GetRelativePath(upload, p).Replace('\\', '/')))
+                .Select(p => (p.File, p.Path, Place: ImageFolders.Classify(p.Path)))
                 .Where(p => p.Place is not null)
-                .Select(p => new ImageFolders.Entry(p.Path, p.Place!.Value.Class, p.Place.Value.Split, File.ReadAllBytes(p.Path)))
+                .Select(p => new ImageFolders.Entry(p.Path, p.Place!.Value.Class, p.Place.Value.Split, File.ReadAllBytes(p.File)))
                 .ToArray();
             ImageFolders.WriteDataset(entries, temp, imageOptions);
             return temp;
@@ -190,7 +192,7 @@ public static class DatasetPreparation
                 using var input = open();
                 using var buffer = new MemoryStream();
                 input.CopyTo(buffer);
-                images.Add(new ImageFolders.Entry($"{upload}:{path}", place.Class, place.Split, buffer.ToArray()));
+                images.Add(new ImageFolders.Entry(path, place.Class, place.Split, buffer.ToArray()));
             }
         }
 

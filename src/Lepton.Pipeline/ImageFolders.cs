@@ -31,7 +31,7 @@ public static class ImageFolders
     /// <summary>The file beside the IDX files listing the skipped pictures, one "path: problem" a line.</summary>
     public const string SkippedFile = "skipped.txt";
 
-    /// <summary>One image of the archive: its class folder, its split folder when there is one, its bytes.</summary>
+    /// <summary>One image of the upload: its path inside it, its class folder, its split folder when there is one, its bytes.</summary>
     public sealed record Entry(string Path, string Class, string? Split, byte[] Data);
 
     public static bool IsImage(string name) =>
