@@ -76,20 +76,21 @@ public static class CardPlots
         return plot.GetImageBytes(760, 680, ImageFormat.Png);
     }
 
-    /// <summary>One wrong prediction: the image (H*W bytes, light object on dark), its true and predicted class and confidence.</summary>
-    public sealed record Mistake(byte[] Pixels, int Height, int Width, string Actual, string Predicted, float Confidence);
+    /// <summary>One wrong prediction: the image (C*H*W bytes as the model sees it: gray, or RGB planes), its true and predicted class and confidence.</summary>
+    public sealed record Mistake(byte[] Pixels, int Height, int Width, string Actual, string Predicted, float Confidence, int Channels = 1);
 
-    /// <summary>A grid of wrong predictions, each image enlarged 4x with its true and predicted labels.</summary>
+    /// <summary>A grid of wrong predictions, each image enlarged (4x at 28x28, about 112 pixels a side when larger) with its true and predicted labels.</summary>
     public static byte[] Mistakes(IReadOnlyList<Mistake> mistakes, string title)
     {
         ArgumentNullException.ThrowIfNull(mistakes);
-        const int Scale = 4, Columns = 4, Pad = 10, TextHeight = 34, TitleHeight = 36;
+        const int Columns = 4, Pad = 10, TextHeight = 34, TitleHeight = 36;
         if (mistakes.Count == 0)
         {
             throw new ArgumentException("no mistakes to show", nameof(mistakes));
         }
 
-        int imageWidth = mistakes[0].Width * Scale, imageHeight = mistakes[0].Height * Scale;
+        int scale = Math.Max(1, 4 * 28 / Math.Max(mistakes[0].Height, mistakes[0].Width));
+        int imageWidth = mistakes[0].Width * scale, imageHeight = mistakes[0].Height * scale;
         int cellWidth = Math.Max(imageWidth, 180) + Pad, cellHeight = imageHeight + TextHeight + Pad;
         int rows = (mistakes.Count + Columns - 1) / Columns;
         int width = (Columns * cellWidth) + Pad, height = TitleHeight + (rows * cellHeight) + Pad;
@@ -105,8 +106,7 @@ public static class CardPlots
         {
             var m = mistakes[i];
             int left = Pad + ((i % Columns) * cellWidth), top = TitleHeight + ((i / Columns) * cellHeight);
-            using var bitmap = new SKBitmap(new SKImageInfo(m.Width, m.Height, SKColorType.Gray8, SKAlphaType.Opaque));
-            System.Runtime.InteropServices.Marshal.Copy(m.Pixels, 0, bitmap.GetPixels(), m.Pixels.Length);
+            using var bitmap = Bitmap(m);
             using var image = SKImage.FromBitmap(bitmap);
             canvas.DrawImage(image, new SKRect(left, top, left + imageWidth, top + imageHeight), new SKSamplingOptions(SKFilterMode.Nearest));
             canvas.DrawText($"true: {m.Actual}", left, top + imageHeight + 14, SKTextAlign.Left, font, ink);
@@ -116,6 +116,28 @@ public static class CardPlots
         using var snapshot = surface.Snapshot();
         using var png = snapshot.Encode(SKEncodedImageFormat.Png, 100);
         return png.ToArray();
+    }
+
+    /// <summary>The mistake's pixels as a bitmap: gray as they are, RGB planes interleaved.</summary>
+    private static SKBitmap Bitmap(Mistake m)
+    {
+        if (m.Channels == 1)
+        {
+            var gray = new SKBitmap(new SKImageInfo(m.Width, m.Height, SKColorType.Gray8, SKAlphaType.Opaque));
+            System.Runtime.InteropServices.Marshal.Copy(m.Pixels, 0, gray.GetPixels(), m.Pixels.Length);
+            return gray;
+        }
+
+        int plane = m.Width * m.Height;
+        var rgba = new byte[plane * 4];
+        for (int i = 0; i < plane; i++)
+        {
+            (rgba[4 * i], rgba[(4 * i) + 1], rgba[(4 * i) + 2], rgba[(4 * i) + 3]) = (m.Pixels[i], m.Pixels[plane + i], m.Pixels[(2 * plane) + i], 255);
+        }
+
+        var color = new SKBitmap(new SKImageInfo(m.Width, m.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        System.Runtime.InteropServices.Marshal.Copy(rgba, 0, color.GetPixels(), rgba.Length);
+        return color;
     }
 
     private static Plot Panel(string title, string yLabel, Alignment legend, double[] epochs, params (string Name, IEnumerable<double?> Values)[] series)

@@ -128,7 +128,7 @@ public static class ModelCardMaker
             .OrderByDescending(i => predictions.Confidence[i]).ThenBy(i => i)
             .Take(MistakesShown)
             .Select(i => new CardPlots.Mistake(test.Images.Image(i).ToArray(), test.Images.Rows, test.Images.Columns,
-                Label(predictions.Actual[i]), Label(predictions.Predicted[i]), predictions.Confidence[i]))
+                Label(predictions.Actual[i]), Label(predictions.Predicted[i]), predictions.Confidence[i], test.Images.Channels))
             .ToArray();
         if (worst.Length == 0)
         {

@@ -88,12 +88,25 @@ public static class DatasetsCommand
             throw new FileNotFoundException($"{file} does not exist");
         }
 
-        // The same checks preparation makes, here: a broken archive is never uploaded.
+        // Refuse unknown or mistyped fields, and settings no run could use, here rather than at the trigger.
+        string? settings = args.Settings is { } settingsFile ? await File.ReadAllTextAsync(settingsFile, cancellationToken).ConfigureAwait(false) : null;
+        var request = new PipelineRequest { ModelName = name, Dataset = file };
+        if (settings is not null)
+        {
+            request = UploadSettings.Parse(settings, args.Settings!).ApplyTo(request);
+            var problems = request.Validate();
+            if (problems.Count > 0)
+            {
+                throw new InvalidDataException($"{args.Settings}: {string.Join("; ", problems)}");
+            }
+        }
+
+        // The same checks preparation makes, with the settings' image size and channels, here: a broken archive is never uploaded.
         string scratch = Directory.CreateTempSubdirectory("lepton-upload-").FullName;
         PreparedDataset prepared;
         try
         {
-            prepared = DatasetPreparation.Prepare(file, scratch);
+            prepared = DatasetPreparation.Prepare(file, scratch, images: ImageFolderOptions.From(request.Training));
         }
         finally
         {
@@ -102,19 +115,15 @@ public static class DatasetsCommand
 
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"{file}: valid ({prepared.TrainExamples} training and {prepared.TestExamples} test images, {prepared.Labels.Count} classes); dataset version {prepared.Version[..16]}")).ConfigureAwait(false);
+        foreach (string skipped in prepared.Skipped)
+        {
+            await output.WriteLineAsync($"  skipped (unreadable): {skipped}").ConfigureAwait(false);
+        }
 
         var store = registry.Store;
-        if (args.Settings is { } settingsFile)
+        if (settings is not null)
         {
-            string json = await File.ReadAllTextAsync(settingsFile, cancellationToken).ConfigureAwait(false);
-            // Refuse unknown or mistyped fields, and settings no run could use, here rather than at the trigger.
-            var problems = UploadSettings.Parse(json, settingsFile).ApplyTo(new PipelineRequest { ModelName = name, Dataset = file }).Validate();
-            if (problems.Count > 0)
-            {
-                throw new InvalidDataException($"{settingsFile}: {string.Join("; ", problems)}");
-            }
-
-            await store.WriteAsync($"{PipelineWorkspace.UploadsContainer}/{name}/{UploadSettings.FileName}", new MemoryStream(Encoding.UTF8.GetBytes(json)), null, cancellationToken).ConfigureAwait(false);
+            await store.WriteAsync($"{PipelineWorkspace.UploadsContainer}/{name}/{UploadSettings.FileName}", new MemoryStream(Encoding.UTF8.GetBytes(settings)), null, cancellationToken).ConfigureAwait(false);
             await output.WriteLineAsync($"settings: {PipelineWorkspace.UploadsContainer}/{name}/{UploadSettings.FileName}").ConfigureAwait(false);
         }
 

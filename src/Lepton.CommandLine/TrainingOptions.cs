@@ -52,6 +52,8 @@ public sealed class TrainingOptions
         Add(nameof(TrainingJobSpec.HiddenSize), CliOptions.Whole("--hidden-size", "state size of the recurrent layers (gru, lstm), 1 to 4096", "128"), (s, v) => s with { HiddenSize = v });
         Add(nameof(TrainingJobSpec.LatentSize), CliOptions.Whole("--latent-size", "the generator's latent vector length (dcgan), 1 to 4096", "64"), (s, v) => s with { LatentSize = v });
         Add(nameof(TrainingJobSpec.Class), CliOptions.Optional("--class", "label|index", "dcgan only: train on one class", "every class"), (s, v) => s with { Class = v });
+        Add(nameof(TrainingJobSpec.ImageSize), CliOptions.Whole("--image-size", "image folders: prepare pictures at n x n, 16 to 224 (shorter side scaled, centre cropped)", "the images' median shorter side, 16..224"), (s, v) => s with { ImageSize = v });
+        Add(nameof(TrainingJobSpec.Channels), CliOptions.Whole("--channels", "image folders: 1 (gray) or 3 (RGB)", "1 when every image is gray, else 3"), (s, v) => s with { Channels = v });
         if (placement)
         {
             Add(nameof(TrainingJobSpec.Resume), CliOptions.Switch("--resume", "continue from the last checkpoint in the output folder (--resume, --no-resume, --resume true|false)", "on"), (s, v) => s with { Resume = v!.Value });

@@ -10,7 +10,7 @@ namespace Lepton.Inference.Http;
 /// <summary>
 /// <c>POST /api/models/{name}/explain[?version=|?alias=][&amp;patch=4&amp;stride=2]</c>: one image (as predict
 /// takes it), its prediction and an occlusion-sensitivity heatmap; JSON, or with <c>Accept: image/png</c>
-/// the image in gray under the heatmap, enlarged 8x.
+/// the image (gray or in colour) under the heatmap, enlarged (8x for 28x28, about 224 pixels a side for larger models).
 /// </summary>
 public sealed class ExplainApi(ModelRuntime runtime, InferenceApi predict, ILogger<ExplainApi> logger)
 {
@@ -32,14 +32,9 @@ public sealed class ExplainApi(ModelRuntime runtime, InferenceApi predict, ILogg
         {
             GenerateApi.RequireClassifier(model);
             var shape = model.ImageInput.Shape;
-            if (shape.Channels != 1)
-            {
-                throw new InputException(InputProblem.Invalid, $"model '{name}' takes {shape.Channels}-channel images; explain takes one");
-            }
-
             int height = shape.Height, width = shape.Width;
 
-            Occlusion.CopiesFor(height, width, patch, stride); // refuse bad bounds before decoding
+            Occlusion.CopiesFor(height, width, patch, stride, shape.Channels); // refuse bad bounds before decoding
             var (pixels, count) = await predict.DecodePredictBodyAsync(body, mediaType, model, ct).ConfigureAwait(false);
             if (count != 1)
             {
@@ -51,10 +46,10 @@ public sealed class ExplainApi(ModelRuntime runtime, InferenceApi predict, ILogg
                 float[] scores = model.Run(batch, n);
                 Scores.EnsureFinite(scores);
                 return scores;
-            }, pixels, height, width, patch, stride);
+            }, pixels, height, width, patch, stride, shape.Channels);
             if (png)
             {
-                byte[] image = SaliencyImage.ToPng(pixels, saliency.Heatmap, height, width);
+                byte[] image = SaliencyImage.ToPng(pixels, saliency.Heatmap, height, width, shape.Channels);
                 context.Response.StatusCode = 200;
                 context.Response.ContentType = "image/png";
                 context.Response.ContentLength = image.Length;

@@ -16,9 +16,9 @@ public static class DatasetPreparation
     private static readonly string[] Files = [MnistDataset.TrainImages, MnistDataset.TrainLabels, MnistDataset.TestImages, MnistDataset.TestLabels];
 
     /// <summary>The dataset version of an upload, without preparing it.</summary>
-    public static string ComputeVersion(string upload, string? sourceName = null)
+    public static string ComputeVersion(string upload, string? sourceName = null, ImageFolderOptions? images = null)
     {
-        string folder = Unpack(upload, out string? temp);
+        string folder = Unpack(upload, images, out string? temp);
         try
         {
             return Version(folder, MnistDataset.LabelNamesOf(folder, sourceName ?? SourceName(upload)));
@@ -32,16 +32,20 @@ public static class DatasetPreparation
     /// <summary>
     /// Validates the upload and writes (once per version) <c>{work}/prepared/{version}</c>, with the class
     /// names decided once (<see cref="MnistDataset.LabelNamesOf"/>, from <paramref name="sourceName"/>: the
-    /// name the user gave the data, by default the upload's file or folder name) in its labels.txt.
+    /// name the user gave the data, by default the upload's file or folder name) in its labels.txt, and
+    /// how pictures become its images (<see cref="MnistDataset.ImageFile"/>; image folders are prepared
+    /// by <see cref="ImageFolders"/> with <paramref name="images"/>) in its image.json.
     /// </summary>
-    public static PreparedDataset Prepare(string upload, string workFolder, string? sourceName = null)
+    public static PreparedDataset Prepare(string upload, string workFolder, string? sourceName = null, ImageFolderOptions? images = null)
     {
-        string folder = Unpack(upload, out string? temp);
+        string folder = Unpack(upload, images, out string? temp);
         try
         {
             var labels = MnistDataset.LabelNamesOf(folder, sourceName ?? SourceName(upload));
             string version = Version(folder, labels);
             var dataset = MnistDataset.Load(folder, labels); // validates: a bad upload stops here, with the file and the problem
+            string skippedPath = Path.Combine(folder, ImageFolders.SkippedFile);
+            string[] skipped = File.Exists(skippedPath) ? File.ReadAllLines(skippedPath) : [];
             string target = Path.Combine(Path.GetFullPath(workFolder), "prepared", version);
             bool reused = File.Exists(Path.Combine(target, "dataset.json"));
             if (!reused)
@@ -56,14 +60,19 @@ public static class DatasetPreparation
                 }
 
                 File.WriteAllLines(Path.Combine(staging, MnistDataset.LabelsFile), dataset.LabelNames);
+                LeptonJson.WriteFile(Path.Combine(staging, MnistDataset.ImageFile), dataset.Image);
                 LeptonJson.WriteFile(Path.Combine(staging, "dataset.json"), new
                 {
                     version,
                     trainExamples = dataset.Train.Count,
                     testExamples = dataset.Test.Count,
+                    channels = dataset.Image.Shape.Channels,
                     rows = dataset.Train.Images.Rows,
                     columns = dataset.Train.Images.Columns,
+                    resize = dataset.Image.Resize,
+                    polarity = dataset.Image.Polarity,
                     labels = dataset.LabelNames,
+                    skipped,
                 });
                 try
                 {
@@ -76,7 +85,7 @@ public static class DatasetPreparation
                 }
             }
 
-            return new PreparedDataset(version, target, dataset.Train.Count, dataset.Test.Count, dataset.LabelNames, reused);
+            return new PreparedDataset(version, target, dataset.Train.Count, dataset.Test.Count, dataset.LabelNames, reused) { Skipped = skipped };
         }
         finally
         {
@@ -87,7 +96,7 @@ public static class DatasetPreparation
     /// <summary>The name an upload came by: its file or folder name.</summary>
     public static string SourceName(string upload) => Path.GetFileName(Path.TrimEndingDirectorySeparator(upload));
 
-    /// <summary>SHA-256 over the four files' uncompressed content and the class names (labels.txt as given, else the names decided), in a fixed order.</summary>
+    /// <summary>SHA-256 over the four files' uncompressed content, the class names (labels.txt as given, else the names decided) and image.json when there is one, in a fixed order.</summary>
     private static string Version(string folder, IReadOnlyList<string> labelNames)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -114,6 +123,11 @@ public static class DatasetPreparation
 
         string labels = Path.Combine(folder, MnistDataset.LabelsFile);
         hash.AppendData(File.Exists(labels) ? File.ReadAllBytes(labels) : System.Text.Encoding.UTF8.GetBytes(string.Join('\n', labelNames)));
+        string image = Path.Combine(folder, MnistDataset.ImageFile);
+        if (File.Exists(image))
+        {
+            hash.AppendData(File.ReadAllBytes(image));
+        }
 
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
@@ -126,13 +140,33 @@ public static class DatasetPreparation
         return b0 == 0x1f && b1 == 0x8b ? new GZipStream(file, CompressionMode.Decompress) : file;
     }
 
-    /// <summary>A folder as is; an archive extracted (only the dataset's files, by name, never by path) to a temporary folder.</summary>
-    private static string Unpack(string upload, out string? temp)
+    /// <summary>
+    /// An IDX folder as is; image folders (a folder or an archive of class folders) prepared to a temporary
+    /// folder; an archive's IDX files extracted (only the dataset's files, by name, never by path) to one.
+    /// </summary>
+    private static string Unpack(string upload, ImageFolderOptions? imageOptions, out string? temp)
     {
         temp = null;
         if (Directory.Exists(upload))
         {
-            return upload;
+            var pictures = MnistDataset.FindFile(upload, MnistDataset.TrainImages) is null
+                ? Directory.EnumerateFiles(upload, "*", SearchOption.AllDirectories).Where(ImageFolders.IsImage).Take(ImageFolders.MaxImages + 1).ToArray()
+                : [];
+            if (pictures.Length == 0)
+            {
+                return upload; // an IDX folder (or not a dataset: loading it says what is missing)
+            }
+
+            temp = Directory.CreateTempSubdirectory("lepton-upload-").FullName;
+            // Named by their paths inside the upload: what the user knows them by (and no local folder in a run's status).
+            var entries = pictures
+                .Select(p => (File: p, Path: Path.GetRelativePath(upload, p).Replace('\\', '/')))
+                .Select(p => (p.File, p.Path, Place: ImageFolders.Classify(p.Path)))
+                .Where(p => p.Place is not null)
+                .Select(p => new ImageFolders.Entry(p.Path, p.Place!.Value.Class, p.Place.Value.Split, File.ReadAllBytes(p.File)))
+                .ToArray();
+            ImageFolders.WriteDataset(entries, temp, imageOptions);
+            return temp;
         }
 
         if (!File.Exists(upload))
@@ -142,7 +176,7 @@ public static class DatasetPreparation
 
         string extracted = Directory.CreateTempSubdirectory("lepton-upload-").FullName;
         temp = extracted;
-        var wanted = Files.SelectMany(f => new[] { f, f + ".gz" }).Append(MnistDataset.LabelsFile).ToHashSet(StringComparer.Ordinal);
+        var wanted = Files.SelectMany(f => new[] { f, f + ".gz" }).Append(MnistDataset.LabelsFile).Append(MnistDataset.ImageFile).ToHashSet(StringComparer.Ordinal);
         var images = new List<ImageFolders.Entry>();
         void Take(string path, Func<Stream> open)
         {
@@ -158,7 +192,7 @@ public static class DatasetPreparation
                 using var input = open();
                 using var buffer = new MemoryStream();
                 input.CopyTo(buffer);
-                images.Add(new ImageFolders.Entry($"{upload}:{path}", place.Class, place.Split, buffer.ToArray()));
+                images.Add(new ImageFolders.Entry(path, place.Class, place.Split, buffer.ToArray()));
             }
         }
 
@@ -196,7 +230,7 @@ public static class DatasetPreparation
 
         if (MnistDataset.FindFile(extracted, MnistDataset.TrainImages) is null && images.Count > 0)
         {
-            ImageFolders.WriteDataset(images, extracted);
+            ImageFolders.WriteDataset(images, extracted, imageOptions);
         }
 
         return extracted;

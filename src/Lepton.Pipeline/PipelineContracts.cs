@@ -211,6 +211,9 @@ public sealed record PreparedDataset(string Version, string Folder, int TrainExa
 {
     /// <summary>Where the canonical folder is in the artifact store.</summary>
     public string StorePath => $"{PipelineWorkspace.PreparedContainer}/{Version}";
+
+    /// <summary>The pictures of an image-folder upload that could not be read and were left out, "path: problem" each.</summary>
+    public IReadOnlyList<string> Skipped { get; init; } = [];
 }
 
 /// <summary>A training job on a compute target.</summary>
@@ -261,6 +264,9 @@ public sealed record PipelineProgress(PipelineStage Stage, int Attempt, int Epoc
     public string? RunId { get; init; }
 
     public double? TestAccuracy { get; init; }
+
+    /// <summary>Pictures of an image-folder upload that preparation skipped, "path: problem" each (<see cref="PreparedDataset.Skipped"/>).</summary>
+    public IReadOnlyList<string>? Skipped { get; init; }
 }
 
 /// <summary>Input of the publish activity.</summary>

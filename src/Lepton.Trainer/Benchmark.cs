@@ -94,7 +94,7 @@ public static class Benchmark
     {
         torch.manual_seed(spec.Seed);
         using var data = new TensorDataset(trainSet);
-        using var model = architecture.Create(new ModelOptions(classes, Normalization.Compute(trainSet.Images), 1, trainSet.Images.Rows, trainSet.Images.Columns));
+        using var model = architecture.Create(new ModelOptions(classes, Normalization.Compute(trainSet.Images), trainSet.Images.Channels, trainSet.Images.Rows, trainSet.Images.Columns));
         using var optimizer = torch.optim.Adam(model.parameters(), spec.LearningRate);
         model.train();
         void Step(int start)

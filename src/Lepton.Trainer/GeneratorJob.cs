@@ -59,6 +59,11 @@ public sealed class GeneratorJob(TrainingJobSpec spec, TextWriter log)
     {
         var architecture = ArchitectureRegistry.Get(spec.Architecture);
         var dataset = MnistDataset.Load(spec.Data, spec.Labels);
+        if (dataset.Image.Shape.Channels != 1)
+        {
+            throw new JobSpecException([$"'{architecture.Name}' generates gray images; the data has {dataset.Image.Shape.Channels} channels (prepare it with --channels 1)"]);
+        }
+
         int? classIndex = ResolveClass(spec.Class, dataset.LabelNames);
         var allTrain = dataset.Train.Take(spec.TrainLimit);
         var allTest = dataset.Test.Take(spec.TestLimit);

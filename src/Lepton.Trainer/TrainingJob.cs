@@ -30,6 +30,8 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
         }
 
         var dataset = MnistDataset.Load(spec.Data, spec.Labels);
+        var image = dataset.Image;
+        CheckImages(image);
         var all = dataset.Train.Take(spec.TrainLimit);
         var (trainIndices, validationIndices) = StratifiedSplit.Split(all.Labels, spec.ValidationFraction, spec.Seed);
         var trainSet = all.Select(trainIndices);
@@ -37,10 +39,10 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
         var testSet = dataset.Test.Take(spec.TestLimit);
         var normalization = Normalization.Compute(trainSet.Images);
         LeptonJson.WriteFile(Path.Combine(spec.Output, RunFolder.Spec), spec);
-        log.WriteLine($"data: {trainSet.Count} train, {validationSet.Count} validation, {testSet.Count} test images of {trainSet.Images.Rows}x{trainSet.Images.Columns}, {dataset.LabelNames.Count} classes; mean {normalization.Mean:F4}, std {normalization.Std:F4}");
+        log.WriteLine($"data: {trainSet.Count} train, {validationSet.Count} validation, {testSet.Count} test images of {image.Shape} ({image.Resize}, {image.Polarity}), {dataset.LabelNames.Count} classes; mean {normalization.Mean:F4}, std {normalization.Std:F4}");
 
         torch.set_num_threads(spec.Threads ?? Environment.ProcessorCount);
-        var modelOptions = new ModelOptions(dataset.LabelNames.Count, normalization, 1, trainSet.Images.Rows, trainSet.Images.Columns);
+        var modelOptions = new ModelOptions(dataset.LabelNames.Count, normalization, image.Shape.Channels, image.Shape.Height, image.Shape.Width);
         var options = new TrainerOptions(spec.Epochs, spec.BatchSize, spec.LearningRate, spec.Seed,
             spec.Augment ?? architecture.UsesAugmentation, spec.Patience, spec.Resume, spec.Schedule ?? architecture.Schedule);
         var trainer = new ModelTrainer(architecture, modelOptions, options, new Checkpoints(spec.Output));
@@ -88,7 +90,7 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
         var lastEpoch = outcome.History.Epochs.Count > 0 ? outcome.History.Epochs[^1] : null;
         WriteStatus(statusPath, JobState.Running, "exporting", spec.Epochs, lastEpoch, null);
         string modelPath = Path.Combine(spec.Output, RunFolder.Model);
-        OnnxExporter.Save(model, new OnnxExportOptions(architecture.Name, dataset.LabelNames, normalization, 1, trainSet.Images.Rows, trainSet.Images.Columns), modelPath);
+        OnnxExporter.Save(model, OnnxExportOptions.For(architecture.Name, dataset.LabelNames, normalization, image), modelPath);
 
         WriteStatus(statusPath, JobState.Running, "evaluating", spec.Epochs, lastEpoch, null);
         var torchResult = Evaluator.Evaluate(model, test);
@@ -103,6 +105,26 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
         log.WriteLine($"test accuracy {report.Accuracy:F4} (ONNX Runtime, {report.Examples} images), TorchSharp {torchResult.Accuracy:F4}; " +
             $"parity: max |diff| {parity.MaxAbsDifference:E2}, {parity.PredictionMismatches} prediction mismatches; {clock.Elapsed.TotalSeconds:F1} s");
         return metrics;
+    }
+
+    /// <summary>The data as prepared must be what the spec asks for (the trainer does not resize).</summary>
+    private void CheckImages(ImageInputSpec image)
+    {
+        var errors = new List<string>();
+        if (spec.Channels is int channels && channels != image.Shape.Channels)
+        {
+            errors.Add($"channels {channels}: the data at {spec.Data} was prepared with {image.Shape.Channels} (prepare it again with --channels {channels})");
+        }
+
+        if (spec.ImageSize is int size && (size != image.Shape.Height || size != image.Shape.Width))
+        {
+            errors.Add($"image size {size}: the data at {spec.Data} was prepared at {image.Shape.Height}x{image.Shape.Width} (prepare it again with --image-size {size})");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new JobSpecException(errors);
+        }
     }
 
     private static torch.Device SelectDevice(string device) => device switch

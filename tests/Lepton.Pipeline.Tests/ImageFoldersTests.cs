@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using Lepton.Core.Contracts;
 using Lepton.Core.Data;
 using SkiaSharp;
 
@@ -53,10 +54,12 @@ public sealed class ImageFoldersTests : IDisposable
         Assert.Equal(["left", "right"], dataset.LabelNames);
         Assert.Equal((50, 10), (dataset.Train.Count, dataset.Test.Count));
         Assert.Equal(5, dataset.Test.Labels.Count(l => l == 0));
-        // Inverted like a served photo: the square is bright on a dark background, on its side.
+        // Gray pictures keep their size (56: the median shorter side) and are inverted like a served photo:
+        // the square is bright on a dark background, on its side.
+        Assert.Equal(new ImageInputSpec(new ImageShape(1, 56, 56), ResizePolicy.ShorterSideCenterCrop, ImagePolarity.LightOnDark), dataset.Image);
         var first = dataset.Train.Images.Image(Array.IndexOf(dataset.Train.Labels, (byte)0));
         Assert.Equal(0, first[0]);
-        Assert.True(first[(14 * 28) + 7] > 200);
+        Assert.True(first[(28 * 56) + 14] > 200);
         Assert.Equal(prepared.Version, DatasetPreparation.ComputeVersion(archive));
     }
 

@@ -23,6 +23,23 @@ internal static class ImageFiles
         return data.ToArray();
     }
 
+    /// <summary>Encodes a colour picture: <paramref name="pixel"/> gives each (x, y) its colour, alpha included.</summary>
+    public static byte[] EncodeColor(Func<int, int, SKColor> pixel, int width, int height, SKEncodedImageFormat format = SKEncodedImageFormat.Png)
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        for (int y = 0; y < height; y++)
+        {
+            for (int x = 0; x < width; x++)
+            {
+                bitmap.SetPixel(x, y, pixel(x, y));
+            }
+        }
+
+        using var image = SKImage.FromBitmap(bitmap);
+        using var data = image.Encode(format, 95);
+        return data.ToArray();
+    }
+
     /// <summary>Bytes of the MNIST-style 28x28 image as a "photo": dark object on a light background, scaled up.</summary>
     public static byte[] AsPhoto(float[] mnist28, int scale = 4)
     {

@@ -44,6 +44,12 @@ public enum ResizePolicy
 {
     /// <summary>Scaled to fit inside, aspect kept, the rest padded with the picture's border colour.</summary>
     Fit,
+
+    /// <summary>
+    /// The shorter side scaled to the model's (area-averaged), then the centre cropped to its height and
+    /// width: nothing padded, the long side's ends cut. Image-folder datasets are prepared this way.
+    /// </summary>
+    ShorterSideCenterCrop,
 }
 
 /// <summary>What the model was trained to see, so a server can bring a photo to it.</summary>

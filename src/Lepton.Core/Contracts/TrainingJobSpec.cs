@@ -16,6 +16,12 @@ public enum LearningRateSchedule
 /// </summary>
 public sealed record TrainingJobSpec
 {
+    /// <summary>The smallest height and width image folders are prepared at.</summary>
+    public const int MinImageSize = 16;
+
+    /// <summary>The largest height and width image folders are prepared at.</summary>
+    public const int MaxImageSize = 224;
+
     public string Architecture { get; init; } = "cnn";
 
     /// <summary>A folder with the four IDX files under their standard names.</summary>
@@ -67,6 +73,18 @@ public sealed record TrainingJobSpec
 
     /// <summary>A generator trained on one class only: its label name or index (null: every class).</summary>
     public string? Class { get; init; }
+
+    /// <summary>
+    /// Image folders are prepared at this height and width (16 to 224; null: the median shorter side of
+    /// the images, bounded 16..224). The trainer takes data as prepared: set, it must match the data.
+    /// </summary>
+    public int? ImageSize { get; init; }
+
+    /// <summary>
+    /// Image folders are prepared with this many channels (1 gray, 3 RGB; null: 1 when every image is
+    /// gray, else 3). The trainer takes data as prepared: set, it must match the data.
+    /// </summary>
+    public int? Channels { get; init; }
 
     /// <summary>Continue from the last checkpoint in the output folder when there is one.</summary>
     public bool Resume { get; init; } = true;
@@ -145,6 +163,16 @@ public sealed record TrainingJobSpec
         if (LatentSize is < 1 or > 4096)
         {
             errors.Add($"latent size must be between 1 and 4096, not {LatentSize}");
+        }
+
+        if (ImageSize is < MinImageSize or > MaxImageSize)
+        {
+            errors.Add($"image size must be between {MinImageSize} and {MaxImageSize}, not {ImageSize}");
+        }
+
+        if (Channels is not (null or 1 or 3))
+        {
+            errors.Add($"channels must be 1 (gray) or 3 (RGB), not {Channels}");
         }
 
         if (Labels is { Count: < 2 })

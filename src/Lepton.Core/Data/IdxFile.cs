@@ -6,23 +6,40 @@ namespace Lepton.Core.Data;
 /// <summary>
 /// Reads the IDX format of MNIST and Fashion-MNIST (gzipped or raw): a big-endian header of a magic
 /// number (0x0000, the element type 0x08 = unsigned byte, the number of dimensions), one 32-bit size
-/// per dimension, then the elements.
+/// per dimension, then the elements. Images are three dimensions (count, rows, columns: gray, as MNIST)
+/// or four (count, channels, rows, columns: color, planes of RGB).
 /// </summary>
 public static class IdxFile
 {
     private const byte UnsignedByte = 0x08;
 
-    /// <summary>Reads an image file: three dimensions (count, rows, columns).</summary>
+    /// <summary>Reads an image file: three dimensions (count, rows, columns) or four (count, channels, rows, columns).</summary>
     public static ImageArray ReadImages(string path)
     {
-        var (dims, data) = Read(path, expectedDims: 3);
-        return new ImageArray(data, dims[0], dims[1], dims[2]);
+        var (dims, data) = Read(path, expectedDims: [3, 4]);
+        return dims.Length == 3
+            ? new ImageArray(data, dims[0], dims[1], dims[2])
+            : new ImageArray(data, dims[0], dims[2], dims[3], dims[1]);
+    }
+
+    /// <summary>Writes images: three dimensions when they are gray, four (count, channels, rows, columns) otherwise.</summary>
+    public static void WriteImages(string path, ImageArray images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        if (images.Channels == 1)
+        {
+            Write(path, [images.Count, images.Rows, images.Columns], images.Pixels);
+        }
+        else
+        {
+            Write(path, [images.Count, images.Channels, images.Rows, images.Columns], images.Pixels);
+        }
     }
 
     /// <summary>Reads a label file: one dimension (count).</summary>
-    public static byte[] ReadLabels(string path) => Read(path, expectedDims: 1).Data;
+    public static byte[] ReadLabels(string path) => Read(path, expectedDims: [1]).Data;
 
-    private static (int[] Dims, byte[] Data) Read(string path, int expectedDims)
+    private static (int[] Dims, byte[] Data) Read(string path, int[] expectedDims)
     {
         if (!File.Exists(path))
         {
@@ -57,11 +74,11 @@ public static class IdxFile
         }
 
         int dimCount = bytes[3];
-        if (dimCount != expectedDims)
+        if (!expectedDims.Contains(dimCount))
         {
             throw new DatasetFormatException(path,
-                $"dimension mismatch: the header declares {dimCount} dimension(s), expected {expectedDims} " +
-                (expectedDims == 3 ? "(images: count, rows, columns)" : "(labels: count)"));
+                $"dimension mismatch: the header declares {dimCount} dimension(s), expected {string.Join(" or ", expectedDims)} " +
+                (expectedDims[0] == 3 ? "(images: count, rows, columns; or count, channels, rows, columns)" : "(labels: count)"));
         }
 
         int headerLength = 4 + (4 * dimCount);

@@ -1,9 +1,10 @@
 namespace Lepton.Core.Data;
 
-/// <summary>Grayscale images as bytes, row-major, one image after another.</summary>
-public sealed record ImageArray(byte[] Pixels, int Count, int Rows, int Columns)
+/// <summary>Images as bytes, [C,H,W] each (planes of rows; C is 1 for gray, 3 for RGB), one image after another.</summary>
+public sealed record ImageArray(byte[] Pixels, int Count, int Rows, int Columns, int Channels = 1)
 {
-    public int PixelsPerImage => Rows * Columns;
+    /// <summary>Values per image (C*H*W).</summary>
+    public int PixelsPerImage => Channels * Rows * Columns;
 
     public ReadOnlySpan<byte> Image(int index) => Pixels.AsSpan(index * PixelsPerImage, PixelsPerImage);
 
@@ -17,7 +18,7 @@ public sealed record ImageArray(byte[] Pixels, int Count, int Rows, int Columns)
             Image(indices[i]).CopyTo(pixels.AsSpan(i * PixelsPerImage));
         }
 
-        return new ImageArray(pixels, indices.Count, Rows, Columns);
+        return new ImageArray(pixels, indices.Count, Rows, Columns, Channels);
     }
 
     /// <summary>Pixels scaled to [0,1] as float32, the model contract's input.</summary>

@@ -1,8 +1,12 @@
+using Lepton.Core.Contracts;
+
 namespace Lepton.Core.Data;
 
 /// <summary>
 /// A dataset in the MNIST layout (shared by Fashion-MNIST): a folder with the four IDX files under
-/// their standard names, gzipped or not, and optionally a <c>labels.txt</c> with one class name a line.
+/// their standard names, gzipped or not (images [N,H,W] gray or [N,C,H,W] color), optionally a
+/// <c>labels.txt</c> with one class name a line and an <c>image.json</c> saying how pictures were
+/// brought to the images (<see cref="Image"/>).
 /// </summary>
 public sealed record MnistDataset(LabeledImages Train, LabeledImages Test, IReadOnlyList<string> LabelNames)
 {
@@ -11,6 +15,27 @@ public sealed record MnistDataset(LabeledImages Train, LabeledImages Test, IRead
     public const string TestImages = "t10k-images-idx3-ubyte";
     public const string TestLabels = "t10k-labels-idx1-ubyte";
     public const string LabelsFile = "labels.txt";
+
+    /// <summary>The <see cref="ImageInputSpec"/> the images were prepared with, as JSON; a model trained on them gets it in its signature.</summary>
+    public const string ImageFile = "image.json";
+
+    /// <summary>
+    /// The images' shape and how a picture becomes one: the folder's image.json, else, for IDX data
+    /// without one, <see cref="DefaultImageSpec"/>.
+    /// </summary>
+    public ImageInputSpec Image { get; init; } = new(new ImageShape(1, 28, 28));
+
+    /// <summary>
+    /// How pictures become images of this shape when the data does not say: gray as MNIST (fitted,
+    /// light on dark), color as image folders are prepared (shorter side and centre crop, as they are).
+    /// </summary>
+    public static ImageInputSpec DefaultImageSpec(ImageShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        return shape.Channels == 1
+            ? new ImageInputSpec(shape, ResizePolicy.Fit, ImagePolarity.LightOnDark)
+            : new ImageInputSpec(shape, ResizePolicy.ShorterSideCenterCrop, ImagePolarity.AsIs);
+    }
 
     public static readonly IReadOnlyList<string> FashionMnistLabels =
     [
@@ -53,13 +78,30 @@ public sealed record MnistDataset(LabeledImages Train, LabeledImages Test, IRead
         IReadOnlyList<string> names = labelNames ?? LabelNamesOf(folder);
         var train = LoadPair(Require(TrainImages), Require(TrainLabels), names.Count);
         var test = LoadPair(Require(TestImages), Require(TestLabels), names.Count);
-        if (train.Images.Rows != test.Images.Rows || train.Images.Columns != test.Images.Columns)
+        var shape = new ImageShape(train.Images.Channels, train.Images.Rows, train.Images.Columns);
+        if (new ImageShape(test.Images.Channels, test.Images.Rows, test.Images.Columns) != shape)
         {
             throw new DatasetFormatException(folder,
-                $"the training images are {train.Images.Rows}x{train.Images.Columns}, the test images {test.Images.Rows}x{test.Images.Columns}");
+                $"the training images are {shape}, the test images [{test.Images.Channels},{test.Images.Rows},{test.Images.Columns}]");
         }
 
-        return new MnistDataset(train, test, names);
+        string imagePath = Path.Combine(folder, ImageFile);
+        ImageInputSpec image;
+        try
+        {
+            image = File.Exists(imagePath) ? LeptonJson.ReadFile<ImageInputSpec>(imagePath) : DefaultImageSpec(shape);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new DatasetFormatException(imagePath, ex.Message);
+        }
+
+        if (image.Shape != shape)
+        {
+            throw new DatasetFormatException(imagePath, $"says the images are {image.Shape}; the IDX files hold {shape}");
+        }
+
+        return new MnistDataset(train, test, names) { Image = image };
     }
 
     /// <summary>Loads one images/labels pair and checks that they agree.</summary>

@@ -158,6 +158,8 @@
     // The drawing and preview take the size of the model's input (its signature), 28x28 for older models.
     const image = versions.find((v) => v.version === shown)?.signature?.input?.image?.shape;
     sizeInput(image?.width ?? 28, image?.height ?? 28);
+    // Drawing suits small gray models (light strokes on dark); color and large models take pictures only.
+    $('draw-panel').hidden = (image?.channels ?? 1) !== 1 || Math.max(image?.width ?? 28, image?.height ?? 28) > 64;
     if (shown !== undefined) await showCard(name, shown);
   }
 

@@ -25,9 +25,11 @@ public sealed class InputException(InputProblem problem, string message) : Excep
 }
 
 /// <summary>
-/// Turns a PNG or JPEG into the model contract's input: grayscale, fitted (aspect kept, padded with the
-/// border's colour) into the model's height and width, scaled to [0,1], and inverted when its border is
-/// light (photos: dark object on light background; the models were trained on the opposite).
+/// Turns a PNG or JPEG into a model's input as its signature says: gray (luma) or RGB planes
+/// [C,H,W], transparent pixels composited over white, brought to the model's height and width by its
+/// resize policy (fitted with the border's colour around, or the shorter side scaled and the centre
+/// cropped), scaled to [0,1], and for light-on-dark models inverted when the border is light (photos:
+/// dark object on light background; such models were trained on the opposite).
 /// </summary>
 public static class ImageDecoder
 {
@@ -36,29 +38,99 @@ public static class ImageDecoder
 
     /// <summary>
     /// Decodes <paramref name="data"/> as the model's signature says its pictures are prepared
-    /// (<paramref name="image"/>: shape, resize and polarity); <paramref name="inversion"/> is the server's
-    /// setting for light-on-dark models (a model that takes pixels as they are is never inverted, unless
-    /// the setting is <see cref="ImageInversion.Always"/>).
+    /// (<paramref name="image"/>: shape, resize and polarity) to C*H*W values, plane after plane;
+    /// <paramref name="inversion"/> is the server's setting for light-on-dark models (a model that takes
+    /// pixels as they are is never inverted, unless the setting is <see cref="ImageInversion.Always"/>).
+    /// The header is read first and images over <paramref name="maxPixels"/> are refused (413) before
+    /// any pixel memory is allocated; truncated images are refused (400). Every native object is disposed
+    /// before this returns, also on failure. Peak memory is about 8 bytes per decoded pixel (the RGBA
+    /// bitmap and one float plane at a time), gray or color.
     /// </summary>
     public static float[] Decode(byte[] data, ImageInputSpec image, ImageInversion inversion, long maxPixels)
     {
+        ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(image);
-        if (image.Shape.Channels != 1)
+        var shape = image.Shape;
+        if (shape.Channels is not (1 or 3))
         {
-            throw new InputException(InputProblem.Invalid, $"the model takes {image.Shape.Channels}-channel images; this server decodes images to one channel");
+            throw new InputException(InputProblem.Invalid, $"the model takes {shape.Channels}-channel images; this server decodes images to 1 (gray) or 3 (RGB) channels");
         }
 
         var effective = image.Polarity == ImagePolarity.AsIs && inversion != ImageInversion.Always ? ImageInversion.Never : inversion;
-        return Decode(data, image.Shape.Height, image.Shape.Width, effective, maxPixels);
+        using var bitmap = DecodeBitmap(data, shape.Height, shape.Width, maxPixels);
+        int width = bitmap.Width, height = bitmap.Height;
+        var result = new float[shape.Values];
+        int plane = shape.Height * shape.Width;
+        float border = 0;
+        for (int c = 0; c < shape.Channels; c++)
+        {
+            float[] source = Plane(bitmap, c, shape.Channels); // one plane at a time: peak 8 bytes a decoded pixel
+            float edge = BorderMean(source, width, height);
+            border += edge * LumaWeight(c, shape.Channels);
+            float[] resized = image.Resize == ResizePolicy.ShorterSideCenterCrop
+                ? CenterCrop(source, width, height, shape.Width, shape.Height)
+                : Fit(source, width, height, shape.Width, shape.Height, edge);
+            resized.CopyTo(result, c * plane);
+        }
+
+        bool invert = effective switch
+        {
+            ImageInversion.Always => true,
+            ImageInversion.Never => false,
+            _ => border > 0.5f,
+        };
+        if (invert)
+        {
+            for (int i = 0; i < result.Length; i++)
+            {
+                result[i] = 1f - result[i];
+            }
+        }
+
+        return result;
     }
 
     /// <summary>
-    /// Decodes <paramref name="data"/>. The header is read first and images over
-    /// <paramref name="maxPixels"/> are refused (413) before any pixel memory is allocated; truncated
-    /// images are refused (400). Every native object is disposed before this returns, also on failure.
-    /// Peak memory is about 8 bytes per pixel (the RGBA bitmap and its grayscale copy).
+    /// Decodes <paramref name="data"/> to one gray plane fitted into <paramref name="height"/> x
+    /// <paramref name="width"/> (the 28x28 models' way); see <see cref="Decode(byte[], ImageInputSpec, ImageInversion, long)"/>.
     /// </summary>
-    public static float[] Decode(byte[] data, int height, int width, ImageInversion inversion, long maxPixels)
+    public static float[] Decode(byte[] data, int height, int width, ImageInversion inversion, long maxPixels) =>
+        Decode(data, new ImageInputSpec(new ImageShape(1, height, width), ResizePolicy.Fit, ImagePolarity.LightOnDark), inversion, maxPixels);
+
+    /// <summary>
+    /// Whether the picture has color: any opaque-enough pixel whose channels differ by more than a
+    /// few levels (JPEG noise on a gray picture stays below). Checked on the header-limited decode.
+    /// </summary>
+    public static bool HasColor(byte[] data, long maxPixels)
+    {
+        using var bitmap = DecodeBitmap(data, 1, 1, maxPixels);
+        var pixels = bitmap.GetPixelSpan();
+        for (int i = 0; i < pixels.Length; i += 4)
+        {
+            // Over white: a faint pixel's colour hardly shows, so the spread is weighted by its alpha.
+            int spread = Math.Max(pixels[i], Math.Max(pixels[i + 1], pixels[i + 2])) - Math.Min(pixels[i], Math.Min(pixels[i + 1], pixels[i + 2]));
+            if (spread * pixels[i + 3] > 12 * 255)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The picture's width and height from its header, without decoding its pixels (null when it is not PNG or JPEG).</summary>
+    public static (int Width, int Height)? Size(byte[] data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        using var encoded = SKData.CreateCopy(data);
+        using var codec = SKCodec.Create(encoded);
+        return codec is null || codec.EncodedFormat is not (SKEncodedImageFormat.Png or SKEncodedImageFormat.Jpeg) || codec.Info.Width <= 0 || codec.Info.Height <= 0
+            ? null
+            : (codec.Info.Width, codec.Info.Height);
+    }
+
+    /// <summary>The picture as an RGBA bitmap (the caller disposes it), at a size that still covers the target.</summary>
+    private static SKBitmap DecodeBitmap(byte[] data, int height, int width, long maxPixels)
     {
         ArgumentNullException.ThrowIfNull(data);
         using var encoded = SKData.CreateCopy(data);
@@ -94,37 +166,27 @@ public static class ImageDecoder
             size = info.Size;
         }
 
-        info = new SKImageInfo(size.Width, size.Height);
-        using var source = new SKBitmap(new SKImageInfo(info.Width, info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
-        var result = codec.GetPixels(source.Info, source.GetPixels());
-        if (result == SKCodecResult.IncompleteInput)
+        var source = new SKBitmap(new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        try
         {
-            throw new InputException(InputProblem.Invalid, "the image is truncated");
-        }
-
-        if (result != SKCodecResult.Success)
-        {
-            throw new InputException(InputProblem.Invalid, $"the image could not be decoded: {result}");
-        }
-
-        float[] gray = ToGray(source);
-        float border = BorderMean(gray, info.Width, info.Height);
-        float[] fitted = Fit(gray, info.Width, info.Height, width, height, border);
-        bool invert = inversion switch
-        {
-            ImageInversion.Always => true,
-            ImageInversion.Never => false,
-            _ => border > 0.5f,
-        };
-        if (invert)
-        {
-            for (int i = 0; i < fitted.Length; i++)
+            var result = codec.GetPixels(source.Info, source.GetPixels());
+            if (result == SKCodecResult.IncompleteInput)
             {
-                fitted[i] = 1f - fitted[i];
+                throw new InputException(InputProblem.Invalid, "the image is truncated");
             }
-        }
 
-        return fitted;
+            if (result != SKCodecResult.Success)
+            {
+                throw new InputException(InputProblem.Invalid, $"the image could not be decoded: {result}");
+            }
+
+            return source;
+        }
+        catch
+        {
+            source.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -179,20 +241,25 @@ public static class ImageDecoder
         return idat * 1032 < rowBytes * height;
     }
 
-    /// <summary>Luma in [0,1]; transparent pixels count as white paper.</summary>
-    private static float[] ToGray(SKBitmap bitmap)
+    /// <summary>Plane <paramref name="c"/> of <paramref name="channels"/> in [0,1]: luma when there is one, else R, G or B; transparent pixels count as white paper.</summary>
+    private static float[] Plane(SKBitmap bitmap, int c, int channels)
     {
         var pixels = bitmap.GetPixelSpan();
-        var gray = new float[bitmap.Width * bitmap.Height];
-        for (int i = 0; i < gray.Length; i++)
+        var plane = new float[bitmap.Width * bitmap.Height];
+        for (int i = 0; i < plane.Length; i++)
         {
-            float r = pixels[4 * i], g = pixels[(4 * i) + 1], b = pixels[(4 * i) + 2], a = pixels[(4 * i) + 3] / 255f;
-            float luma = ((0.299f * r) + (0.587f * g) + (0.114f * b)) / 255f;
-            gray[i] = (luma * a) + (1f - a);
+            float a = pixels[(4 * i) + 3] / 255f;
+            float value = channels == 1
+                ? ((0.299f * pixels[4 * i]) + (0.587f * pixels[(4 * i) + 1]) + (0.114f * pixels[(4 * i) + 2])) / 255f
+                : pixels[(4 * i) + c] / 255f;
+            plane[i] = (value * a) + (1f - a);
         }
 
-        return gray;
+        return plane;
     }
+
+    /// <summary>The weight of plane <paramref name="c"/> of <paramref name="channels"/> in the luma (Rec. 601).</summary>
+    private static float LumaWeight(int c, int channels) => channels == 1 ? 1f : c switch { 0 => 0.299f, 1 => 0.587f, _ => 0.114f };
 
     private static float BorderMean(float[] gray, int width, int height)
     {
@@ -214,7 +281,7 @@ public static class ImageDecoder
     }
 
     /// <summary>Area-averaged resize into the target, centred, aspect kept, the rest filled with <paramref name="fill"/>.</summary>
-    private static float[] Fit(float[] gray, int width, int height, int targetWidth, int targetHeight, float fill)
+    private static float[] Fit(float[] plane, int width, int height, int targetWidth, int targetHeight, float fill)
     {
         double scale = Math.Min((double)targetWidth / width, (double)targetHeight / height);
         int w = Math.Max(1, (int)Math.Round(width * scale));
@@ -223,29 +290,51 @@ public static class ImageDecoder
         int top = (targetHeight - h) / 2;
         var result = new float[targetWidth * targetHeight];
         Array.Fill(result, fill);
+        float[] scaled = Resample(plane, width, height, 0, 0, width, height, w, h);
         for (int ty = 0; ty < h; ty++)
         {
-            double y0 = ty * (double)height / h, y1 = (ty + 1) * (double)height / h;
+            scaled.AsSpan(ty * w, w).CopyTo(result.AsSpan(((top + ty) * targetWidth) + left));
+        }
+
+        return result;
+    }
+
+    /// <summary>The shorter side scaled to the target's, the centre cropped to the target (area-averaged).</summary>
+    private static float[] CenterCrop(float[] plane, int width, int height, int targetWidth, int targetHeight)
+    {
+        double scale = Math.Max((double)targetWidth / width, (double)targetHeight / height);
+        double cropWidth = Math.Min(width, targetWidth / scale), cropHeight = Math.Min(height, targetHeight / scale);
+        return Resample(plane, width, height, (width - cropWidth) / 2, (height - cropHeight) / 2, cropWidth, cropHeight, targetWidth, targetHeight);
+    }
+
+    /// <summary>The region (x, y, regionWidth, regionHeight) of the plane as w x h cells, each the area mean of what it covers.</summary>
+    private static float[] Resample(float[] plane, int width, int height, double x, double y, double regionWidth, double regionHeight, int w, int h)
+    {
+        var result = new float[w * h];
+        for (int ty = 0; ty < h; ty++)
+        {
+            double y0 = y + (ty * regionHeight / h), y1 = y + ((ty + 1) * regionHeight / h);
             for (int tx = 0; tx < w; tx++)
             {
-                double x0 = tx * (double)width / w, x1 = (tx + 1) * (double)width / w;
-                result[((top + ty) * targetWidth) + left + tx] = (float)AreaMean(gray, width, x0, x1, y0, y1);
+                double x0 = x + (tx * regionWidth / w), x1 = x + ((tx + 1) * regionWidth / w);
+                result[(ty * w) + tx] = (float)AreaMean(plane, width, height, x0, x1, y0, y1);
             }
         }
 
         return result;
     }
 
-    private static double AreaMean(float[] gray, int width, double x0, double x1, double y0, double y1)
+    private static double AreaMean(float[] plane, int width, int height, double x0, double x1, double y0, double y1)
     {
         double sum = 0, weight = 0;
-        for (int y = (int)y0; y < Math.Ceiling(y1); y++)
+        int yEnd = Math.Min(height, (int)Math.Ceiling(y1)), xEnd = Math.Min(width, (int)Math.Ceiling(x1));
+        for (int py = (int)y0; py < yEnd; py++)
         {
-            double wy = Math.Min(y + 1, y1) - Math.Max(y, y0);
-            for (int x = (int)x0; x < Math.Ceiling(x1); x++)
+            double wy = Math.Min(py + 1, y1) - Math.Max(py, y0);
+            for (int px = (int)x0; px < xEnd; px++)
             {
-                double wx = Math.Min(x + 1, x1) - Math.Max(x, x0);
-                sum += gray[(y * width) + x] * wx * wy;
+                double wx = Math.Min(px + 1, x1) - Math.Max(px, x0);
+                sum += plane[(py * width) + px] * wx * wy;
                 weight += wx * wy;
             }
         }

@@ -10,7 +10,7 @@ namespace Lepton.Inference.Explain;
 public sealed record Saliency(int Index, float[] Probabilities, float[] Heatmap, int Height, int Width, int Copies);
 
 /// <summary>
-/// Occlusion sensitivity (Zeiler and Fergus): a square patch of background (0) slides over the image;
+/// Occlusion sensitivity (Zeiler and Fergus): a square patch of background (0, in every channel) slides over the image;
 /// every occluded copy and the original are scored in ONE batch, and a pixel is as important as the
 /// predicted class's probability drops when it is hidden.
 /// </summary>
@@ -23,8 +23,11 @@ public static class Occlusion
     /// <summary>The most images one explanation scores (copies and the original): patch 1, stride 1 on 28x28 is 785.</summary>
     public const int MaxImages = 1024;
 
-    /// <summary>Refuses (400) a patch or stride out of bounds, or one that needs more than <see cref="MaxImages"/> images.</summary>
-    public static int CopiesFor(int height, int width, int patch, int stride)
+    /// <summary>The most values (images x C x H x W) one explanation scores: 16 M floats, 64 MB.</summary>
+    public const long MaxValues = 16L << 20;
+
+    /// <summary>Refuses (400) a patch or stride out of bounds, or one that needs more than <see cref="MaxImages"/> images or <see cref="MaxValues"/> values.</summary>
+    public static int CopiesFor(int height, int width, int patch, int stride, int channels = 1)
     {
         if (patch < 1 || patch > MaxPatch)
         {
@@ -42,36 +45,40 @@ public static class Occlusion
         }
 
         int copies = Starts(height, patch, stride).Length * Starts(width, patch, stride).Length;
-        return copies + 1 > MaxImages
-            ? throw new InputException(InputProblem.Invalid, $"patch {patch} with stride {stride} makes {copies} occluded copies of a {height}x{width} image; at most {MaxImages - 1} are scored: use a larger stride")
+        return copies + 1 > MaxImages || (copies + 1L) * channels * height * width > MaxValues
+            ? throw new InputException(InputProblem.Invalid, $"patch {patch} with stride {stride} makes {copies} occluded copies of a {channels}x{height}x{width} image; at most {MaxImages - 1} copies and {MaxValues} values are scored: use a larger stride")
             : copies;
     }
 
-    /// <summary>Explains one image (H*W values, one channel) with <paramref name="run"/>: (pixels of n images, n) to scores [n, classes].</summary>
-    public static Saliency Explain(Func<float[], int, float[]> run, float[] image, int height, int width, int patch = DefaultPatch, int stride = DefaultStride)
+    /// <summary>Explains one image (C*H*W values, plane after plane) with <paramref name="run"/>: (pixels of n images, n) to scores [n, classes]. The heatmap is H*W: a patch hides every channel.</summary>
+    public static Saliency Explain(Func<float[], int, float[]> run, float[] image, int height, int width, int patch = DefaultPatch, int stride = DefaultStride, int channels = 1)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(image);
-        int plane = height * width;
-        if (image.Length != plane)
+        int plane = height * width, values = channels * plane;
+        if (image.Length != values)
         {
-            throw new ArgumentException($"{image.Length} values are not one {height}x{width} image", nameof(image));
+            throw new ArgumentException($"{image.Length} values are not one {channels}x{height}x{width} image", nameof(image));
         }
 
-        int copies = CopiesFor(height, width, patch, stride);
+        int copies = CopiesFor(height, width, patch, stride, channels);
         int[] ys = Starts(height, patch, stride), xs = Starts(width, patch, stride);
-        var batch = new float[(copies + 1) * plane];
+        var batch = new float[(copies + 1) * values];
         for (int n = 0; n <= copies; n++)
         {
-            image.CopyTo(batch, n * plane);
+            image.CopyTo(batch, n * values);
         }
 
         for (int k = 0; k < copies; k++)
         {
-            int top = ys[k / xs.Length], left = xs[k % xs.Length], offset = (k + 1) * plane;
-            for (int y = top; y < top + patch; y++)
+            int top = ys[k / xs.Length], left = xs[k % xs.Length];
+            for (int c = 0; c < channels; c++)
             {
-                Array.Clear(batch, offset + (y * width) + left, patch);
+                int offset = ((k + 1) * values) + (c * plane);
+                for (int y = top; y < top + patch; y++)
+                {
+                    Array.Clear(batch, offset + (y * width) + left, patch);
+                }
             }
         }
 

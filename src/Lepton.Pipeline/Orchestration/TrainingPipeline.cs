@@ -55,7 +55,7 @@ public sealed class TrainingPipeline : TaskOrchestrator<PipelineRequest, Pipelin
         if (earlier is not null)
         {
             string same = $"version {earlier.Version} was published from the same data and settings (run {runId}); nothing trained";
-            context.SetCustomStatus(new PipelineProgress(PipelineStage.Done, 0, 0, epochs, null, same) { RunId = runId, TestAccuracy = earlier.Accuracy });
+            context.SetCustomStatus(new PipelineProgress(PipelineStage.Done, 0, 0, epochs, null, same) { RunId = runId, Skipped = Listed(dataset.Skipped), TestAccuracy = earlier.Accuracy });
             return await RecordAsync(context, new PipelineResult(PipelineOutcome.AlreadyPublished, request.ModelName, earlier.Version, earlier.Accuracy, false, same, dataset.Version, runId, 0)
             {
                 FrechetDistance = earlier.FrechetDistance,
@@ -87,12 +87,12 @@ public sealed class TrainingPipeline : TaskOrchestrator<PipelineRequest, Pipelin
                 {
                     timerCancel.Cancel();
                     await context.CallActivityAsync<bool>(nameof(CancelTrainingActivity), job, Retry).ConfigureAwait(true);
-                    context.SetCustomStatus(new PipelineProgress(PipelineStage.Canceled, attempt, status?.Epoch ?? 0, epochs, status?.ValidationAccuracy, cancel.Result) { RunId = runId });
+                    context.SetCustomStatus(new PipelineProgress(PipelineStage.Canceled, attempt, status?.Epoch ?? 0, epochs, status?.ValidationAccuracy, cancel.Result) { RunId = runId, Skipped = Listed(dataset.Skipped) });
                     return await RecordAsync(context, new PipelineResult(PipelineOutcome.Canceled, request.ModelName, null, null, false, $"canceled: {cancel.Result}", dataset.Version, runId, attempt)).ConfigureAwait(true);
                 }
 
                 status = await context.CallActivityAsync<TrainingJobStatus>(nameof(GetTrainingStatusActivity), job, Retry).ConfigureAwait(true);
-                context.SetCustomStatus(new PipelineProgress(PipelineStage.Training, attempt, status.Epoch, epochs, status.ValidationAccuracy, status.Message) { RunId = runId });
+                context.SetCustomStatus(new PipelineProgress(PipelineStage.Training, attempt, status.Epoch, epochs, status.ValidationAccuracy, status.Message) { RunId = runId, Skipped = Listed(dataset.Skipped) });
                 if (status.IsTerminal)
                 {
                     break;
@@ -117,7 +117,7 @@ public sealed class TrainingPipeline : TaskOrchestrator<PipelineRequest, Pipelin
         }
 
         log.Stage(context.InstanceId, request.ModelName, "reading the run's metrics");
-        context.SetCustomStatus(new PipelineProgress(PipelineStage.Evaluating, attempt, status.Epoch, epochs, status.ValidationAccuracy, null) { RunId = runId });
+        context.SetCustomStatus(new PipelineProgress(PipelineStage.Evaluating, attempt, status.Epoch, epochs, status.ValidationAccuracy, null) { RunId = runId, Skipped = Listed(dataset.Skipped) });
         RunMetrics metrics;
         try
         {
@@ -128,7 +128,7 @@ public sealed class TrainingPipeline : TaskOrchestrator<PipelineRequest, Pipelin
             throw new PipelineFailedException($"the run's metrics could not be read: {ex.FailureDetails.ErrorMessage}");
         }
 
-        context.SetCustomStatus(new PipelineProgress(PipelineStage.Publishing, attempt, status.Epoch, epochs, status.ValidationAccuracy, null) { RunId = runId, TestAccuracy = metrics.Accuracy });
+        context.SetCustomStatus(new PipelineProgress(PipelineStage.Publishing, attempt, status.Epoch, epochs, status.ValidationAccuracy, null) { RunId = runId, Skipped = Listed(dataset.Skipped), TestAccuracy = metrics.Accuracy });
         int version = await context.CallActivityAsync<int>(nameof(PublishActivity), new PublishRequest(request.ModelName, job!, dataset, metrics, runId), Retry).ConfigureAwait(true);
         var promotion = metrics.IsGenerator
             ? new PromotionRequest(request.ModelName, version, 0, 0, metrics.FrechetDistance, request.MaximumFrechetDistance)
@@ -136,7 +136,7 @@ public sealed class TrainingPipeline : TaskOrchestrator<PipelineRequest, Pipelin
         var decision = await context.CallActivityAsync<PromotionDecision>(nameof(PromoteActivity), promotion, Retry).ConfigureAwait(true);
 
         log.Stage(context.InstanceId, request.ModelName, $"done: version {version}, {decision.Reason}");
-        context.SetCustomStatus(new PipelineProgress(PipelineStage.Done, attempt, status.Epoch, epochs, status.ValidationAccuracy, decision.Reason) { RunId = runId, TestAccuracy = metrics.Accuracy });
+        context.SetCustomStatus(new PipelineProgress(PipelineStage.Done, attempt, status.Epoch, epochs, status.ValidationAccuracy, decision.Reason) { RunId = runId, Skipped = Listed(dataset.Skipped), TestAccuracy = metrics.Accuracy });
         return await RecordAsync(context, new PipelineResult(PipelineOutcome.Published, request.ModelName, version, metrics.Accuracy, decision.Promoted, decision.Reason, dataset.Version, runId, attempt)
         {
             FrechetDistance = metrics.FrechetDistance,
@@ -153,6 +153,9 @@ public sealed class TrainingPipeline : TaskOrchestrator<PipelineRequest, Pipelin
     /// The run id: the model, the dataset's content version and a hash of the training job spec (what
     /// decides the model; not the gate, not timing). Safe as a folder and Azure ML name.
     /// </summary>
+    /// <summary>The skipped pictures for the status, or null when none were (the field is left out).</summary>
+    private static IReadOnlyList<string>? Listed(IReadOnlyList<string> skipped) => skipped.Count == 0 ? null : skipped;
+
     public static string RunId(PipelineRequest request, string datasetVersion)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -18,8 +18,25 @@ public sealed record OnnxExportOptions(
     /// <summary>The IR version that goes with opset 17.</summary>
     public const long IrVersion = 8;
 
+    /// <summary>How a picture is brought to the input's height and width (the prepared data's policy).</summary>
+    public ResizePolicy Resize { get; init; } = ResizePolicy.Fit;
+
+    /// <summary>What the model was trained to see (the prepared data's polarity).</summary>
+    public ImagePolarity Polarity { get; init; } = ImagePolarity.LightOnDark;
+
     /// <summary>What the exported classifier takes and gives (stored in its metadata).</summary>
-    public ModelSignature Signature => ModelSignature.ImageClassifier(new ImageInputSpec(new ImageShape(Channels, Height, Width)), Labels);
+    public ModelSignature Signature => ModelSignature.ImageClassifier(new ImageInputSpec(new ImageShape(Channels, Height, Width), Resize, Polarity), Labels);
+
+    /// <summary>The options of a classifier of images prepared as <paramref name="image"/> says.</summary>
+    public static OnnxExportOptions For(string architecture, IReadOnlyList<string> labels, Normalization normalization, ImageInputSpec image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return new OnnxExportOptions(architecture, labels, normalization, image.Shape.Channels, image.Shape.Height, image.Shape.Width)
+        {
+            Resize = image.Resize,
+            Polarity = image.Polarity,
+        };
+    }
 
     /// <summary>Extra metadata entries (string values).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; init; } = new Dictionary<string, string>();

@@ -7,11 +7,11 @@ namespace Lepton.Training.Training;
 /// <summary>Labeled images held as tensors: pixels float32 [N,C,H,W] in [0,1], labels int64 [N].</summary>
 public sealed class TensorDataset : IDisposable
 {
-    public TensorDataset(LabeledImages data, int channels = 1, Device? device = null)
+    public TensorDataset(LabeledImages data, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         Count = data.Count;
-        Pixels = torch.tensor(data.Images.ToScaledFloats(), [data.Count, channels, data.Images.Rows, data.Images.Columns], device: device);
+        Pixels = torch.tensor(data.Images.ToScaledFloats(), [data.Count, data.Images.Channels, data.Images.Rows, data.Images.Columns], device: device);
         Labels = torch.tensor(data.Labels.Select(l => (long)l).ToArray(), [data.Count], device: device);
         RawLabels = data.Labels;
     }

@@ -39,6 +39,8 @@ public sealed class CommandLineTests : IDisposable
         [nameof(TrainingJobSpec.HiddenSize)] = (["--hidden-size", "32"], new() { HiddenSize = 32 }),
         [nameof(TrainingJobSpec.LatentSize)] = (["--latent-size", "16"], new() { LatentSize = 16 }),
         [nameof(TrainingJobSpec.Class)] = (["--class", "Trouser"], new() { Class = "Trouser" }),
+        [nameof(TrainingJobSpec.ImageSize)] = (["--image-size", "64"], new() { ImageSize = 64 }),
+        [nameof(TrainingJobSpec.Channels)] = (["--channels", "3"], new() { Channels = 3 }),
         [nameof(TrainingJobSpec.Resume)] = (["--no-resume"], new() { Resume = false }),
     };
 

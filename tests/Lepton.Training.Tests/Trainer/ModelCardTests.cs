@@ -19,6 +19,17 @@ public sealed class ModelCardTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     [Fact]
+    public void Mistakes_ColorImages_AreDrawnInColorAtTheirSize()
+    {
+        var red = new byte[3 * 40 * 40];
+        Array.Fill(red, (byte)255, 0, 40 * 40); // the red plane full, green and blue empty
+
+        using var grid = SKBitmap.Decode(Cards.CardPlots.Mistakes([new Cards.CardPlots.Mistake(red, 40, 40, "red", "blue", 0.9f, Channels: 3)], "mistakes"));
+
+        Assert.Equal(new SKColor(255, 0, 0), grid.GetPixel(10 + 40, 36 + 40)); // the centre of the 2x (80 pixel) image
+    }
+
+    [Fact]
     public void TrainedRun_PublishedWithItsCard_HasEveryFieldAndThreeImages()
     {
         string data = TestDatasets.WriteSlice(Path.Combine(_dir, "data"), train: 600, test: 200);

@@ -1,0 +1,174 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Lepton.Core.Contracts;
+using Lepton.Core.Data;
+using Lepton.Inference.Decoding;
+using Lepton.Inference.Runtime;
+using Lepton.Pipeline;
+using Lepton.Tests;
+using Lepton.Trainer;
+using SkiaSharp;
+using Xunit.Abstractions;
+
+namespace Lepton.Training.Tests.Trainer;
+
+/// <summary>
+/// Color through every layer: class folders of noisy squares whose class only their hue tells (red,
+/// green and blue of the same luma, brightness varied, sizes varied) prepared from PNGs, trained with
+/// cnn, published to a folder store, and served by 'lepton serve' from PNG, alpha PNG and OIP v2 tensors.
+/// </summary>
+public sealed class ColorTrainingTests(ITestOutputHelper output) : IDisposable
+{
+    /// <summary>Red, green and blue of about the same luma (76, 76, 73): a gray picture hardly tells them apart.</summary>
+    private static readonly (string Name, SKColor Color)[] Classes = [("blue", new SKColor(50, 50, 255)), ("green", new SKColor(0, 130, 0)), ("red", new SKColor(255, 0, 0))];
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("lepton-color-train-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static SKColor Scaled(SKColor color, double brightness, Random random, byte alpha = 255)
+    {
+        byte Channel(byte v) => (byte)Math.Clamp((v * brightness) + random.Next(-20, 21), 0, 255);
+        return new SKColor(Channel(color.Red), Channel(color.Green), Channel(color.Blue), alpha);
+    }
+
+    /// <summary>A square of the colour on noisy light gray, the picture <paramref name="width"/> x <paramref name="height"/>.</summary>
+    private static byte[] Square(SKColor color, int width, int height, Random random, byte alpha = 255)
+    {
+        double brightness = 0.6 + (0.4 * random.NextDouble());
+        int side = Math.Min(width, height) * 2 / 3, left = (width - side) / 2, top = (height - side) / 2;
+        return ImageFiles.EncodeColor((x, y) => x >= left && x < left + side && y >= top && y < top + side
+            ? Scaled(color, brightness, random, alpha)
+            : Scaled(new SKColor(220, 220, 220), 1, random, alpha), width, height);
+    }
+
+    private string Folders(int perClass)
+    {
+        var random = new Random(7);
+        string root = Path.Combine(_dir, "colors");
+        foreach (var (name, color) in Classes)
+        {
+            string folder = Directory.CreateDirectory(Path.Combine(root, name)).FullName;
+            for (int i = 0; i < perClass; i++)
+            {
+                File.WriteAllBytes(Path.Combine(folder, $"{i:D3}.png"), Square(color, random.Next(20, 41), random.Next(20, 41), random));
+            }
+        }
+
+        return root;
+    }
+
+    [Fact]
+    public async Task ColorFolders_TrainedWithCnn_AreServedInColorFromPngAndTensors()
+    {
+        var prepared = DatasetPreparation.Prepare(Folders(perClass: 180), Path.Combine(_dir, "work"));
+        var image = MnistDataset.Load(prepared.Folder).Image;
+        Assert.Equal(3, image.Shape.Channels);
+        string run = Path.Combine(_dir, "run");
+        var metrics = new TrainingJob(new TrainingJobSpec { Architecture = "cnn", Data = prepared.Folder, Output = run, Epochs = 2, BatchSize = 32, LearningRate = 0.002, Seed = 3 }, TextWriter.Null).Run();
+        output.WriteLine($"prepared {image.Shape}; test accuracy {metrics.Test.Accuracy:F4} on {metrics.Test.Examples} images; parity max |diff| {metrics.Parity.MaxAbsDifference:E2}");
+        Assert.True(metrics.Test.Accuracy >= 0.9, $"test accuracy {metrics.Test.Accuracy}");
+
+        // The signature round trip: trainer -> ONNX metadata -> manifest -> server.
+        var written = ModelInspector.Describe(File.ReadAllBytes(Path.Combine(run, RunFolder.Model))).Signature;
+        Assert.Equal(ModelSignature.ImageClassifier(image, ["blue", "green", "red"]).Input, written.Input);
+        Assert.Equal(new ImageInputSpec(image.Shape, ResizePolicy.ShorterSideCenterCrop, ImagePolarity.AsIs), written.Input.Image);
+        string store = Path.Combine(_dir, "store");
+        var (code, published) = LeptonCli.Run("models", "publish", "--store", store, "--name", "colors", "--run", run);
+        Assert.True(code == 0, published);
+        var (showCode, show) = LeptonCli.Run("models", "show", "colors", "--store", store);
+        Assert.True(showCode == 0, show);
+        var stored = LeptonJson.Deserialize<ModelSignature>(JsonDocument.Parse(show).RootElement.GetProperty("versions")[0].GetProperty("signature").GetRawText(), "manifest");
+        Assert.Equal(written.Input, stored.Input);
+
+        await using var server = await ServerProcess.StartAsync(store);
+        var random = new Random(11);
+        foreach (var (name, color) in Classes)
+        {
+            // A picture larger and wider than any trained on.
+            var png = await PredictAsync(server, Square(color, 90, 60, random));
+            Assert.Equal(name, png.GetProperty("label").GetString());
+        }
+
+        // Explain on a color picture: a heatmap at the model's size, and a PNG in color.
+        using (var content = new ByteArrayContent(Square(Classes[0].Color, 50, 50, random)))
+        {
+            content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+            using var explained = await server.Client.PostAsync("/api/models/colors/explain", content);
+            string text = await explained.Content.ReadAsStringAsync();
+            Assert.True(explained.StatusCode == HttpStatusCode.OK, text);
+            var heatmap = JsonDocument.Parse(text).RootElement.GetProperty("heatmap");
+            Assert.Equal((image.Shape.Height, image.Shape.Width), (heatmap.GetArrayLength(), heatmap[0].GetArrayLength()));
+            Assert.Equal("blue", JsonDocument.Parse(text).RootElement.GetProperty("label").GetString());
+        }
+
+        // A half-transparent picture is predicted as its composite over white.
+        byte[] transparent = Square(Classes[2].Color, 40, 40, new Random(5), alpha: 128);
+        float[] composite = ImageDecoder.Decode(transparent, image, ImageInversion.Never, ImageDecoder.DefaultMaxPixels);
+        var alpha = await PredictAsync(server, transparent);
+        float[] probabilities = Softmax((await InferAsync(server, composite, image.Shape))[0]);
+        int expected = Array.IndexOf(probabilities, probabilities.Max());
+        Assert.Equal(expected, alpha.GetProperty("class").GetInt32());
+        Assert.Equal(probabilities[expected], alpha.GetProperty("probability").GetSingle(), 4);
+
+        // OIP v2 takes [1,3,H,W]: a pure green tensor is green.
+        var green = new float[image.Shape.Values];
+        Array.Fill(green, 220 / 255f);
+        int plane = image.Shape.Height * image.Shape.Width;
+        for (int i = plane / 3; i < 2 * plane / 3; i++)
+        {
+            (green[i], green[plane + i], green[(2 * plane) + i]) = (0, 130 / 255f, 0);
+        }
+
+        var logits = (await InferAsync(server, green, image.Shape))[0];
+        Assert.Equal(1, Array.IndexOf(logits, logits.Max()));
+    }
+
+    [Fact]
+    public void ColorFolders_PreparedGray_LeaveTheModelNearChance()
+    {
+        var prepared = DatasetPreparation.Prepare(Folders(perClass: 180), Path.Combine(_dir, "work"), images: new ImageFolderOptions(Channels: 1));
+        var metrics = new TrainingJob(new TrainingJobSpec { Architecture = "cnn", Data = prepared.Folder, Output = Path.Combine(_dir, "gray"), Epochs = 2, BatchSize = 32, LearningRate = 0.002, Seed = 3, Channels = 1 }, TextWriter.Null).Run();
+
+        output.WriteLine($"gray: test accuracy {metrics.Test.Accuracy:F4} on {metrics.Test.Examples} images");
+        Assert.True(metrics.Test.Accuracy < 0.6, $"test accuracy {metrics.Test.Accuracy}: the hue was meant to be the only clue");
+    }
+
+    [Fact]
+    public void Trainer_SpecAskingAnotherSize_IsAJobSpecError()
+    {
+        var prepared = DatasetPreparation.Prepare(Folders(perClass: 10), Path.Combine(_dir, "work"));
+
+        var ex = Assert.Throws<JobSpecException>(() => new TrainingJob(new TrainingJobSpec { Data = prepared.Folder, Output = Path.Combine(_dir, "run"), ImageSize = 64 }, TextWriter.Null).Run());
+
+        Assert.Contains("--image-size 64", ex.Message, StringComparison.Ordinal);
+    }
+
+    private static float[] Softmax(float[] logits)
+    {
+        float max = logits.Max();
+        var e = logits.Select(v => MathF.Exp(v - max)).ToArray();
+        float sum = e.Sum();
+        return e.Select(v => v / sum).ToArray();
+    }
+
+    private static async Task<JsonElement> PredictAsync(ServerProcess server, byte[] png)
+    {
+        using var content = new ByteArrayContent(png);
+        content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        using var response = await server.Client.PostAsync("/api/models/colors/predict", content);
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        return JsonDocument.Parse(body).RootElement.GetProperty("predictions")[0].Clone();
+    }
+
+    private static async Task<float[][]> InferAsync(ServerProcess server, float[] pixels, ImageShape shape)
+    {
+        string body = $$"""{"inputs":[{"name":"pixels","shape":[1,{{shape.Channels}},{{shape.Height}},{{shape.Width}}],"datatype":"FP32","data":[{{string.Join(',', pixels.Select(p => p.ToString(System.Globalization.CultureInfo.InvariantCulture)))}}]}]}""";
+        using var response = await server.Client.PostAsync("/v2/models/colors/infer", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        string text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        return [JsonDocument.Parse(text).RootElement.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(v => v.GetSingle()).ToArray()];
+    }
+}
