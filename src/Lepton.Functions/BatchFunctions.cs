@@ -48,32 +48,31 @@ public sealed class BatchFunctions(PlanBatchActivity plan, ScoreBatchChunkActivi
         StartBody body;
         try
         {
-            using var reader = new StreamReader(request.Body);
-            body = LeptonJson.Deserialize<StartBody>(await reader.ReadToEndAsync(request.HttpContext.RequestAborted).ConfigureAwait(false), "request body");
+            body = await AdminJson.ReadAsync<StartBody>(request).ConfigureAwait(false);
         }
         catch (InvalidDataException ex)
         {
-            return Json(400, new { error = $"the body must be {{\"input\": \"batch/{{model}}/{{file}}.zip\", ...}}: {ex.Message}" });
+            return AdminJson.Error(400, $"the body must be {{\"input\": \"batch/{{model}}/{{file}}.zip\", ...}}: {ex.Message}");
         }
 
         if (body.Input is not { } input || !BatchPaths.IsStoredInput(input))
         {
-            return Json(400, new { error = $"input must be a stored archive under {BatchPaths.Container}/ (upload it to {BatchPaths.Container}/{name}/{{file}}.zip)" });
+            return AdminJson.Error(400, $"input must be a stored archive under {BatchPaths.Container}/ (upload it to {BatchPaths.Container}/{name}/{{file}}.zip)");
         }
 
         var batch = new BatchRequest(name, input, body.Version, body.Alias, body.ChunkSize ?? 256, body.MaxConcurrentChunks ?? 2);
         try
         {
             var (id, started) = await BatchEngine.StartAsync(client, batch, workspace, request.HttpContext.RequestAborted).ConfigureAwait(false);
-            return Json(202, new { id, started, statusUri = $"/api/batches/{id}" });
+            return AdminJson.Json(202, new { id, started, statusUri = $"/api/batches/{id}" });
         }
         catch (Exception ex) when (ex is InvalidPipelineRequestException or InvalidNameException or InvalidArtifactPathException)
         {
-            return Json(400, new { error = ex.Message });
+            return AdminJson.Error(400, ex.Message);
         }
         catch (ArtifactNotFoundException ex)
         {
-            return Json(404, new { error = $"input not found: {ex.ArtifactPath}" });
+            return AdminJson.Error(404, $"input not found: {ex.ArtifactPath}");
         }
     }
 
@@ -87,10 +86,10 @@ public sealed class BatchFunctions(PlanBatchActivity plan, ScoreBatchChunkActivi
         var state = await client.GetInstanceAsync(id, getInputsAndOutputs: true, request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (state is null || state.Name != nameof(BatchScoring))
         {
-            return Json(404, new { error = $"no batch job '{id}'" });
+            return AdminJson.Error(404, $"no batch job '{id}'");
         }
 
-        return Json(200, new
+        return AdminJson.Json(200, new
         {
             id,
             status = state.RuntimeStatus,
@@ -99,11 +98,4 @@ public sealed class BatchFunctions(PlanBatchActivity plan, ScoreBatchChunkActivi
             failure = state.RuntimeStatus == OrchestrationRuntimeStatus.Failed ? state.FailureDetails?.ErrorMessage ?? state.SerializedOutput : null,
         });
     }
-
-    private static ContentResult Json<T>(int status, T value) => new()
-    {
-        StatusCode = status,
-        ContentType = "application/json",
-        Content = JsonSerializer.Serialize(value, PipelineRunStatus.JsonOptions),
-    };
 }

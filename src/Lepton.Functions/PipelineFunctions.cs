@@ -133,8 +133,7 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
         PipelineRequest run;
         try
         {
-            using var reader = new StreamReader(request.Body);
-            run = LeptonJson.Deserialize<PipelineRequest>(await reader.ReadToEndAsync(request.HttpContext.RequestAborted).ConfigureAwait(false), "request body");
+            run = await AdminJson.ReadAsync<PipelineRequest>(request).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is InvalidDataException or JsonException)
         {
@@ -246,18 +245,9 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
         return Json(202, new { id, canceling = true });
     }
 
-    private static ContentResult Error(int status, string message) => Json(status, new { error = message });
+    private static ContentResult Error(int status, string message) => AdminJson.Error(status, message);
 
-    /// <summary>
-    /// JSON with enums as their names (<c>"outcome": "Published"</c>, like Durable's own
-    /// <c>"status": "Completed"</c>), whatever serializer settings the host's MVC layer has.
-    /// </summary>
-    private static ContentResult Json<T>(int status, T value) => new()
-    {
-        StatusCode = status,
-        ContentType = "application/json",
-        Content = JsonSerializer.Serialize(value, PipelineRunStatus.JsonOptions),
-    };
+    private static ContentResult Json<T>(int status, T value) => AdminJson.Json(status, value);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Upload {Model}/{File} is not a dataset archive; ignored")]
     private partial void LogIgnored(string model, string file);
