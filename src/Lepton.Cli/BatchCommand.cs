@@ -49,9 +49,7 @@ public static class BatchCommand
         Environment.SetEnvironmentVariable("ASPNETCORE_Logging__LogLevel__Default", "Warning");
         Environment.SetEnvironmentVariable("Logging__LogLevel__Default", "Warning");
         using var quiet = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole(o => o.SingleLine = true));
-        await using var engine = await DurableTaskTestHost.StartAsync(
-            tasks => tasks.AddBatchScoring(registry, workspace, runtime),
-            new DurableTaskTestHostOptions { LoggerFactory = quiet }).ConfigureAwait(false);
+        await using var engine = await InProcessEngine.StartAsync(tasks => tasks.AddBatchScoring(registry, workspace, runtime), quiet).ConfigureAwait(false);
         var (id, started) = await BatchEngine.StartAsync(engine.Client, request, workspace).ConfigureAwait(false);
         await output.WriteLineAsync($"batch {id}{(started ? string.Empty : " (already ran)")}: {request.Input} with {request.ModelName}").ConfigureAwait(false);
         var state = await engine.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true).ConfigureAwait(false);

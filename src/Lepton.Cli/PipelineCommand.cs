@@ -65,9 +65,7 @@ public static class PipelineCommand
         Environment.SetEnvironmentVariable("ASPNETCORE_Logging__LogLevel__Default", "Warning");
         Environment.SetEnvironmentVariable("Logging__LogLevel__Default", "Warning");
         using var quiet = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole(o => o.SingleLine = true));
-        var engine = await DurableTaskTestHost.StartAsync(
-            tasks => tasks.AddTrainingPipeline(registry, compute, workspace),
-            new DurableTaskTestHostOptions { LoggerFactory = quiet }).ConfigureAwait(false);
+        var engine = await InProcessEngine.StartAsync(tasks => tasks.AddTrainingPipeline(registry, compute, workspace), quiet).ConfigureAwait(false);
         try
         {
             var client = engine.Client;

@@ -31,7 +31,7 @@ public sealed class PipelineFunctionsTests : IAsyncLifetime
         var workspace = new PipelineWorkspace(_store, Path.Combine(_work, "work"));
         var activities = new PipelineActivities(registry, new ProcessComputeTarget(TrainerCommand.Locate(), workspace.WorkFolder), workspace);
         _functions = new PipelineFunctions(activities, workspace, new PipelineDefaults(0.5, TimeSpan.FromMilliseconds(500)), NullLogger<PipelineFunctions>.Instance);
-        _host = await DurableTaskTestHost.StartAsync(tasks => tasks.AddTrainingPipeline(registry, new ProcessComputeTarget(TrainerCommand.Locate(), workspace.WorkFolder), workspace));
+        _host = await Lepton.Cli.InProcessEngine.StartAsync(tasks => tasks.AddTrainingPipeline(registry, new ProcessComputeTarget(TrainerCommand.Locate(), workspace.WorkFolder), workspace));
         string folder = TestDatasets.WriteSlice(Path.Combine(_work, "upload"), train: 800, test: 100);
         string archive = Path.Combine(_work, "upload.zip");
         ZipFile.CreateFromDirectory(folder, archive);

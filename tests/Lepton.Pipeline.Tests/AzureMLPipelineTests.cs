@@ -28,7 +28,7 @@ public sealed class AzureMLPipelineTests : IAsyncLifetime
         _workspace = new PipelineWorkspace(registry.Store, Path.Combine(_work, "work"));
         _dataset = TestDatasets.WriteSlice(Path.Combine(_work, "upload"), train: 300, test: 100);
         var compute = FakeArmTarget.Create(_arm, registry.Store, new AzureMLComputeTargetTests.RecordingCredential());
-        _host = await DurableTaskTestHost.StartAsync(tasks => tasks.AddTrainingPipeline(registry, compute, _workspace));
+        _host = await Lepton.Cli.InProcessEngine.StartAsync(tasks => tasks.AddTrainingPipeline(registry, compute, _workspace));
     }
 
     public async Task DisposeAsync()

@@ -44,7 +44,7 @@ public sealed class BatchScoringTests : IDisposable
     private async Task<(BatchSummary Summary, string[] Lines)> RunAsync(BatchRequest request)
     {
         using var runtime = new ModelRuntime(_registry, new InferenceOptions());
-        await using var engine = await DurableTaskTestHost.StartAsync(tasks => tasks.AddBatchScoring(_registry, _workspace, runtime));
+        await using var engine = await Lepton.Cli.InProcessEngine.StartAsync(tasks => tasks.AddBatchScoring(_registry, _workspace, runtime));
         var (id, _) = await BatchEngine.StartAsync(engine.Client, request, _workspace);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var state = await engine.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, timeout.Token);
@@ -111,7 +111,7 @@ public sealed class BatchScoringTests : IDisposable
     [Fact]
     public async Task Start_BadRequest_IsRefusedNamingEachProblem()
     {
-        await using var engine = await DurableTaskTestHost.StartAsync(tasks => tasks.AddBatchScoring(_registry, _workspace, new ModelRuntime(_registry, new InferenceOptions())));
+        await using var engine = await Lepton.Cli.InProcessEngine.StartAsync(tasks => tasks.AddBatchScoring(_registry, _workspace, new ModelRuntime(_registry, new InferenceOptions())));
 
         var refused = await Assert.ThrowsAsync<InvalidPipelineRequestException>(() => BatchEngine.StartAsync(engine.Client, new BatchRequest("Bad Name", "x", ChunkSize: 0), _workspace));
 

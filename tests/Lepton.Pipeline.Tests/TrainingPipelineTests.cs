@@ -31,7 +31,7 @@ public sealed class PipelineHost : IAsyncLifetime
         var compute = new ProcessComputeTarget(TrainerCommand.Locate(), Path.Combine(Work, "compute"));
         Dataset = TestDatasets.WriteSlice(Path.Combine(Work, "upload"), train: 1200, test: 200);
         Workspace = new PipelineWorkspace(Registry.Store, Path.Combine(Work, "compute"));
-        Host = await DurableTaskTestHost.StartAsync(tasks => tasks.AddTrainingPipeline(Registry, compute, Workspace));
+        Host = await Lepton.Cli.InProcessEngine.StartAsync(tasks => tasks.AddTrainingPipeline(Registry, compute, Workspace));
     }
 
     public async Task DisposeAsync()
