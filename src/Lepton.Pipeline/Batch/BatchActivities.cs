@@ -132,6 +132,9 @@ public sealed class ScoreBatchChunkActivity(ModelRuntime runtime, IArtifactStore
     /// <summary>The classes each line lists.</summary>
     public const int TopK = 3;
 
+    /// <summary>Pictures per session run.</summary>
+    public const int PredictBatch = 64;
+
     public override async Task<BatchChunkResult> ExecuteAsync(BatchChunkInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -151,26 +154,59 @@ public sealed class ScoreBatchChunkActivity(ModelRuntime runtime, IArtifactStore
             buffered.Position = 0;
             using var archive = new ZipArchive(buffered, ZipArchiveMode.Read);
             var labels = model.Signature.Output.Labels;
+            var inputs = new List<(string Name, byte[] Data)>(archive.Entries.Count);
             foreach (var entry in archive.Entries)
             {
-                BatchResultLine line;
+                using var copy = new MemoryStream();
+                await using (var source = entry.Open())
+                {
+                    await source.CopyToAsync(copy).ConfigureAwait(false);
+                }
+
+                inputs.Add((entry.FullName, copy.ToArray()));
+            }
+
+            // Decoded on every core; a picture that cannot be decoded keeps its error for its line.
+            var pixels = new float[]?[inputs.Count];
+            var errors = new string?[inputs.Count];
+            var spec = model.ImageInput;
+            Parallel.For(0, inputs.Count, i =>
+            {
                 try
                 {
-                    using var copy = new MemoryStream();
-                    await using (var source = entry.Open())
-                    {
-                        await source.CopyToAsync(copy).ConfigureAwait(false);
-                    }
-
-                    float[] pixels = ImageDecoder.Decode(copy.ToArray(), model.ImageInput, runtime.Options.Inversion, runtime.Options.MaxImagePixels);
-                    float[] probabilities = Softmax(await model.PredictAsync(pixels, 1).ConfigureAwait(false));
-                    var top = Enumerable.Range(0, probabilities.Length).OrderByDescending(c => probabilities[c]).Take(TopK)
-                        .Select(c => new BatchTopClass(Label(labels, c), Math.Round(probabilities[c], 6))).ToArray();
-                    line = new BatchResultLine(entry.FullName, top[0].Label, top[0].Probability, top, null);
+                    pixels[i] = ImageDecoder.Decode(inputs[i].Data, spec, runtime.Options.Inversion, runtime.Options.MaxImagePixels);
                 }
                 catch (InputException bad)
                 {
-                    line = new BatchResultLine(entry.FullName, null, null, null, bad.Message);
+                    errors[i] = bad.Message;
+                }
+            });
+
+            // Scored in batches (one session run for up to PredictBatch pictures), the lines in the chunk's order.
+            var probabilities = new float[]?[inputs.Count];
+            int[] decoded = [.. Enumerable.Range(0, inputs.Count).Where(i => pixels[i] is not null)];
+            for (int start = 0; start < decoded.Length; start += PredictBatch)
+            {
+                int[] batch = decoded[start..Math.Min(decoded.Length, start + PredictBatch)];
+                float[] logits = await model.PredictAsync([.. batch.SelectMany(i => pixels[i]!)], batch.Length).ConfigureAwait(false);
+                for (int k = 0; k < batch.Length; k++)
+                {
+                    probabilities[batch[k]] = Softmax(logits.AsSpan(k * model.Classes, model.Classes).ToArray());
+                }
+            }
+
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                BatchResultLine line;
+                if (probabilities[i] is { } p)
+                {
+                    var top = Enumerable.Range(0, p.Length).OrderByDescending(c => p[c]).Take(TopK)
+                        .Select(c => new BatchTopClass(Label(labels, c), Math.Round(p[c], 6))).ToArray();
+                    line = new BatchResultLine(inputs[i].Name, top[0].Label, top[0].Probability, top, null);
+                }
+                else
+                {
+                    line = new BatchResultLine(inputs[i].Name, null, null, null, errors[i]);
                 }
 
                 lines.Append(System.Text.Json.JsonSerializer.Serialize(line, JsonLines)).Append('\n');
