@@ -60,7 +60,7 @@ public sealed class BatchFunctions(PlanBatchActivity plan, ScoreBatchChunkActivi
             return AdminJson.Error(400, $"input must be a stored archive under {BatchPaths.Container}/ (upload it to {BatchPaths.Container}/{name}/{{file}}.zip)");
         }
 
-        var batch = new BatchRequest(name, input, body.Version, body.Alias, body.ChunkSize ?? 256, body.MaxConcurrentChunks ?? 2);
+        var batch = new BatchRequest(name, input, body.Version, body.Alias, body.ChunkSize ?? BatchRequest.DefaultChunkSize, body.MaxConcurrentChunks ?? 2);
         try
         {
             var (id, started) = await BatchEngine.StartAsync(client, batch, workspace, request.HttpContext.RequestAborted).ConfigureAwait(false);
