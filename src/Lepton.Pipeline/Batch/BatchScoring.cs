@@ -102,18 +102,6 @@ public static class BatchEngine
             ? $"{request.Input}@{(await workspace.Store.GetInfoAsync(request.Input, cancellationToken).ConfigureAwait(false) ?? throw new Core.Storage.ArtifactNotFoundException(request.Input)).ETag}"
             : await PipelineEngine.DatasetIdentityAsync(workspace, request.Input, cancellationToken).ConfigureAwait(false);
         string id = InstanceId(request, identity);
-        var existing = await client.GetInstanceAsync(id, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false);
-        if (existing is not null && existing.RuntimeStatus is not (OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated))
-        {
-            return (id, false);
-        }
-
-        if (existing is not null)
-        {
-            await client.PurgeInstanceAsync(id, cancellation: cancellationToken).ConfigureAwait(false);
-        }
-
-        await client.ScheduleNewOrchestrationInstanceAsync(nameof(BatchScoring), request, new StartOrchestrationOptions(id), cancellationToken).ConfigureAwait(false);
-        return (id, true);
+        return (id, await PipelineEngine.StartOnceAsync(client, nameof(BatchScoring), request, id, cancellationToken).ConfigureAwait(false));
     }
 }

@@ -88,10 +88,20 @@ public static class PipelineEngine
         ArgumentNullException.ThrowIfNull(workspace);
         request.EnsureValid();
         string id = InstanceId(request, await DatasetIdentityAsync(workspace, request.Dataset, cancellationToken).ConfigureAwait(false));
+        return (id, await StartOnceAsync(client, nameof(TrainingPipeline), request, id, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Starts orchestration <paramref name="name"/> as instance <paramref name="id"/> unless that instance
+    /// runs or finished without failing (a failed or terminated one is purged and started again); true when it started now.
+    /// </summary>
+    public static async Task<bool> StartOnceAsync<T>(DurableTaskClient client, string name, T input, string id, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
         var existing = await client.GetInstanceAsync(id, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false);
         if (existing is not null && existing.RuntimeStatus is not (OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated))
         {
-            return (id, false);
+            return false;
         }
 
         if (existing is not null)
@@ -99,7 +109,7 @@ public static class PipelineEngine
             await client.PurgeInstanceAsync(id, cancellation: cancellationToken).ConfigureAwait(false);
         }
 
-        await client.ScheduleNewOrchestrationInstanceAsync(nameof(TrainingPipeline), request, new StartOrchestrationOptions(id), cancellationToken).ConfigureAwait(false);
-        return (id, true);
+        await client.ScheduleNewOrchestrationInstanceAsync(name, input, new StartOrchestrationOptions(id), cancellationToken).ConfigureAwait(false);
+        return true;
     }
 }
