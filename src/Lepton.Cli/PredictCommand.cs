@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Lepton.CommandLine;
+using Lepton.Inference;
 using Lepton.Inference.Decoding;
 using Lepton.Inference.Http;
 using Lepton.Inference.Runtime;

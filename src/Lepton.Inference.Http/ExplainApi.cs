@@ -1,4 +1,5 @@
 using Lepton.Core.Registry;
+using Lepton.Inference;
 using Lepton.Inference.Decoding;
 using Lepton.Inference.Explain;
 using Lepton.Inference.Runtime;

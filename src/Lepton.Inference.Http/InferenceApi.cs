@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Lepton.Core.Contracts;
 using Lepton.Core.Registry;
+using Lepton.Inference;
 using Lepton.Inference.Decoding;
 using Lepton.Inference.Runtime;
 using Microsoft.AspNetCore.Http;

@@ -1,4 +1,4 @@
-namespace Lepton.Inference.Http;
+namespace Lepton.Inference;
 
 /// <summary>Softmax and top-k over rows of logits.</summary>
 public static class Scores

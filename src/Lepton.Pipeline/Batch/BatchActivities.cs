@@ -4,6 +4,7 @@ using System.Text;
 using Lepton.Core.Contracts;
 using Lepton.Core.Registry;
 using Lepton.Core.Storage;
+using Lepton.Inference;
 using Lepton.Inference.Decoding;
 using Lepton.Inference.Runtime;
 using Lepton.Pipeline.Activities;
@@ -32,6 +33,7 @@ public sealed class PlanBatchActivity(ModelRuntime runtime, PipelineWorkspace wo
         int version = await runtime.ResolveAsync(request.ModelName, request.Version, request.Alias).ConfigureAwait(false);
         string local = BatchPaths.IsStoredInput(request.Input) ? await workspace.DownloadToWorkAsync(request.Input).ConfigureAwait(false) : request.Input;
         var names = ListImages(local);
+        using var zipInput = Directory.Exists(local) ? null : ZipFile.OpenRead(local); // opened once for every image
         var chunks = new List<string>();
         for (int start = 0, index = 0; start < names.Count; start += request.ChunkSize, index++)
         {
@@ -49,7 +51,7 @@ public sealed class PlanBatchActivity(ModelRuntime runtime, PipelineWorkspace wo
                 {
                     var entry = archive.CreateEntry(name, CompressionLevel.NoCompression);
                     await using var target = entry.Open();
-                    await using var source = Open(local, name);
+                    await using var source = Open(local, zipInput, name);
                     await source.CopyToAsync(target).ConfigureAwait(false);
                 }
             }
@@ -94,31 +96,16 @@ public sealed class PlanBatchActivity(ModelRuntime runtime, PipelineWorkspace wo
         throw new Core.Data.DatasetFormatException(input, "batch input not found: give a folder or a .zip of PNG or JPEG images");
     }
 
-    private static Stream Open(string input, string name)
+    private static Stream Open(string folder, ZipArchive? archive, string name)
     {
-        if (Directory.Exists(input))
+        if (archive is null)
         {
-            var file = new FileInfo(Path.Combine(input, name));
+            var file = new FileInfo(Path.Combine(folder, name));
             return file.Length <= MaxImageBytes ? file.OpenRead() : new MemoryStream(); // an over-size input is recorded as undecodable
         }
 
-        var archive = ZipFile.OpenRead(input);
         var entry = archive.GetEntry(name)!;
-        if (entry.Length > MaxImageBytes)
-        {
-            archive.Dispose();
-            return new MemoryStream();
-        }
-
-        var copy = new MemoryStream();
-        using (var source = entry.Open())
-        {
-            source.CopyTo(copy);
-        }
-
-        archive.Dispose();
-        copy.Position = 0;
-        return copy;
+        return entry.Length <= MaxImageBytes ? entry.Open() : new MemoryStream();
     }
 }
 
@@ -147,7 +134,7 @@ public sealed class ScoreBatchChunkActivity(ModelRuntime runtime, IArtifactStore
         var lines = new StringBuilder();
         await runtime.UseAsync(input.ModelName, input.Version, async model =>
         {
-            GenerateApiGuard(model);
+            RequireClassifier(model);
             await using var zipStream = await store.OpenReadAsync(input.Chunk).ConfigureAwait(false);
             using var buffered = new MemoryStream();
             await zipStream.CopyToAsync(buffered).ConfigureAwait(false);
@@ -191,7 +178,7 @@ public sealed class ScoreBatchChunkActivity(ModelRuntime runtime, IArtifactStore
                 float[] logits = await model.PredictAsync([.. batch.SelectMany(i => pixels[i]!)], batch.Length).ConfigureAwait(false);
                 for (int k = 0; k < batch.Length; k++)
                 {
-                    probabilities[batch[k]] = Softmax(logits.AsSpan(k * model.Classes, model.Classes).ToArray());
+                    probabilities[batch[k]] = Scores.Softmax(logits.AsSpan(k * model.Classes, model.Classes), model.Classes);
                 }
             }
 
@@ -200,8 +187,7 @@ public sealed class ScoreBatchChunkActivity(ModelRuntime runtime, IArtifactStore
                 BatchResultLine line;
                 if (probabilities[i] is { } p)
                 {
-                    var top = Enumerable.Range(0, p.Length).OrderByDescending(c => p[c]).Take(TopK)
-                        .Select(c => new BatchTopClass(Label(labels, c), Math.Round(p[c], 6))).ToArray();
+                    var top = Scores.TopK(p, TopK).Select(c => new BatchTopClass(Label(labels, c), Math.Round(p[c], 6))).ToArray();
                     line = new BatchResultLine(inputs[i].Name, top[0].Label, top[0].Probability, top, null);
                 }
                 else
@@ -234,7 +220,7 @@ public sealed class ScoreBatchChunkActivity(ModelRuntime runtime, IArtifactStore
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
 
-    private static void GenerateApiGuard(LoadedModel model)
+    private static void RequireClassifier(LoadedModel model)
     {
         if (model.Signature.Kind != ModelKind.Classifier)
         {
@@ -243,14 +229,6 @@ public sealed class ScoreBatchChunkActivity(ModelRuntime runtime, IArtifactStore
     }
 
     private static string Label(IReadOnlyList<string> labels, int c) => c < labels.Count ? labels[c] : c.ToString(CultureInfo.InvariantCulture);
-
-    private static float[] Softmax(float[] logits)
-    {
-        float max = logits.Max();
-        var e = logits.Select(v => MathF.Exp(v - max)).ToArray();
-        float sum = e.Sum();
-        return e.Select(v => v / sum).ToArray();
-    }
 
     /// <summary>Counts of a chunk's lines.</summary>
     public static BatchChunkResult Summarize(int index, string jsonLines)
