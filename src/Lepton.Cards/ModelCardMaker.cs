@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Lepton.Core.Cards;
 using Lepton.Core.Contracts;
 using Lepton.Core.Data;
+using Lepton.Core.Data.Tables;
 using Lepton.Core.Evaluation;
 using Lepton.Core.Registry;
 
@@ -38,7 +39,9 @@ public static class ModelCardMaker
         string? datasetFolder = source.DatasetFolder ?? (job?["data"]?.GetValue<string>() is string d && Directory.Exists(d) ? d : null);
         job?.Remove("data"); // paths of the machine that trained: not part of what the model is
         job?.Remove("output");
-        var dataset = LoadDataset(datasetFolder, description.Signature.Output.Labels, missing);
+        bool rows = description.Signature.Input.Kind is InputKind.Text or InputKind.Table;
+        var dataset = rows ? null : LoadDataset(datasetFolder, description.Signature.Output.Labels, missing);
+        var table = rows ? LoadRows(datasetFolder, missing) : null;
         int? trainLimit = job?["trainLimit"]?.GetValue<int?>();
         int? testLimit = job?["testLimit"]?.GetValue<int?>();
         var train = dataset?.Train.Take(trainLimit);
@@ -57,6 +60,8 @@ public static class ModelCardMaker
 
         CardMetrics? metrics = null;
         IReadOnlyDictionary<string, double>? quality = null;
+        IReadOnlyList<CardMistake>? rowMistakes = null;
+        IReadOnlyList<ColumnImportance>? importance = null;
         if (generator)
         {
             var generated = Read(run, RunFolder.Metrics, "sample quality", missing, LeptonJson.ReadFile<GeneratorMetrics>);
@@ -80,7 +85,12 @@ public static class ModelCardMaker
             }
 
             var predictions = Read(run, RunFolder.Predictions, "most confident mistakes", missing, LeptonJson.ReadFile<TestPredictions>);
-            if (predictions is not null && test is null)
+            if (rows)
+            {
+                rowMistakes = predictions?.Inputs is { } inputs ? RowMistakes(predictions, inputs, labels) : null;
+                importance = Read(run, RunFolder.Metrics, "column importance", missing, path => LeptonJson.ReadFile<TrainingMetrics>(path))?.ColumnImportance;
+            }
+            else if (predictions is not null && test is null)
             {
                 missing.Add("most confident mistakes: the test images are not here (no dataset)");
             }
@@ -95,7 +105,11 @@ public static class ModelCardMaker
             Kind = description.Signature.Kind,
             Architecture = description.Architecture,
             Parameters = parameters,
-            Dataset = new CardDataset(source.DatasetVersion, Counts(train, labels), Counts(test, labels)),
+            Dataset = table is null
+                ? new CardDataset(source.DatasetVersion, Counts(train, labels), Counts(test, labels))
+                : new CardDataset(source.DatasetVersion, Counts(table.Train.Take(trainLimit ?? int.MaxValue), labels), Counts(table.Test.Take(testLimit ?? int.MaxValue), labels)),
+            Mistakes = rowMistakes,
+            ColumnImportance = importance,
             Training = job is null ? null : JsonSerializer.SerializeToElement(job),
             Metrics = metrics,
             Quality = quality,
@@ -137,6 +151,48 @@ public static class ModelCardMaker
 
         return CardPlots.Mistakes(worst, string.Create(CultureInfo.InvariantCulture,
             $"Most confidently wrong: {worst.Length} of {wrong} mistakes on {predictions.Actual.Count} test images"));
+    }
+
+    /// <summary>The most confidently wrong test texts or rows, as predictions.json shows them.</summary>
+    private static CardMistake[] RowMistakes(TestPredictions predictions, IReadOnlyList<string> inputs, IReadOnlyList<string> labels)
+    {
+        string Label(int c) => c >= 0 && c < labels.Count ? labels[c] : c.ToString(CultureInfo.InvariantCulture);
+        return [.. Enumerable.Range(0, Math.Min(inputs.Count, predictions.Actual.Count))
+            .Where(i => predictions.Predicted[i] != predictions.Actual[i])
+            .OrderByDescending(i => predictions.Confidence[i]).ThenBy(i => i)
+            .Take(MistakesShown)
+            .Select(i => new CardMistake(inputs[i], Label(predictions.Actual[i]), Label(predictions.Predicted[i]), predictions.Confidence[i]))];
+    }
+
+    private static TabularDataset? LoadRows(string? folder, List<string> missing)
+    {
+        if (folder is null || !TabularDataset.IsTabular(folder))
+        {
+            missing.Add("dataset class counts: the dataset is not here");
+            return null;
+        }
+
+        try
+        {
+            return TabularDataset.Load(folder);
+        }
+        catch (Exception ex) when (ex is DatasetFormatException or IOException or JsonException or InvalidDataException)
+        {
+            missing.Add($"dataset class counts: {ex.Message}");
+            return null;
+        }
+    }
+
+    private static Dictionary<string, int> Counts(IEnumerable<LabeledRow> rows, IReadOnlyList<string> labels)
+    {
+        var counts = labels.ToDictionary(l => l, _ => 0, StringComparer.Ordinal);
+        foreach (var row in rows)
+        {
+            string label = row.Label < labels.Count ? labels[row.Label] : row.Label.ToString(CultureInfo.InvariantCulture);
+            counts[label] = counts.GetValueOrDefault(label) + 1;
+        }
+
+        return counts;
     }
 
     private static MnistDataset? LoadDataset(string? folder, IReadOnlyList<string> labels, List<string> missing)

@@ -80,7 +80,7 @@ public static class DatasetsCommand
         string fileName = Path.GetFileName(file);
         if (!UploadScanner.IsArchive(fileName))
         {
-            throw new UsageException($"{file}: a dataset upload is a folder, or a .zip, .tar.gz or .tgz archive");
+            throw new UsageException($"{file}: a dataset upload is a folder, a .zip, .tar.gz or .tgz archive, or a .csv, .tsv or .jsonl table");
         }
 
         if (!File.Exists(file))
@@ -106,7 +106,7 @@ public static class DatasetsCommand
         PreparedDataset prepared;
         try
         {
-            prepared = DatasetPreparation.Prepare(file, scratch, images: ImageFolderOptions.From(request.Training));
+            prepared = DatasetPreparation.Prepare(file, scratch, images: ImageFolderOptions.From(request.Training), tables: Lepton.Core.Data.Tables.TableOptions.From(request.Training));
         }
         finally
         {

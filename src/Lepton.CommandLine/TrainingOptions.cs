@@ -27,7 +27,7 @@ public sealed class TrainingOptions
     /// <param name="placement">Whether to include the <see cref="JobPlacement"/> options (<c>--data</c>, <c>--out</c>, <c>--resume</c>).</param>
     public TrainingOptions(bool placement)
     {
-        Add(nameof(TrainingJobSpec.Architecture), CliOptions.Text("--arch", "name", "architecture: cnn, cnn-bn, mlp, gru, lstm, dcgan (lepton-trainer archs lists them)", Defaults.Architecture), (s, v) => s with { Architecture = v });
+        Add(nameof(TrainingJobSpec.Architecture), CliOptions.Text("--arch", "name", "architecture: cnn, cnn-bn, mlp, gru, lstm, dcgan for images; text-bow, text-gru, text-lstm for text; tabular-mlp for tables (lepton-trainer archs lists them); auto: cnn, text-bow or tabular-mlp as the data is", Defaults.Architecture), (s, v) => s with { Architecture = v });
         if (placement)
         {
             Add(nameof(TrainingJobSpec.Data), CliOptions.Optional("--data", "folder", "the four IDX files under their standard names (.gz or raw), optional labels.txt", "from --spec; required"), (s, v) => s with { Data = v! });
@@ -54,6 +54,9 @@ public sealed class TrainingOptions
         Add(nameof(TrainingJobSpec.Class), CliOptions.Optional("--class", "label|index", "dcgan only: train on one class", "every class"), (s, v) => s with { Class = v });
         Add(nameof(TrainingJobSpec.ImageSize), CliOptions.Whole("--image-size", "image folders: prepare pictures at n x n, 16 to 224 (shorter side scaled, centre cropped)", "the images' median shorter side, 16..224"), (s, v) => s with { ImageSize = v });
         Add(nameof(TrainingJobSpec.Channels), CliOptions.Whole("--channels", "image folders: 1 (gray) or 3 (RGB)", "1 when every image is gray, else 3"), (s, v) => s with { Channels = v });
+        Add(nameof(TrainingJobSpec.LabelColumn), CliOptions.Optional("--label-column", "name", "CSV/TSV/JSON-lines data: the column holding the class", "label"), (s, v) => s with { LabelColumn = v });
+        Add(nameof(TrainingJobSpec.Task), CliOptions.Optional("--task", "text|table", "CSV/TSV/JSON-lines data: classify its one free-text column (text) or its numbers and categories (table)", "from the data: text when one column holds free text"), (s, v) => s with { Task = v });
+        Add(nameof(TrainingJobSpec.VocabularySize), CliOptions.Whole("--vocab-size", "text models: the most words (and word pairs) the tokenizer learns, 10 to 1000000", "20000"), (s, v) => s with { VocabularySize = v });
         if (placement)
         {
             Add(nameof(TrainingJobSpec.Resume), CliOptions.Switch("--resume", "continue from the last checkpoint in the output folder (--resume, --no-resume, --resume true|false)", "on"), (s, v) => s with { Resume = v!.Value });

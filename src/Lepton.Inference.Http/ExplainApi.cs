@@ -32,6 +32,19 @@ public sealed class ExplainApi(ModelRuntime runtime, InferenceApi predict, ILogg
         await runtime.UseAsync(name, version, async model =>
         {
             GenerateApi.RequireClassifier(model);
+            if (RowRequests.Takes(model))
+            {
+                var explained = await RowExplain.ExplainAsync(body, mediaType, model, runtime.Options.MaxImagesPerRequest, ct).ConfigureAwait(false);
+                await InferenceApi.WriteJsonAsync(context, 200, writer =>
+                {
+                    writer.WriteString("model", name);
+                    writer.WriteNumber("version", version);
+                    WritePrediction(writer, model, explained.Index, explained.Probabilities);
+                    RowExplain.WriteWeights(writer, explained);
+                }).ConfigureAwait(false);
+                return true;
+            }
+
             var shape = model.ImageInput.Shape;
             int height = shape.Height, width = shape.Width;
 
@@ -58,26 +71,11 @@ public sealed class ExplainApi(ModelRuntime runtime, InferenceApi predict, ILogg
                 return true;
             }
 
-            var labels = model.Signature.Output.Labels;
-            string Label(int c) => c < labels.Count ? labels[c] : c.ToString(System.Globalization.CultureInfo.InvariantCulture);
             await InferenceApi.WriteJsonAsync(context, 200, writer =>
             {
                 writer.WriteString("model", name);
                 writer.WriteNumber("version", version);
-                writer.WriteString("label", Label(saliency.Index));
-                writer.WriteNumber("index", saliency.Index);
-                writer.WriteNumber("probability", saliency.Probabilities[saliency.Index]);
-                writer.WriteStartArray("top");
-                foreach (int c in Scores.TopK(saliency.Probabilities, Math.Min(Top, saliency.Probabilities.Length)))
-                {
-                    writer.WriteStartObject();
-                    writer.WriteString("label", Label(c));
-                    writer.WriteNumber("index", c);
-                    writer.WriteNumber("probability", saliency.Probabilities[c]);
-                    writer.WriteEndObject();
-                }
-
-                writer.WriteEndArray();
+                WritePrediction(writer, model, saliency.Index, saliency.Probabilities);
                 writer.WriteNumber("patch", patch);
                 writer.WriteNumber("stride", stride);
                 writer.WriteStartArray("heatmap");
@@ -97,6 +95,27 @@ public sealed class ExplainApi(ModelRuntime runtime, InferenceApi predict, ILogg
             return true;
         }, ct).ConfigureAwait(false);
     });
+
+    /// <summary>The explained prediction: its label, index and probability, and the top classes.</summary>
+    private static void WritePrediction(System.Text.Json.Utf8JsonWriter writer, LoadedModel model, int index, float[] probabilities)
+    {
+        var labels = model.Signature.Output.Labels;
+        string Label(int c) => c < labels.Count ? labels[c] : c.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        writer.WriteString("label", Label(index));
+        writer.WriteNumber("index", index);
+        writer.WriteNumber("probability", probabilities[index]);
+        writer.WriteStartArray("top");
+        foreach (int c in Scores.TopK(probabilities, Math.Min(Top, probabilities.Length)))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("label", Label(c));
+            writer.WriteNumber("index", c);
+            writer.WriteNumber("probability", probabilities[c]);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+    }
 
     /// <summary>A PNG only when asked for it before (or without) JSON.</summary>
     private static bool WantsPng(HttpRequest request)

@@ -35,21 +35,20 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
         var ct = context.RequestAborted;
         RegistryNames.ValidateModelName(name);
         var (versionQuery, alias) = VersionOrAlias(context.Request);
-        int top = QueryInt(context.Request, "top") ?? 3;
+        int? topQuery = QueryInt(context.Request, "top");
         byte[] body = await RequestBody.ReadAsync(context.Request, Options.MaxRequestBytes, ct).ConfigureAwait(false);
         string? mediaType = RequestBody.MediaType(context.Request);
         int version = await runtime.ResolveAsync(name, versionQuery, alias, ct).ConfigureAwait(false);
         await runtime.UseAsync(name, version, async model =>
         {
+            int top = topQuery ?? Math.Min(3, model.Classes); // a two-class model answers its two by default
             if (top < 1 || top > model.Classes)
             {
                 throw new InputException(InputProblem.Invalid, $"top must be between 1 and {model.Classes}");
             }
 
             GenerateApi.RequireClassifier(model);
-            var (pixels, count) = await DecodePredictBodyAsync(body, mediaType, model, ct).ConfigureAwait(false);
-            float[] logits = await model.PredictAsync(pixels, count, ct).ConfigureAwait(false);
-            Scores.EnsureFinite(logits);
+            var (logits, count) = await ScoreBodyAsync(body, mediaType, model, ct).ConfigureAwait(false);
             float[] probabilities = Scores.Softmax(logits, model.Classes);
             await WriteJsonAsync(context, 200, writer =>
             {
@@ -175,7 +174,9 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
             name,
             versions = versions.Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray(),
             platform = Platform,
-            inputs = manifest.Inputs.Select(t => new { name = t.Name, datatype = t.Datatype, shape = t.Shape }).ToArray(),
+            inputs = manifest.Signature.Input.Kind is InputKind.Text or InputKind.Table
+                ? RowRequests.MetadataInputs(manifest.Signature) // what a request sends: the text, or each column
+                : manifest.Inputs.Select(t => (object)new { name = t.Name, datatype = t.Datatype, shape = t.Shape }).ToArray(),
             // A classifier also offers its softmax ("probabilities"); a generator has only its image.
             outputs = manifest.Outputs.Select(t => new { name = t.Name, datatype = t.Datatype, shape = t.Shape })
                 .Concat(manifest.Signature.Kind == ModelKind.Generator ? [] : [new { name = ProbabilitiesOutput, datatype = "FP32", shape = manifest.Outputs[0].Shape }]).ToArray(),
@@ -207,9 +208,22 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
         int resolved = await runtime.ResolveAsync(name, ParseVersion(version), null, ct).ConfigureAwait(false);
         await runtime.UseAsync(name, resolved, async model =>
         {
-            var request = InferRequest.Parse(body, model, Options.MaxImagesPerRequest);
-            float[] logits = await model.PredictAsync(request.Pixels, request.Count, ct).ConfigureAwait(false);
-            Scores.EnsureFinite(logits);
+            InferRequest request;
+            float[] logits;
+            if (RowRequests.Takes(model))
+            {
+                // Texts and table rows: a BYTES input of texts, or one input per column.
+                var (id, batch, outputs) = RowRequests.ParseInfer(body, model, Options.MaxImagesPerRequest, [model.OutputName, ProbabilitiesOutput]);
+                request = new InferRequest(id, [], batch.Count, outputs);
+                logits = await RowRequests.ScoreAsync(model, batch, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                request = InferRequest.Parse(body, model, Options.MaxImagesPerRequest);
+                logits = await model.PredictAsync(request.Pixels, request.Count, ct).ConfigureAwait(false);
+                Scores.EnsureFinite(logits);
+            }
+
             float[]? probabilities = request.Outputs.Contains(ProbabilitiesOutput) ? Scores.Softmax(logits, model.Classes) : null;
             await WriteJsonAsync(context, 200, writer =>
             {
@@ -250,6 +264,21 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
     });
 
     // ---- helpers --------------------------------------------------------------------------------------
+
+    /// <summary>A predict body scored: texts and table rows as <see cref="RowRequests"/> reads them, pictures as <see cref="DecodePredictBodyAsync"/> does.</summary>
+    internal async Task<(float[] Logits, int Count)> ScoreBodyAsync(byte[] body, string? mediaType, LoadedModel model, CancellationToken ct)
+    {
+        if (RowRequests.Takes(model))
+        {
+            var batch = RowRequests.ParsePredict(body, mediaType, model, Options.MaxImagesPerRequest);
+            return (await RowRequests.ScoreAsync(model, batch, ct).ConfigureAwait(false), batch.Count);
+        }
+
+        var (pixels, count) = await DecodePredictBodyAsync(body, mediaType, model, ct).ConfigureAwait(false);
+        float[] logits = await model.PredictAsync(pixels, count, ct).ConfigureAwait(false);
+        Scores.EnsureFinite(logits);
+        return (logits, count);
+    }
 
     /// <summary>A predict body (PNG/JPEG, or JSON instances) as the model's input: what predict and explain accept.</summary>
     internal async Task<(float[] Pixels, int Count)> DecodePredictBodyAsync(byte[] body, string? mediaType, LoadedModel model, CancellationToken ct)

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using Lepton.Core.Contracts;
 using Lepton.Core.Data;
+using Lepton.Core.Data.Tables;
 
 namespace Lepton.Pipeline;
 
@@ -16,8 +17,22 @@ public static class DatasetPreparation
     private static readonly string[] Files = [MnistDataset.TrainImages, MnistDataset.TrainLabels, MnistDataset.TestImages, MnistDataset.TestLabels];
 
     /// <summary>The dataset version of an upload, without preparing it.</summary>
-    public static string ComputeVersion(string upload, string? sourceName = null, ImageFolderOptions? images = null)
+    public static string ComputeVersion(string upload, string? sourceName = null, ImageFolderOptions? images = null, TableOptions? tables = null)
     {
+        if (RowUpload.TryRead(upload) is { } rows)
+        {
+            string staging = Directory.CreateTempSubdirectory("lepton-rows-").FullName;
+            try
+            {
+                TabularDataset.Build(rows.Train, rows.Test, tables ?? new TableOptions()).Write(staging);
+                return TabularDataset.ContentVersion(staging);
+            }
+            finally
+            {
+                DeleteQuietly(staging);
+            }
+        }
+
         string folder = Unpack(upload, images, out string? temp);
         try
         {
@@ -36,8 +51,13 @@ public static class DatasetPreparation
     /// how pictures become its images (<see cref="MnistDataset.ImageFile"/>; image folders are prepared
     /// by <see cref="ImageFolders"/> with <paramref name="images"/>) in its image.json.
     /// </summary>
-    public static PreparedDataset Prepare(string upload, string workFolder, string? sourceName = null, ImageFolderOptions? images = null)
+    public static PreparedDataset Prepare(string upload, string workFolder, string? sourceName = null, ImageFolderOptions? images = null, TableOptions? tables = null)
     {
+        if (RowUpload.TryRead(upload) is { } rows)
+        {
+            return PrepareRows(rows.Train, rows.Test, workFolder, tables ?? new TableOptions());
+        }
+
         string folder = Unpack(upload, images, out string? temp);
         try
         {
@@ -91,6 +111,55 @@ public static class DatasetPreparation
         {
             DeleteQuietly(temp);
         }
+    }
+
+    /// <summary>
+    /// Row data (CSV, TSV, JSON lines): validated and typed by <see cref="TabularDataset.Build"/>, written
+    /// in its canonical form, named by the SHA-256 of that form (so the same rows with the same label column
+    /// and task are one version however they were laid out).
+    /// </summary>
+    private static PreparedDataset PrepareRows(TableFile train, TableFile? test, string workFolder, TableOptions options)
+    {
+        var dataset = TabularDataset.Build(train, test, options);
+        string prepared = Path.Combine(Path.GetFullPath(workFolder), "prepared");
+        Directory.CreateDirectory(prepared);
+        string staging = Path.Combine(prepared, ".tmp-" + Guid.NewGuid().ToString("N"));
+        dataset.Write(staging);
+        string version = TabularDataset.ContentVersion(staging);
+        var schema = dataset.Schema;
+        File.WriteAllLines(Path.Combine(staging, MnistDataset.LabelsFile), schema.Labels);
+        LeptonJson.WriteFile(Path.Combine(staging, "dataset.json"), new
+        {
+            version,
+            task = schema.Task,
+            trainExamples = dataset.Train.Count,
+            testExamples = dataset.Test.Count,
+            labelColumn = schema.LabelColumn,
+            textColumn = schema.TextColumn,
+            columns = schema.Columns.Select(c => new { c.Name, c.Type, c.Missing }),
+            labels = schema.Labels,
+        });
+        string target = Path.Combine(prepared, version);
+        bool reused = File.Exists(Path.Combine(target, "dataset.json"));
+        if (reused)
+        {
+            DeleteQuietly(staging);
+        }
+        else
+        {
+            try
+            {
+                Directory.Move(staging, target);
+            }
+            catch (IOException) when (Directory.Exists(target))
+            {
+                DeleteQuietly(staging);
+                reused = true;
+            }
+        }
+
+        var kind = schema.Task == TableTask.Text ? DataKind.Text : DataKind.Table;
+        return new PreparedDataset(version, target, dataset.Train.Count, dataset.Test.Count, schema.Labels, reused) { Kind = kind };
     }
 
     /// <summary>The name an upload came by: its file or folder name.</summary>

@@ -214,6 +214,9 @@ public sealed record PreparedDataset(string Version, string Folder, int TrainExa
 
     /// <summary>The pictures of an image-folder upload that could not be read and were left out, "path: problem" each.</summary>
     public IReadOnlyList<string> Skipped { get; init; } = [];
+
+    /// <summary>What the data holds: pictures, texts or table rows (what <c>--arch auto</c> is resolved by).</summary>
+    public DataKind Kind { get; init; } = DataKind.Image;
 }
 
 /// <summary>A training job on a compute target.</summary>

@@ -17,13 +17,14 @@ public sealed class UploadScanner(IArtifactStore store, TimeSpan settleTime)
 
     public TimeSpan SettleTime { get; } = settleTime;
 
-    /// <summary>True for the archive formats a run accepts.</summary>
+    /// <summary>True for the upload formats a run accepts: archives (.zip, .tar.gz, .tgz) and table files (.csv, .tsv, .jsonl, .ndjson).</summary>
     public static bool IsArchive(string file)
     {
         ArgumentNullException.ThrowIfNull(file);
         return file.EndsWith(".zip", StringComparison.OrdinalIgnoreCase)
             || file.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase)
-            || file.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase);
+            || file.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase)
+            || Core.Data.Tables.TableFile.IsTableFile(file);
     }
 
     /// <summary>

@@ -23,7 +23,22 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
 
     private TrainingMetrics RunCore(string statusPath, CancellationToken cancellationToken)
     {
-        var architecture = ArchitectureRegistry.Get(spec.Architecture);
+        if (Core.Data.Tables.TabularDataset.IsTabular(spec.Data))
+        {
+            return new RowTrainingJob(spec, log).RunCore(statusPath, cancellationToken);
+        }
+
+        string name;
+        try
+        {
+            name = KnownArchitectures.Resolve(spec.Architecture, DataKind.Image);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new JobSpecException([ex.Message]);
+        }
+
+        var architecture = ArchitectureRegistry.Get(name);
         if (architecture.IsGenerator)
         {
             throw new JobSpecException([$"'{architecture.Name}' is a generator: it is trained by {nameof(GeneratorJob)}"]);

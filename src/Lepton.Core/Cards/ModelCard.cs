@@ -35,12 +35,21 @@ public sealed record ModelCard
     /// <summary>A generator's sample quality: Fréchet distance, floor, ceiling, mean confidence, ...</summary>
     public IReadOnlyDictionary<string, double>? Quality { get; init; }
 
+    /// <summary>Text and table models: the most confidently wrong test examples (the text cut short, or the row).</summary>
+    public IReadOnlyList<CardMistake>? Mistakes { get; init; }
+
+    /// <summary>Table models: each column's permutation importance on the test split, largest first.</summary>
+    public IReadOnlyList<ColumnImportance>? ColumnImportance { get; init; }
+
     /// <summary>The image files beside card.json (e.g. <c>curves.png</c>), in display order.</summary>
     public IReadOnlyList<string> Images { get; init; } = [];
 
     /// <summary>What the card could not show and why (an older run without history.json, ...).</summary>
     public IReadOnlyList<string> Missing { get; init; } = [];
 }
+
+/// <summary>A test example the model got wrong, and how sure it was.</summary>
+public sealed record CardMistake(string Input, string Actual, string Predicted, double Confidence);
 
 /// <summary>The dataset a model was trained on: its version (content hash) and images per class.</summary>
 public sealed record CardDataset(

@@ -24,6 +24,12 @@ public static class ModelContract
     /// <summary>A generator's one input: float32 latent vectors [N,z], standard normal.</summary>
     public const string LatentInputName = "latent";
 
+    /// <summary>A text classifier's one input: int64 token ids [N,T] (0 pads), from the tokenizer in its metadata.</summary>
+    public const string TokensInputName = "tokens";
+
+    /// <summary>A table classifier's one input: float32 features [N,F], from <c>TableFeaturizer</c>.</summary>
+    public const string FeaturesInputName = "features";
+
     /// <summary>A generator's one output: float32 images [N,C,H,W] with values in [0,1].</summary>
     public const string ImageOutputName = "image";
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Lepton.Core.Data.Tables;
 using Lepton.Core.Registry;
 
 namespace Lepton.Core.Contracts;
@@ -21,6 +22,18 @@ public enum InputKind
 
     /// <summary>Standard-normal vectors [N,z]; <see cref="InputSignature.LatentSize"/> is z.</summary>
     Latent,
+
+    /// <summary>
+    /// Token ids int64 [N,T] of a text (<see cref="InputSignature.Text"/>); the tokenizer is in the model's
+    /// metadata (<see cref="TextTokenizer.MetadataKey"/>). Requests send the text.
+    /// </summary>
+    Text,
+
+    /// <summary>
+    /// Features float32 [N,F] of a table row (<see cref="InputSignature.Table"/>: the columns and their
+    /// training statistics, turned into features by <see cref="TableFeaturizer"/>). Requests send the columns.
+    /// </summary>
+    Table,
 
     /// <summary>
     /// A tensor of another shape (a model Lepton did not train, published as it is): served through the
@@ -74,6 +87,24 @@ public sealed record ImageShape(int Channels, int Height, int Width)
 /// <summary>How a picture becomes the input: its shape, resize policy and polarity.</summary>
 public sealed record ImageInputSpec(ImageShape Shape, ResizePolicy Resize = ResizePolicy.Fit, ImagePolarity Polarity = ImagePolarity.LightOnDark);
 
+/// <summary>A text model's input: the request field, the ids per text, the longest text a request may send.</summary>
+/// <param name="Field">The JSON field (and Open Inference Protocol BYTES input) holding the text.</param>
+/// <param name="MaxTokens">T: ids per text (cut or padded).</param>
+/// <param name="MaxCharacters">The longest text a request may send.</param>
+/// <param name="Units">How the text is cut: "words" or "words+pairs".</param>
+public sealed record TextInputSpec(string Field, int MaxTokens, int MaxCharacters, string Units, int VocabularySize)
+{
+    public const string DefaultField = "text";
+    public const int DefaultMaxCharacters = 20_000;
+}
+
+/// <summary>A table model's input: its columns with their training statistics, in feature order.</summary>
+public sealed record TableInputSpec(IReadOnlyList<TableColumn> Columns)
+{
+    [JsonIgnore]
+    public int FeatureCount => Columns.Sum(c => c.FeatureCount);
+}
+
 /// <summary>A model's one input. Exactly the field of its <see cref="Kind"/> is set.</summary>
 public sealed record InputSignature
 {
@@ -86,6 +117,10 @@ public sealed record InputSignature
 
     public int? LatentSize { get; init; }
 
+    public TextInputSpec? Text { get; init; }
+
+    public TableInputSpec? Table { get; init; }
+
     /// <summary>A <see cref="InputKind.Tensor"/> input's shape after the batch dimension (-1: any size).</summary>
     public IReadOnlyList<long>? Shape { get; init; }
 
@@ -95,6 +130,8 @@ public sealed record InputSignature
     {
         InputKind.Image => Image!.Shape.Values,
         InputKind.Latent => LatentSize!.Value,
+        InputKind.Text => Text!.MaxTokens,
+        InputKind.Table => Table!.FeatureCount,
         InputKind.Tensor => (int)Shape!.Aggregate(1L, (a, d) => a * Math.Max(d, 1)),
         _ => throw new InvalidOperationException($"input kind {Kind} has no size"),
     };
@@ -139,6 +176,32 @@ public sealed record ModelSignature
         {
             Kind = ModelKind.Classifier,
             Input = new InputSignature { Kind = InputKind.Image, Tensor = ModelContract.InputName, Image = image },
+            Output = new OutputSignature { Kind = OutputKind.Logits, Tensor = ModelContract.OutputName, Labels = labels },
+        };
+    }
+
+    /// <summary>A classifier of texts: token ids [N,T] in, logits [N,labels] out.</summary>
+    public static ModelSignature TextClassifier(TextInputSpec text, IReadOnlyList<string> labels)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(labels);
+        return new ModelSignature
+        {
+            Kind = ModelKind.Classifier,
+            Input = new InputSignature { Kind = InputKind.Text, Tensor = ModelContract.TokensInputName, Text = text },
+            Output = new OutputSignature { Kind = OutputKind.Logits, Tensor = ModelContract.OutputName, Labels = labels },
+        };
+    }
+
+    /// <summary>A classifier of table rows: features [N,F] in, logits [N,labels] out.</summary>
+    public static ModelSignature TableClassifier(TableInputSpec table, IReadOnlyList<string> labels)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(labels);
+        return new ModelSignature
+        {
+            Kind = ModelKind.Classifier,
+            Input = new InputSignature { Kind = InputKind.Table, Tensor = ModelContract.FeaturesInputName, Table = table },
             Output = new OutputSignature { Kind = OutputKind.Logits, Tensor = ModelContract.OutputName, Labels = labels },
         };
     }
@@ -216,12 +279,14 @@ public sealed record ModelSignature
         {
             InputKind.Image when Input.Image is { } image => [image.Shape.Channels, image.Shape.Height, image.Shape.Width],
             InputKind.Latent when Input.LatentSize is int z => [z],
+            InputKind.Text when Input.Text is { } text => [text.MaxTokens],
+            InputKind.Table when Input.Table is { } table => [table.FeatureCount],
             InputKind.Tensor when Input.Shape is { Count: > 0 } dimensions => [.. dimensions],
             _ => [],
         };
         if (expectedInput.Length == 0)
         {
-            problems.Add($"the signature's {Input.Kind} input has no {(Input.Kind == InputKind.Image ? "image" : "latent size")}");
+            problems.Add($"the signature's {Input.Kind} input has no {Input.Kind switch { InputKind.Image => "image", InputKind.Text => "text", InputKind.Table => "table", _ => "latent size" }}");
         }
         else if (!Fits(input.Shape, expectedInput))
         {

@@ -10,6 +10,9 @@ public sealed record TestPredictions(
     IReadOnlyList<int> Predicted,
     IReadOnlyList<float> Confidence)
 {
+    /// <summary>Text and table models: each test example as the card shows it (the text cut short, or column=value pairs).</summary>
+    public IReadOnlyList<string>? Inputs { get; init; }
+
     /// <summary>From scores [count, classes] (logits) and the true labels.</summary>
     public static TestPredictions FromLogits(ReadOnlySpan<byte> actual, ReadOnlySpan<float> logits, int classes)
     {

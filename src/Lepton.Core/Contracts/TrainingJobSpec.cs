@@ -22,7 +22,8 @@ public sealed record TrainingJobSpec
     /// <summary>The largest height and width image folders are prepared at.</summary>
     public const int MaxImageSize = 224;
 
-    public string Architecture { get; init; } = "cnn";
+    /// <summary>The family to train; <see cref="KnownArchitectures.Auto"/>: chosen from the data (<see cref="KnownArchitectures.ForData"/>).</summary>
+    public string Architecture { get; init; } = KnownArchitectures.Auto;
 
     /// <summary>A folder with the four IDX files under their standard names.</summary>
     public string Data { get; init; } = string.Empty;
@@ -86,6 +87,15 @@ public sealed record TrainingJobSpec
     /// </summary>
     public int? Channels { get; init; }
 
+    /// <summary>Row datasets (CSV, TSV, JSON lines): the column holding the class (null: <c>label</c>).</summary>
+    public string? LabelColumn { get; init; }
+
+    /// <summary>Row datasets: <c>text</c> (one free-text column) or <c>table</c> (null: decided from the data).</summary>
+    public string? Task { get; init; }
+
+    /// <summary>Text models: the most words (and word pairs) the tokenizer learns (null: 20000).</summary>
+    public int? VocabularySize { get; init; }
+
     /// <summary>Continue from the last checkpoint in the output folder when there is one.</summary>
     public bool Resume { get; init; } = true;
 
@@ -95,7 +105,7 @@ public sealed record TrainingJobSpec
         ArgumentNullException.ThrowIfNull(knownArchitectures);
         var errors = new List<string>();
         var known = knownArchitectures.ToArray();
-        if (!known.Contains(Architecture, StringComparer.Ordinal))
+        if (Architecture != KnownArchitectures.Auto && !known.Contains(Architecture, StringComparer.Ordinal))
         {
             errors.Add($"unknown architecture '{Architecture}' (known: {string.Join(", ", known)})");
         }
@@ -173,6 +183,21 @@ public sealed record TrainingJobSpec
         if (Channels is not (null or 1 or 3))
         {
             errors.Add($"channels must be 1 (gray) or 3 (RGB), not {Channels}");
+        }
+
+        if (Task is not (null or "text" or "table"))
+        {
+            errors.Add($"task must be text or table, not '{Task}'");
+        }
+
+        if (VocabularySize is < 10 or > 1_000_000)
+        {
+            errors.Add($"vocabulary size must be between 10 and 1000000, not {VocabularySize}");
+        }
+
+        if (LabelColumn is { } column && (column.Length is 0 or > 200 || column.Any(char.IsControl)))
+        {
+            errors.Add("label column: a column name of 1 to 200 characters");
         }
 
         if (Labels is { Count: < 2 })

@@ -68,7 +68,17 @@ public sealed record TrainingMetrics(
     double TorchTestAccuracy,
     ParityReport Parity,
     double TrainSeconds,
-    double TrainSamplesPerSecond);
+    double TrainSamplesPerSecond)
+{
+    /// <summary>Table models: each column's permutation importance on the test split (accuracy lost when its values are shuffled), largest first.</summary>
+    public IReadOnlyList<ColumnImportance>? ColumnImportance { get; init; }
+
+    /// <summary>Text models: the tokenizer's vocabulary size and ids per text.</summary>
+    public string? Tokenizer { get; init; }
+}
+
+/// <summary>How much test accuracy a table model loses when one column's values are shuffled across the rows.</summary>
+public sealed record ColumnImportance(string Column, double AccuracyDrop);
 
 /// <summary>How closely ONNX Runtime reproduces TorchSharp on the same inputs.</summary>
 public sealed record ParityReport(int Examples, double MaxAbsDifference, int PredictionMismatches);

@@ -12,6 +12,7 @@
 
   let key = sessionStorage.getItem(KEY_ITEM);
   let currentModel = null;
+  let rowsInput = null;
   const runs = new Map(); // id -> last status (or null)
   let pollTimer = null;
 
@@ -156,10 +157,14 @@
     if (history.childElementCount === 0) history.append(el('li', { text: 'no alias set yet' }));
     const shown = details.aliases?.production ?? versions[0]?.version;
     // The drawing and preview take the size of the model's input (its signature), 28x28 for older models.
-    const image = versions.find((v) => v.version === shown)?.signature?.input?.image?.shape;
+    const input = versions.find((v) => v.version === shown)?.signature?.input;
+    const image = input?.image?.shape;
     sizeInput(image?.width ?? 28, image?.height ?? 28);
+    // Text and table models take a text box or a form of their columns; picture models a file or a drawing.
+    rowsInput = input?.kind === 'text' || input?.kind === 'table' ? input : null;
+    setUpRowsPanel(rowsInput);
     // Drawing suits small gray models (light strokes on dark); color and large models take pictures only.
-    $('draw-panel').hidden = (image?.channels ?? 1) !== 1 || Math.max(image?.width ?? 28, image?.height ?? 28) > 64;
+    $('draw-panel').hidden = !!rowsInput || (image?.channels ?? 1) !== 1 || Math.max(image?.width ?? 28, image?.height ?? 28) > 64;
     if (shown !== undefined) await showCard(name, shown);
   }
 
@@ -213,12 +218,103 @@
         el('td', { class: 'num', text: c.support }), el('td', { class: 'num', text: counts[c.label] ?? '–' })));
     }
     $('card-classes').hidden = classes.childElementCount === 0;
+    const importance = $('card-importance');
+    const bars = importance.querySelector('ol');
+    clear(bars);
+    const columns = Array.isArray(card.columnImportance) ? card.columnImportance : [];
+    const largest = Math.max(1e-6, ...columns.map((c) => Math.abs(Number(c.accuracyDrop) || 0)));
+    for (const c of columns) {
+      const fill = el('span');
+      fill.style.width = `${Math.max(0, Number(c.accuracyDrop) || 0) / largest * 100}%`;
+      bars.append(el('li', { 'data-column': c.column }, el('span', { text: c.column }), el('span', { class: 'bar' }, fill), el('span', { class: 'num', text: fmt(c.accuracyDrop) })));
+    }
+    importance.hidden = columns.length === 0;
+    const mistakes = $('card-mistakes');
+    const wrong = mistakes.querySelector('tbody');
+    clear(wrong);
+    for (const m of Array.isArray(card.mistakes) ? card.mistakes : []) {
+      wrong.append(el('tr', null, el('td', { text: m.input }), el('td', { text: m.actual }), el('td', { text: m.predicted }), el('td', { class: 'num', text: pct(m.confidence) })));
+    }
+    mistakes.hidden = wrong.childElementCount === 0;
     const images = $('card-images');
     clear(images);
     for (const [what, url] of Object.entries(card.images ?? {})) {
       // Only this server's card images: a relative path under the model's routes.
       if (typeof url !== 'string' || !url.startsWith('/api/models/')) continue;
       images.append(el('figure', { 'data-image': what }, el('img', { src: url, alt: `${what} of ${name} v${version}`, loading: 'lazy' }), el('figcaption', { text: what })));
+    }
+  }
+
+  // ---- try it: text and table models -------------------------------------------------------------
+  function setUpRowsPanel(input) {
+    $('rows-panel').hidden = !input;
+    $('drop').hidden = !!input;
+    $('image-view').hidden = !!input;
+    $('row-weights').hidden = true;
+    const columns = $('table-input');
+    clear(columns);
+    $('text-input').hidden = input?.kind !== 'text';
+    columns.hidden = input?.kind !== 'table';
+    if (input?.kind === 'text') {
+      $('rows-hint').textContent = `Type a text (up to ${input.text?.maxCharacters ?? 20000} characters):`;
+    } else if (input?.kind === 'table') {
+      $('rows-hint').textContent = 'Fill in a row (a blank is a missing value where training had some):';
+      for (const c of Array.isArray(input.table?.columns) ? input.table.columns : []) {
+        const field = c.type === 'category' && Array.isArray(c.categories)
+          ? el('select', { name: c.name, 'data-column': c.name }, el('option', { value: '', text: '' }), ...c.categories.map((v) => el('option', { value: v, text: v })))
+          : el('input', { name: c.name, 'data-column': c.name, type: 'number', step: 'any', placeholder: typeof c.mean === 'number' ? fmt(c.mean) : '' });
+        columns.append(el('label', null, `${c.name} `, field));
+      }
+    }
+  }
+
+  function rowsBody() {
+    if (rowsInput?.kind === 'text') return { [rowsInput.text?.field ?? 'text']: $('text-input').value };
+    const row = {};
+    for (const field of $('table-input').querySelectorAll('[data-column]')) {
+      const value = field.value.trim();
+      if (value === '') continue;
+      row[field.dataset.column] = field.tagName === 'INPUT' ? Number(value) : value;
+    }
+    return { instances: [row] };
+  }
+
+  $('rows-panel').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!currentModel) return;
+    const name = currentModel;
+    const body = JSON.stringify(rowsBody());
+    const result = await api('POST', `/api/models/${seg(name)}/predict?top=5`, { body, contentType: 'application/json' });
+    const top = $('top');
+    clear(top);
+    $('row-weights').hidden = true;
+    if (result.error) { $('prediction').textContent = ''; notice(`predict: ${result.error}`); return; }
+    notice('');
+    showPrediction(result.json?.predictions?.[0]);
+    const explained = await api('POST', `/api/models/${seg(name)}/explain`, { body, contentType: 'application/json' });
+    const weights = $('row-weights');
+    clear(weights);
+    if (explained.status !== 200) return;
+    const list = Array.isArray(explained.json?.tokens) ? explained.json.tokens : Array.isArray(explained.json?.columns) ? explained.json.columns : [];
+    const most = Math.max(1e-6, ...list.map((w) => Math.abs(Number(w.weight) || 0)));
+    weights.append(el('p', { class: 'muted', text: `Why "${explained.json.label}" (${explained.json.method}): red pushed towards it, blue away.` }));
+    for (const w of list) {
+      const v = Number(w.weight) || 0;
+      const span = el('span', { class: 'weight', title: `${v >= 0 ? '+' : ''}${v.toFixed(4)}`, text: w.token ?? `${w.column}=${w.value ?? '∅'}` });
+      span.style.background = v >= 0 ? `rgba(220,40,40,${Math.abs(v) / most})` : `rgba(40,90,220,${Math.abs(v) / most})`;
+      weights.append(span, ' ');
+    }
+    weights.hidden = false;
+  });
+
+  function showPrediction(p) {
+    const top = $('top');
+    clear(top);
+    $('prediction').textContent = p ? `${p.label} (${pct(p.probability)})` : '–';
+    for (const t of Array.isArray(p?.top) ? p.top : []) {
+      const fill = el('span');
+      fill.style.width = `${Math.max(0, Math.min(1, Number(t.probability) || 0)) * 100}%`;
+      top.append(el('li', null, el('span', { text: t.label }), el('span', { class: 'bar' }, fill), el('span', { class: 'num', text: pct(t.probability) })));
     }
   }
 
@@ -298,13 +394,7 @@
     clear(top);
     if (result.error) { $('prediction').textContent = ''; notice(`predict: ${result.error}`); return; }
     notice('');
-    const p = result.json?.predictions?.[0];
-    $('prediction').textContent = p ? `${p.label} (${pct(p.probability)})` : '–';
-    for (const t of Array.isArray(p?.top) ? p.top : []) {
-      const fill = el('span');
-      fill.style.width = `${Math.max(0, Math.min(1, Number(t.probability) || 0)) * 100}%`;
-      top.append(el('li', null, el('span', { text: t.label }), el('span', { class: 'bar' }, fill), el('span', { class: 'num', text: pct(t.probability) })));
-    }
+    showPrediction(result.json?.predictions?.[0]);
     await explain(name, blob, type);
   }
 

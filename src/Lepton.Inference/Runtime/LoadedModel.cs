@@ -44,12 +44,13 @@ public sealed class LoadedModel : IDisposable
             var output = _session.OutputMetadata.First();
             OutputName = output.Key;
             OutputShape = output.Value.Dimensions;
-            if (input.Value.ElementDataType != TensorElementType.Float || output.Value.ElementDataType != TensorElementType.Float)
+            Signature = manifest.Signature;
+            bool tokens = Signature.Input.Kind == InputKind.Text;
+            if (input.Value.ElementDataType != (tokens ? TensorElementType.Int64 : TensorElementType.Float) || output.Value.ElementDataType != TensorElementType.Float)
             {
-                throw new InvalidDataException($"model '{manifest.Name}' version {manifest.Version}: only float32 inputs and outputs are served");
+                throw new InvalidDataException($"model '{manifest.Name}' version {manifest.Version}: only float32 inputs (int64 token ids for text) and float32 outputs are served");
             }
 
-            Signature = manifest.Signature;
             var tensors = (Inputs: ModelInspector.Specs(_session.InputMetadata), Outputs: ModelInspector.Specs(_session.OutputMetadata));
             if (Signature.Check(tensors.Inputs, tensors.Outputs) is { Count: > 0 } problems)
             {
@@ -59,7 +60,22 @@ public sealed class LoadedModel : IDisposable
             ImageValues = InputShape.Skip(1).Aggregate(1, (a, d) => a * Math.Max(d, 1));
             Classes = Math.Max(OutputShape[^1], 1);
             _maxBatch = Math.Max(1, options.MaxBatchSize);
-            Run(new float[ImageValues], 1); // warm-up: the first real request pays no initialization
+            if (tokens)
+            {
+                Tokenizer = OnnxRowScorer.ReadTokenizer(_session.ModelMetadata.CustomMetadataMap)
+                    ?? throw new InvalidDataException($"model '{manifest.Name}' version {manifest.Version}: a text model without its tokenizer ({Core.Data.Tables.TextTokenizer.MetadataKey})");
+                if (Tokenizer.MaxTokens != ImageValues)
+                {
+                    throw new InvalidDataException($"model '{manifest.Name}' version {manifest.Version}: the tokenizer writes {Tokenizer.MaxTokens} ids, the model takes {ImageValues}");
+                }
+
+                RunTokens(new long[ImageValues], 1); // warm-up
+            }
+            else
+            {
+                Featurizer = Signature.Input.Table is { } table ? new Core.Data.Tables.TableFeaturizer(table.Columns) : null;
+                Run(new float[ImageValues], 1); // warm-up: the first real request pays no initialization
+            }
         }
         catch
         {
@@ -86,6 +102,12 @@ public sealed class LoadedModel : IDisposable
             $"model '{Manifest.Name}' version {Manifest.Version} takes {Signature.Input.Kind.ToString().ToLowerInvariant()} input, not images");
 
     public ModelManifest Manifest { get; }
+
+    /// <summary>A text model's tokenizer, from its metadata: requests are tokenized exactly as training did.</summary>
+    public Core.Data.Tables.TextTokenizer? Tokenizer { get; }
+
+    /// <summary>A table model's featurizer, from its signature's columns.</summary>
+    public Core.Data.Tables.TableFeaturizer? Featurizer { get; }
 
     public string InputName { get; }
 
@@ -154,6 +176,20 @@ public sealed class LoadedModel : IDisposable
         var shape = InputShape.ToArray();
         shape[0] = count;
         var tensor = new DenseTensor<float>(pixels, shape);
+        using var results = _session.Run([NamedOnnxValue.CreateFromTensor(InputName, tensor)], [OutputName]);
+        return results[0].AsTensor<float>() is DenseTensor<float> dense ? dense.Buffer.ToArray() : results[0].AsTensor<float>().ToArray();
+    }
+
+    /// <summary>Runs a text model once on token ids [count, T], on the calling thread.</summary>
+    public float[] RunTokens(long[] ids, int count)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Length != count * ImageValues)
+        {
+            throw new ArgumentException($"{ids.Length} ids for {count} texts of {ImageValues}");
+        }
+
+        var tensor = new DenseTensor<long>(ids, [count, ImageValues]);
         using var results = _session.Run([NamedOnnxValue.CreateFromTensor(InputName, tensor)], [OutputName]);
         return results[0].AsTensor<float>() is DenseTensor<float> dense ? dense.Buffer.ToArray() : results[0].AsTensor<float>().ToArray();
     }

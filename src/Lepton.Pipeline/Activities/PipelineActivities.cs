@@ -1,3 +1,4 @@
+using Lepton.Core.Data.Tables;
 using Lepton.Core.Evaluation;
 using Lepton.Core.Registry;
 using Lepton.Inference.Decoding;
@@ -29,7 +30,7 @@ public sealed class PrepareDatasetActivity(PipelineWorkspace workspace, ILogger?
         ArgumentNullException.ThrowIfNull(input);
         string upload = await workspace.LocalizeUploadAsync(input.Dataset).ConfigureAwait(false);
         // The class names come from the name the data was given (datasets/{model}/{file}: the file), not the local copy's.
-        var prepared = await Task.Run(() => DatasetPreparation.Prepare(upload, workspace.WorkFolder, DatasetPreparation.SourceName(input.Dataset), ImageFolderOptions.From(input.Training))).ConfigureAwait(false);
+        var prepared = await Task.Run(() => DatasetPreparation.Prepare(upload, workspace.WorkFolder, DatasetPreparation.SourceName(input.Dataset), ImageFolderOptions.From(input.Training), TableOptions.From(input.Training))).ConfigureAwait(false);
         await workspace.PublishPreparedAsync(prepared).ConfigureAwait(false);
         (logger ?? NullLogger.Instance).Prepared(prepared.Version, input.Dataset, prepared.TrainExamples, prepared.TestExamples, prepared.Reused);
         return prepared;

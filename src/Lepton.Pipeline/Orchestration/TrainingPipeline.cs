@@ -48,6 +48,16 @@ public sealed class TrainingPipeline : TaskOrchestrator<PipelineRequest, Pipelin
             throw new PipelineFailedException($"dataset rejected: {ex.FailureDetails.ErrorMessage}");
         }
 
+        // --arch auto becomes the family for the data; a family that cannot read it stops the run here.
+        try
+        {
+            request = request with { Training = request.Training! with { Architecture = KnownArchitectures.Resolve(request.Training!.Architecture, dataset.Kind) } };
+        }
+        catch (ArgumentException ex)
+        {
+            throw new PipelineFailedException($"dataset rejected: {ex.Message}");
+        }
+
         // The run is named by what it trains on and how: the same data and settings are the same run, and a
         // run publishes at most one version, whichever instance started it.
         string runId = RunId(request, dataset.Version);

@@ -24,8 +24,17 @@ public sealed record OnnxExportOptions(
     /// <summary>What the model was trained to see (the prepared data's polarity).</summary>
     public ImagePolarity Polarity { get; init; } = ImagePolarity.LightOnDark;
 
-    /// <summary>What the exported classifier takes and gives (stored in its metadata).</summary>
-    public ModelSignature Signature => ModelSignature.ImageClassifier(new ImageInputSpec(new ImageShape(Channels, Height, Width), Resize, Polarity), Labels);
+    private readonly ModelSignature? _signature;
+
+    /// <summary>
+    /// What the exported classifier takes and gives (stored in its metadata): given for text and table
+    /// models, else an image classifier of the options' shape, resize policy and polarity.
+    /// </summary>
+    public ModelSignature Signature
+    {
+        get => _signature ?? ModelSignature.ImageClassifier(new ImageInputSpec(new ImageShape(Channels, Height, Width), Resize, Polarity), Labels);
+        init => _signature = value;
+    }
 
     /// <summary>The options of a classifier of images prepared as <paramref name="image"/> says.</summary>
     public static OnnxExportOptions For(string architecture, IReadOnlyList<string> labels, Normalization normalization, ImageInputSpec image)

@@ -26,7 +26,9 @@ public static class OnnxExporter
         ArgumentNullException.ThrowIfNull(options);
         var graph = new GraphProto { Name = options.Architecture };
         var state = new GraphBuilder(graph);
-        string output = ExportModule(state, "model", model, ModelContract.InputName);
+        var signature = options.Signature;
+        string inputName = signature.Input.Tensor;
+        string output = ExportModule(state, "model", model, inputName);
         if (state.Classes is not long classes)
         {
             throw new OnnxExportException("the model has no dense output layer: cannot tell the number of classes");
@@ -35,15 +37,26 @@ public static class OnnxExporter
         // Name the final value as the contract says.
         state.Add("Identity", [output], ModelContract.OutputName, "output");
 
-        graph.Input.Add(FloatValue(ModelContract.InputName, [null, options.Channels, options.Height, options.Width]));
+        graph.Input.Add(signature.Input.Kind switch
+        {
+            InputKind.Text => TypedValue(inputName, (int)TensorProto.Types.DataType.Int64, [null, signature.Input.Text!.MaxTokens]),
+            InputKind.Table => FloatValue(inputName, [null, signature.Input.Table!.FeatureCount]),
+            _ => FloatValue(inputName, [null, options.Channels, options.Height, options.Width]),
+        });
         graph.Output.Add(FloatValue(ModelContract.OutputName, [null, classes]));
+        string inputDescription = signature.Input.Kind switch
+        {
+            InputKind.Text => $"token ids int64 [N,{signature.Input.Text!.MaxTokens}], 0 pads; the tokenizer is the metadata '{Core.Data.Tables.TextTokenizer.MetadataKey}'",
+            InputKind.Table => $"features float32 [N,{signature.Input.Table!.FeatureCount}]: standardized numbers, one-hot categories (the signature's columns)",
+            _ => ModelContract.InputDescription,
+        };
 
         var proto = new ModelProto
         {
             IrVersion = OnnxExportOptions.IrVersion,
             ProducerName = "Lepton",
             ProducerVersion = typeof(OnnxExporter).Assembly.GetName().Version?.ToString() ?? "0",
-            DocString = $"Lepton {options.Architecture} classifier: input '{ModelContract.InputName}' {ModelContract.InputDescription}; output '{ModelContract.OutputName}' [N,{classes}] logits.",
+            DocString = $"Lepton {options.Architecture} classifier: input '{inputName}' {inputDescription}; output '{ModelContract.OutputName}' [N,{classes}] logits.",
             Graph = graph,
         };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = OnnxExportOptions.Opset });
@@ -51,11 +64,11 @@ public static class OnnxExporter
         AddMetadata(proto, ModelContract.NormalizationKey, JsonSerializer.Serialize(
             new { mean = options.Normalization.Mean, std = options.Normalization.Std }));
         AddMetadata(proto, ModelContract.ArchitectureKey, options.Architecture);
-        AddMetadata(proto, ModelContract.InputKey, ModelContract.InputDescription);
+        AddMetadata(proto, ModelContract.InputKey, inputDescription);
         AddMetadata(proto, ModelContract.OutputKindKey, ModelContract.OutputDescription);
         AddMetadata(proto, ModelContract.OpsetKey, OnnxExportOptions.Opset.ToString(System.Globalization.CultureInfo.InvariantCulture));
         AddMetadata(proto, ModelContract.KindKey, KindValue(ModelKind.Classifier));
-        AddMetadata(proto, ModelSignature.MetadataKey, LeptonJson.Serialize(options.Signature));
+        AddMetadata(proto, ModelSignature.MetadataKey, LeptonJson.Serialize(signature));
         foreach (var (key, value) in options.Metadata)
         {
             AddMetadata(proto, key, value);
@@ -165,6 +178,10 @@ public static class OnnxExporter
                 return input;
             case RecurrentClassifier recurrent:
                 return RecurrentExport.Export(g, name, recurrent, input);
+            case TextBowClassifier bow:
+                return TextExport.ExportBow(g, name, bow, input);
+            case TextRecurrentClassifier text:
+                return TextExport.ExportRecurrent(g, name, text, input);
             case ConvTranspose2d deconv:
                 return ExportConvTranspose(g, name, deconv, input);
             case LeakyReLU leaky:
@@ -308,7 +325,9 @@ public static class OnnxExporter
         return attribute;
     }
 
-    private static ValueInfoProto FloatValue(string name, long?[] dims)
+    private static ValueInfoProto FloatValue(string name, long?[] dims) => TypedValue(name, FloatType, dims);
+
+    private static ValueInfoProto TypedValue(string name, int elementType, long?[] dims)
     {
         var shape = new TensorShapeProto();
         foreach (long? d in dims)
@@ -321,7 +340,7 @@ public static class OnnxExporter
         return new ValueInfoProto
         {
             Name = name,
-            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = FloatType, Shape = shape } },
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = elementType, Shape = shape } },
         };
     }
 

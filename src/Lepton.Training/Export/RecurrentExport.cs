@@ -13,8 +13,8 @@ namespace Lepton.Training.Export;
 internal static class RecurrentExport
 {
     /// <summary>PyTorch gate blocks in the order ONNX wants them.</summary>
-    private static readonly int[] GruOrder = [1, 0, 2];
-    private static readonly int[] LstmOrder = [0, 3, 1, 2];
+    internal static readonly int[] GruOrder = [1, 0, 2];
+    internal static readonly int[] LstmOrder = [0, 3, 1, 2];
 
     public static string Export(OnnxExporter.GraphBuilder g, string name, RecurrentClassifier model, string input)
     {

@@ -18,6 +18,10 @@ public static class ArchitectureRegistry
         Register(RecurrentFamilies.Gru);
         Register(RecurrentFamilies.Lstm);
         Register(Dcgan.Definition);
+        Register(RowFamilies.TextBow);
+        Register(RowFamilies.TextGru);
+        Register(RowFamilies.TextLstm);
+        Register(RowFamilies.TabularMlp);
     }
 
     public static IReadOnlyCollection<string> Names => Known.Keys.Order(StringComparer.Ordinal).ToArray();

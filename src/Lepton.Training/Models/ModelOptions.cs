@@ -14,6 +14,15 @@ public sealed record ModelOptions(
     int HiddenSize = ModelOptions.DefaultHiddenSize,
     int LatentSize = ModelOptions.DefaultLatentSize)
 {
+    /// <summary>Text families: the token ids in use (vocabulary + pad + unknown).</summary>
+    public int TokenIds { get; init; }
+
+    /// <summary>Text families: ids per text (T).</summary>
+    public int MaxTokens { get; init; }
+
+    /// <summary>Table families: features per row (F).</summary>
+    public int Features { get; init; }
+
     public const int DefaultHiddenSize = 128;
 
     public const int DefaultLatentSize = 64;

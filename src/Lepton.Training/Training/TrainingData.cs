@@ -16,8 +16,20 @@ public sealed class TensorDataset : IDisposable
         RawLabels = data.Labels;
     }
 
+    /// <summary>Examples of any input tensor (token ids, features): inputs [N,...], labels [N].</summary>
+    public TensorDataset(Tensor inputs, byte[] labels)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(labels);
+        Count = labels.Length;
+        Pixels = inputs;
+        Labels = torch.tensor(labels.Select(l => (long)l).ToArray(), [labels.Length], device: inputs.device);
+        RawLabels = labels;
+    }
+
     public int Count { get; }
 
+    /// <summary>The inputs: pixels [N,C,H,W] for images, token ids or features for rows.</summary>
     public Tensor Pixels { get; }
 
     public Tensor Labels { get; }
