@@ -46,6 +46,16 @@ public static class CardDocument
             document["quality"] = stored["quality"]!.DeepClone();
         }
 
+        if (card.Mistakes is not null)
+        {
+            document["mistakes"] = stored["mistakes"]!.DeepClone();
+        }
+
+        if (card.ColumnImportance is not null)
+        {
+            document["columnImportance"] = stored["columnImportance"]!.DeepClone();
+        }
+
         document["missing"] = stored["missing"]!.DeepClone();
         return document;
     }
