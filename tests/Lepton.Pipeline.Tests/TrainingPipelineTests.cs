@@ -113,6 +113,83 @@ public sealed class TrainingPipelineTests(PipelineHost host) : IClassFixture<Pip
     }
 
     [Fact]
+    public async Task CsvUploads_WithoutArch_TrainTheFamilyForTheirData_PublishWithCards_AndRunOnce()
+    {
+        string texts = RowDatasets.WriteTexts(Path.Combine(host.Work, "row-uploads", "reviews.csv"), 240);
+        string tableFolder = Path.Combine(host.Work, "row-uploads", "table");
+        string all = RowDatasets.WriteTable(Path.Combine(tableFolder, "all.csv"), 300);
+        // A folder with train.* and test.*: the given split is kept.
+        var lines = File.ReadAllLines(all);
+        File.WriteAllLines(Path.Combine(tableFolder, "train.csv"), lines.Take(251));
+        File.WriteAllLines(Path.Combine(tableFolder, "test.tsv"), lines.Skip(251).Select(l => l.Replace(',', '\t')).Prepend(lines[0].Replace(',', '\t')));
+        File.Delete(all);
+
+        foreach (var (name, data, family, epochs) in new[] { ("texts", texts, "text-bow", 6), ("table", tableFolder, "tabular-mlp", 15) })
+        {
+            var request = Request(name, data) with { Training = new TrainingJobSpec { Epochs = epochs, LearningRate = 0.01, BatchSize = 16 } };
+            var run = await RunAsync(request);
+            Assert.True(run.RuntimeStatus == OrchestrationRuntimeStatus.Completed, run.FailureDetails?.ErrorMessage);
+            var result = run.ReadOutputAs<PipelineResult>()!;
+            Assert.Equal(PipelineOutcome.Published, result.Outcome);
+            Assert.True(result.Accuracy >= 0.9, $"{name}: accuracy {result.Accuracy}");
+            var manifest = await host.Registry.GetManifestAsync(name, result.Version!.Value);
+            Assert.Equal(family, manifest.Architecture);
+            var card = await host.Registry.GetCardAsync(name, result.Version.Value);
+            Assert.NotNull(card);
+            Assert.Equal(result.Accuracy, card.Metrics!.Accuracy);
+            Assert.NotNull(card.Mistakes);
+
+            // The same rows again, laid out anew (another path: another instance) with the same settings: the same run, nothing trained.
+            string copy = Path.Combine(host.Work, "row-uploads", "copy-of-" + Path.GetFileName(data));
+            if (File.Exists(data))
+            {
+                File.Copy(data, copy);
+            }
+            else
+            {
+                Directory.CreateDirectory(copy);
+                foreach (string file in Directory.GetFiles(data))
+                {
+                    File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+                }
+            }
+
+            var again = (await RunAsync(request with { Dataset = copy })).ReadOutputAs<PipelineResult>()!;
+            Assert.Equal(PipelineOutcome.AlreadyPublished, again.Outcome);
+            Assert.Equal(result.RunId, again.RunId);
+        }
+
+        Assert.Equal(50, (await host.Registry.GetCardAsync("table", 1))!.Dataset.TestClassCounts!.Values.Sum()); // the test file's rows
+        Assert.Equal(InputKind.Table, (await host.Registry.GetManifestAsync("table", 1)).Signature.Input.Kind);
+    }
+
+    [Fact]
+    public async Task CsvUpload_WithAnImageArchitecture_FailsNamingTheFamiliesThatReadIt()
+    {
+        string texts = RowDatasets.WriteTexts(Path.Combine(host.Work, "row-uploads", "wrong.csv"), 60);
+
+        var run = await RunAsync(Request("wrong-family", texts) with { Training = new TrainingJobSpec { Architecture = "cnn", Epochs = 1 } });
+
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, run.RuntimeStatus);
+        Assert.Contains("architecture 'cnn' reads image data, this dataset is text", run.FailureDetails!.ErrorMessage, StringComparison.Ordinal);
+        Assert.Empty(await host.Registry.ListVersionsAsync("wrong-family"));
+    }
+
+    [Fact]
+    public async Task RaggedCsv_FailsWithTheFileAndLine_AndPublishesNothing()
+    {
+        string path = Path.Combine(host.Work, "row-uploads", "ragged.csv");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, "x,label\n1,a\n2,b\n3,a,extra\n");
+
+        var run = await RunAsync(Request("ragged", path));
+
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, run.RuntimeStatus);
+        Assert.Contains("ragged.csv: line 4: 3 fields, the header has 2", run.FailureDetails!.ErrorMessage, StringComparison.Ordinal);
+        Assert.Empty(await host.Registry.ListVersionsAsync("ragged"));
+    }
+
+    [Fact]
     public async Task SameDataAndSettings_UnderANewName_TrainsAndPublishesNothing()
     {
         var first = (await RunAsync(Request("again") with { MinimumAccuracy = 0.5 })).ReadOutputAs<PipelineResult>()!;
