@@ -1,0 +1,174 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Lepton.Cards;
+using Lepton.Core.Registry;
+using Lepton.Inference.Runtime;
+using Lepton.Pipeline;
+using Lepton.Pipeline.Compute;
+using Lepton.Tests;
+
+namespace Lepton.Host.Tests;
+
+/// <summary>
+/// Text and table models on both hosts: trained once per test run (text-bow on keyword texts, tabular-mlp
+/// on threshold rows, by the trainer as the pipeline starts it), published with their cards, then the
+/// same requests to <c>lepton serve</c> and the Functions app: predict, OIP v2 (BYTES; one input per
+/// column), model metadata, explain, cards, and bad requests as 4xx naming the field or column.
+/// </summary>
+[Collection(HostsCollection.Name)]
+public sealed class RowConformanceTests(HostsFixture fixture)
+{
+    private static readonly Lazy<Task<(string Texts, string Table, string Data)>> Trained = new(TrainAsync);
+    private static readonly SemaphoreSlim PublishGate = new(1, 1);
+    private static (string Text, string Table)? s_published;
+
+    private static async Task<(string Texts, string Table, string Data)> TrainAsync()
+    {
+        string root = Directory.CreateTempSubdirectory("lepton-row-models-").FullName;
+        var texts = DatasetPreparation.Prepare(RowDatasets.WriteTexts(Path.Combine(root, "texts.csv"), 480), Path.Combine(root, "work"));
+        var table = DatasetPreparation.Prepare(RowDatasets.WriteTable(Path.Combine(root, "table.csv"), 600), Path.Combine(root, "work"));
+        var trainer = TrainerCommand.Locate();
+        foreach (var (data, run, epochs) in new[] { (texts.Folder, "texts", "4"), (table.Folder, "table", "25") })
+        {
+            using var process = trainer.Start(["train", "--data", data, "--out", Path.Combine(root, run), "--epochs", epochs, "--lr", "0.01", "--batch-size", "32", "--threads", "1"],
+                new Dictionary<string, string>(), Path.Combine(root, run + ".log"));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+            await process.WaitForExitAsync(timeout.Token);
+            if (process.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"the trainer exited with {process.ExitCode}: {await File.ReadAllTextAsync(Path.Combine(root, run + ".log"))}");
+            }
+        }
+
+        return (Path.Combine(root, "texts"), Path.Combine(root, "table"), Path.Combine(root, "work", "prepared"));
+    }
+
+    /// <summary>The two models in the fixture's registry (published once for every test here).</summary>
+    private async Task<(string Text, string Table)> ModelsAsync()
+    {
+        await PublishGate.WaitAsync();
+        try
+        {
+            if (s_published is { } done)
+            {
+                return done;
+            }
+
+            var (textRun, tableRun, prepared) = await Trained.Value;
+            string suffix = Guid.NewGuid().ToString("N")[..8];
+            var names = ("reviews-" + suffix, "credit-" + suffix);
+            foreach (var (run, name) in new[] { (textRun, names.Item1), (tableRun, names.Item2) })
+            {
+                byte[] bytes = await File.ReadAllBytesAsync(Path.Combine(run, "model.onnx"));
+                var metrics = RunMetrics.Parse(await File.ReadAllTextAsync(Path.Combine(run, "metrics.json")), "metrics.json");
+                var description = metrics.Describe(ModelInspector.Describe(bytes), Path.GetFileName(run), null);
+                string data = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(run, "job.json"))).RootElement.GetProperty("data").GetString()!;
+                var card = ModelCardMaker.Make(new CardSource(bytes, description, run, data));
+                await fixture.Registry.PublishAsync(name, new MemoryStream(bytes), description, card.Files);
+            }
+
+            s_published = names;
+            return names;
+        }
+        finally
+        {
+            PublishGate.Release();
+        }
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonElement Body)> PostAsync(HttpClient client, string path, string json)
+    {
+        using var response = await client.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+        string text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    [Theory]
+    [OnServe]
+    [OnFunctionsHost]
+    public async Task TextModel_PredictInferExplainAndCard(string host)
+    {
+        var client = await fixture.ClientAsync(host);
+        var (text, _) = await ModelsAsync();
+        var random = new Random(5);
+
+        foreach (var (label, keyword) in RowDatasets.TextClasses)
+        {
+            var (status, body) = await PostAsync(client, $"/api/models/{text}/predict", JsonSerializer.Serialize(new { text = RowDatasets.Text(random, keyword) }));
+            Assert.True(status == HttpStatusCode.OK, body.ToString());
+            Assert.Equal(label, body.GetProperty("predictions")[0].GetProperty("label").GetString());
+        }
+
+        var (inferStatus, infer) = await PostAsync(client, $"/v2/models/{text}/infer",
+            """{"id":"r1","inputs":[{"name":"text","datatype":"BYTES","shape":[1],"data":["the maple near the road"]}],"outputs":[{"name":"probabilities"}]}""");
+        Assert.True(inferStatus == HttpStatusCode.OK, infer.ToString());
+        Assert.Equal("r1", infer.GetProperty("id").GetString());
+        var p = infer.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        Assert.Equal(2, Array.IndexOf(p, p.Max())); // tree
+
+        using (var metadata = await client.GetAsync($"/v2/models/{text}"))
+        {
+            var input = JsonDocument.Parse(await metadata.Content.ReadAsStringAsync()).RootElement.GetProperty("inputs")[0];
+            Assert.Equal(("text", "BYTES"), (input.GetProperty("name").GetString(), input.GetProperty("datatype").GetString()));
+        }
+
+        var (explainStatus, explained) = await PostAsync(client, $"/api/models/{text}/explain", """{"text":"we saw some banana today"}""");
+        Assert.True(explainStatus == HttpStatusCode.OK, explained.ToString());
+        Assert.Equal("banana", explained.GetProperty("tokens").EnumerateArray().MaxBy(t => t.GetProperty("weight").GetDouble()).GetProperty("token").GetString());
+
+        var (tooLong, _) = await PostAsync(client, $"/api/models/{text}/predict", JsonSerializer.Serialize(new { text = new string('x', 20_001) }));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLong);
+        var (wrongInput, wrong) = await PostAsync(client, $"/v2/models/{text}/infer", """{"inputs":[{"name":"tokens","datatype":"INT64","shape":[1,3],"data":[1,2,3]}]}""");
+        Assert.Equal(HttpStatusCode.BadRequest, wrongInput);
+        Assert.Contains("expected one BYTES input 'text'", wrong.GetProperty("error").GetString(), StringComparison.Ordinal);
+
+        using var card = await client.GetAsync($"/api/models/{text}/versions/1/card");
+        var cardJson = JsonDocument.Parse(await card.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("text-bow", cardJson.GetProperty("architecture").GetString());
+        Assert.Equal(JsonValueKind.Array, cardJson.GetProperty("mistakes").ValueKind);
+        // A stratified sixth of 160 texts a class: 27 each.
+        Assert.Equal(81, cardJson.GetProperty("dataset").GetProperty("testClassCounts").EnumerateObject().Sum(c => c.Value.GetInt32()));
+    }
+
+    [Theory]
+    [OnServe]
+    [OnFunctionsHost]
+    public async Task TableModel_PredictInferExplainAndCard(string host)
+    {
+        var client = await fixture.ClientAsync(host);
+        var (_, table) = await ModelsAsync();
+
+        var (status, body) = await PostAsync(client, $"/api/models/{table}/predict", """{"instances":[{"income": 88, "age": 41, "city": "south"}, {"income": 12, "city": "north"}]}""");
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+        Assert.Equal(["high", "low"], body.GetProperty("predictions").EnumerateArray().Select(x => x.GetProperty("label").GetString()));
+
+        var (inferStatus, infer) = await PostAsync(client, $"/v2/models/{table}/infer",
+            """{"inputs":[{"name":"income","datatype":"FP64","shape":[1],"data":[99.5]},{"name":"city","datatype":"BYTES","shape":[1],"data":["east"]},{"name":"age","datatype":"INT64","shape":[1],"data":[20]}]}""");
+        Assert.True(inferStatus == HttpStatusCode.OK, infer.ToString());
+        var logits = infer.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        Assert.True(logits[0] > logits[1], string.Join(", ", logits)); // high
+
+        var (explainStatus, explained) = await PostAsync(client, $"/api/models/{table}/explain", """{"instances":[{"income": 3, "age": 60, "city": "east"}]}""");
+        Assert.True(explainStatus == HttpStatusCode.OK, explained.ToString());
+        Assert.Equal("income", explained.GetProperty("columns")[0].GetProperty("column").GetString());
+
+        foreach (var (json, problem) in new[]
+        {
+            ("""{"instances":[{"age": 30, "city": "north"}]}""", "missing column 'income'"),
+            ("""{"instances":[{"income": "many", "city": "north"}]}""", "column 'income': 'many' is not a number"),
+            ("""{"instances":[{"income": 5, "city": "north", "zip": "x"}]}""", "unknown column 'zip'"),
+        })
+        {
+            var (badStatus, bad) = await PostAsync(client, $"/api/models/{table}/predict", json);
+            Assert.Equal(HttpStatusCode.BadRequest, badStatus);
+            Assert.Contains(problem, bad.GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
+
+        using var card = await client.GetAsync($"/api/models/{table}/versions/1/card");
+        var cardJson = JsonDocument.Parse(await card.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("income", cardJson.GetProperty("columnImportance")[0].GetProperty("column").GetString());
+        Assert.Contains("confusion", cardJson.GetProperty("images").EnumerateObject().Select(i => i.Name));
+        Assert.DoesNotContain(fixture.Output(host).Split('\n'), line => line.Contains("Unhandled", StringComparison.Ordinal));
+    }
+}
