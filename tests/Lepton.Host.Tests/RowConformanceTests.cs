@@ -7,6 +7,8 @@ using Lepton.Inference.Runtime;
 using Lepton.Pipeline;
 using Lepton.Pipeline.Compute;
 using Lepton.Tests;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
 
 namespace Lepton.Host.Tests;
 
@@ -170,5 +172,41 @@ public sealed class RowConformanceTests(HostsFixture fixture)
         Assert.Equal("income", cardJson.GetProperty("columnImportance")[0].GetProperty("column").GetString());
         Assert.Contains("confusion", cardJson.GetProperty("images").EnumerateObject().Select(i => i.Name));
         Assert.DoesNotContain(fixture.Output(host).Split('\n'), line => line.Contains("Unhandled", StringComparison.Ordinal));
+    }
+
+    [BrowserFact]
+    public async Task Console_OnServe_TriesTextInATextBoxAndARowInAFormOfItsColumns()
+    {
+        var (text, table) = await ModelsAsync();
+        var serve = await fixture.ServeAsync();
+        await using var browser = await ConsoleBrowser.LaunchAsync();
+        var page = await browser.OpenAsync(serve.Client.BaseAddress!);
+
+        await page.Locator($"#models tr[data-model='{text}'] button").ClickAsync();
+        await Expect(page.Locator("#model-title")).ToHaveTextAsync(text);
+        await Expect(page.Locator("#rows-panel")).ToBeVisibleAsync();
+        await Expect(page.Locator("#text-input")).ToBeVisibleAsync();
+        await Expect(page.Locator("#drop")).ToBeHiddenAsync();
+        await Expect(page.Locator("#draw-panel")).ToBeHiddenAsync();
+        await page.Locator("#text-input").FillAsync("we saw some copper near the house");
+        await page.Locator("#rows-predict").ClickAsync();
+        await Expect(page.Locator("#prediction")).ToContainTextAsync("metal (");
+        await Expect(page.Locator("#row-weights .weight", new PageLocatorOptions { HasText = "copper" })).ToHaveCountAsync(1);
+        await ConsoleBrowser.ScreenshotAsync(page, "serve-try-text", "#try");
+
+        await page.Locator($"#models tr[data-model='{table}'] button").ClickAsync();
+        await Expect(page.Locator("#model-title")).ToHaveTextAsync(table);
+        await Expect(page.Locator("#table-input [data-column]")).ToHaveCountAsync(3);
+        await Expect(page.Locator("#card-importance li").First).ToHaveAttributeAsync("data-column", "income");
+        await page.Locator("#table-input [data-column=income]").FillAsync("91");
+        await page.Locator("#table-input [data-column=age]").FillAsync("40");
+        await page.Locator("#table-input [data-column=city]").SelectOptionAsync("north");
+        await page.Locator("#rows-predict").ClickAsync();
+        await Expect(page.Locator("#prediction")).ToContainTextAsync("high (");
+        await Expect(page.Locator("#row-weights .weight")).ToHaveCountAsync(3);
+        await ConsoleBrowser.ScreenshotAsync(page, "serve-try-table", "#try");
+
+        var errors = browser.Errors.Where(e => !(e.Contains("status of 404", StringComparison.Ordinal) && e.Contains("/card", StringComparison.Ordinal))).ToList();
+        Assert.True(errors.Count == 0, string.Join('\n', errors));
     }
 }

@@ -13,6 +13,7 @@
   let key = sessionStorage.getItem(KEY_ITEM);
   let currentModel = null;
   let rowsInput = null;
+  let classCount = 10; // the shown version's labels: "top" asks for at most that many
   const runs = new Map(); // id -> last status (or null)
   let pollTimer = null;
 
@@ -162,6 +163,8 @@
     sizeInput(image?.width ?? 28, image?.height ?? 28);
     // Text and table models take a text box or a form of their columns; picture models a file or a drawing.
     rowsInput = input?.kind === 'text' || input?.kind === 'table' ? input : null;
+    const labels = versions.find((v) => v.version === shown)?.signature?.output?.labels;
+    classCount = Array.isArray(labels) && labels.length > 0 ? labels.length : 10;
     setUpRowsPanel(rowsInput);
     // Drawing suits small gray models (light strokes on dark); color and large models take pictures only.
     $('draw-panel').hidden = !!rowsInput || (image?.channels ?? 1) !== 1 || Math.max(image?.width ?? 28, image?.height ?? 28) > 64;
@@ -284,7 +287,7 @@
     if (!currentModel) return;
     const name = currentModel;
     const body = JSON.stringify(rowsBody());
-    const result = await api('POST', `/api/models/${seg(name)}/predict?top=5`, { body, contentType: 'application/json' });
+    const result = await api('POST', `/api/models/${seg(name)}/predict?top=${Math.min(5, classCount)}`, { body, contentType: 'application/json' });
     const top = $('top');
     clear(top);
     $('row-weights').hidden = true;
@@ -389,7 +392,7 @@
     $('explain-note').hidden = true;
     await preview(blob);
     const name = currentModel;
-    const result = await api('POST', `/api/models/${seg(name)}/predict?top=5`, { body: blob, contentType: type });
+    const result = await api('POST', `/api/models/${seg(name)}/predict?top=${Math.min(5, classCount)}`, { body: blob, contentType: type });
     const top = $('top');
     clear(top);
     if (result.error) { $('prediction').textContent = ''; notice(`predict: ${result.error}`); return; }
