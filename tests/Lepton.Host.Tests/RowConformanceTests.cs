@@ -209,4 +209,46 @@ public sealed class RowConformanceTests(HostsFixture fixture)
         var errors = browser.Errors.Where(e => !(e.Contains("status of 404", StringComparison.Ordinal) && e.Contains("/card", StringComparison.Ordinal))).ToList();
         Assert.True(errors.Count == 0, string.Join('\n', errors));
     }
+
+    [FunctionsHostFact]
+    public async Task CsvUpload_ToTheFunctionsApp_TrainsPublishesAndServesATextModel()
+    {
+        var host = await fixture.FunctionsAsync();
+        string model = "csv-" + Guid.NewGuid().ToString("N")[..8];
+        fixture.UploadedTo(model);
+        var store = fixture.Registry.Store;
+        string csv = RowDatasets.WriteTexts(Path.Combine(fixture.Work, model + ".csv"), 240, seed: 8);
+        await store.WriteAsync($"datasets/{model}/{UploadSettings.FileName}", new MemoryStream(Encoding.UTF8.GetBytes("""{"epochs": 6, "learningRate": 0.01, "batchSize": 16}""")));
+        await store.WriteAsync($"datasets/{model}/reviews.csv", new MemoryStream(await File.ReadAllBytesAsync(csv)));
+
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var info = await store.GetInfoAsync($"datasets/{model}/reviews.csv", wait.Token);
+        var upload = await UploadRun.WaitAsync(store, model, "reviews.csv", info!.ETag, wait.Token);
+        Assert.True(upload.Started, upload.ToString());
+
+        JsonElement status = default;
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(4);
+        while (DateTime.UtcNow < deadline)
+        {
+            using var request = host.WithKey(HttpMethod.Get, $"/api/pipelines/{upload.InstanceId}");
+            using var response = await host.Client.SendAsync(request);
+            status = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+            if (status.GetProperty("status").GetString() is "Completed" or "Failed" or "Terminated")
+            {
+                break;
+            }
+
+            await Task.Delay(500);
+        }
+
+        Assert.True(status.GetProperty("status").GetString() == "Completed", status.ToString());
+        var result = status.GetProperty("result");
+        Assert.Equal("published", result.GetProperty("outcome").GetString(), ignoreCase: true);
+        Assert.True(result.GetProperty("accuracy").GetDouble() >= 0.9, status.ToString());
+        Assert.Equal("text-bow", (await fixture.Registry.GetManifestAsync(model, 1)).Architecture);
+
+        var (predicted, body) = await PostAsync(host.Client, $"/api/models/{model}/predict?version=1", """{"text":"we saw the copper again"}""");
+        Assert.True(predicted == HttpStatusCode.OK, body.ToString());
+        Assert.Equal("metal", body.GetProperty("predictions")[0].GetProperty("label").GetString());
+    }
 }

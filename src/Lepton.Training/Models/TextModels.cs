@@ -13,13 +13,18 @@ public sealed class TextBowClassifier : nn.Module<Tensor, Tensor>
 {
     public const int EmbeddingSize = 64;
 
+    /// <summary>Dropout on the averaged embedding while training (the identity in evaluation and in ONNX).</summary>
+    public const double DropoutRate = 0.5;
+
     private readonly Embedding embedding;
+    private readonly Dropout dropout;
     private readonly Linear classifier;
 
     public TextBowClassifier(ModelOptions options) : base(nameof(TextBowClassifier))
     {
         ArgumentNullException.ThrowIfNull(options);
         embedding = nn.Embedding(options.TokenIds, EmbeddingSize, padding_idx: 0);
+        dropout = nn.Dropout(DropoutRate);
         classifier = nn.Linear(EmbeddingSize, options.Classes);
         RegisterComponents();
     }
@@ -34,7 +39,7 @@ public sealed class TextBowClassifier : nn.Module<Tensor, Tensor>
         var mask = input.gt(0).to(ScalarType.Float32).unsqueeze(2); // [N,T,1]
         var summed = (embedding.call(input) * mask).sum(1);
         var count = mask.sum(1).clamp_min(1f);
-        return classifier.call(summed / count).MoveToOuterDisposeScope();
+        return classifier.call(dropout.call(summed / count)).MoveToOuterDisposeScope();
     }
 }
 
