@@ -171,37 +171,31 @@ public sealed record ModelSignature
     public static ModelSignature ImageClassifier(ImageInputSpec image, IReadOnlyList<string> labels)
     {
         ArgumentNullException.ThrowIfNull(image);
-        ArgumentNullException.ThrowIfNull(labels);
-        return new ModelSignature
-        {
-            Kind = ModelKind.Classifier,
-            Input = new InputSignature { Kind = InputKind.Image, Tensor = ModelContract.InputName, Image = image },
-            Output = new OutputSignature { Kind = OutputKind.Logits, Tensor = ModelContract.OutputName, Labels = labels },
-        };
+        return Classifier(new InputSignature { Kind = InputKind.Image, Tensor = ModelContract.InputName, Image = image }, labels);
     }
 
     /// <summary>A classifier of texts: token ids [N,T] in, logits [N,labels] out.</summary>
     public static ModelSignature TextClassifier(TextInputSpec text, IReadOnlyList<string> labels)
     {
         ArgumentNullException.ThrowIfNull(text);
-        ArgumentNullException.ThrowIfNull(labels);
-        return new ModelSignature
-        {
-            Kind = ModelKind.Classifier,
-            Input = new InputSignature { Kind = InputKind.Text, Tensor = ModelContract.TokensInputName, Text = text },
-            Output = new OutputSignature { Kind = OutputKind.Logits, Tensor = ModelContract.OutputName, Labels = labels },
-        };
+        return Classifier(new InputSignature { Kind = InputKind.Text, Tensor = ModelContract.TokensInputName, Text = text }, labels);
     }
 
     /// <summary>A classifier of table rows: features [N,F] in, logits [N,labels] out.</summary>
     public static ModelSignature TableClassifier(TableInputSpec table, IReadOnlyList<string> labels)
     {
         ArgumentNullException.ThrowIfNull(table);
+        return Classifier(new InputSignature { Kind = InputKind.Table, Tensor = ModelContract.FeaturesInputName, Table = table }, labels);
+    }
+
+    /// <summary>A classifier of <paramref name="input"/>: logits [N,labels] out.</summary>
+    private static ModelSignature Classifier(InputSignature input, IReadOnlyList<string> labels)
+    {
         ArgumentNullException.ThrowIfNull(labels);
         return new ModelSignature
         {
             Kind = ModelKind.Classifier,
-            Input = new InputSignature { Kind = InputKind.Table, Tensor = ModelContract.FeaturesInputName, Table = table },
+            Input = input,
             Output = new OutputSignature { Kind = OutputKind.Logits, Tensor = ModelContract.OutputName, Labels = labels },
         };
     }

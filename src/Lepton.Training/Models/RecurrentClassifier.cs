@@ -60,7 +60,10 @@ public sealed class RecurrentClassifier : nn.Module<Tensor, Tensor>
     public Linear Classifier => classifier;
 
     /// <summary>A recurrent weight or bias by its PyTorch name, e.g. <c>weight_ih_l0</c>, <c>bias_hh_l1</c>.</summary>
-    public Tensor RecurrentParameter(string name) =>
+    public Tensor RecurrentParameter(string name) => Parameter(recurrent, name);
+
+    /// <summary>A parameter of a GRU or LSTM layer by its PyTorch name (what the ONNX exporters regroup).</summary>
+    internal static Tensor Parameter(nn.Module recurrent, string name) =>
         recurrent.named_parameters().FirstOrDefault(p => p.name == name).parameter
             ?? throw new KeyNotFoundException($"the recurrent layer has no parameter '{name}'");
 

@@ -82,9 +82,7 @@ public sealed class TextRecurrentClassifier : nn.Module<Tensor, Tensor>
     public Linear Classifier => classifier;
 
     /// <summary>A recurrent weight or bias by its PyTorch name, e.g. <c>weight_ih_l0_reverse</c>.</summary>
-    public Tensor RecurrentParameter(string name) =>
-        recurrent.named_parameters().FirstOrDefault(p => p.name == name).parameter
-            ?? throw new KeyNotFoundException($"the recurrent layer has no parameter '{name}'");
+    public Tensor RecurrentParameter(string name) => RecurrentClassifier.Parameter(recurrent, name);
 
     public override Tensor forward(Tensor input)
     {
