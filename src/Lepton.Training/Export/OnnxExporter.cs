@@ -163,6 +163,11 @@ public static class OnnxExporter
                 return input; // identity in evaluation mode
             case Identity:
                 return input;
+            case ResidualBlock block:
+                return ExportResidualBlock(g, name, block, input);
+            case GlobalAveragePool:
+                string pooled = g.Add("GlobalAveragePool", [input], $"{name}.pooled", name);
+                return g.Add("Flatten", [pooled], name, $"{name}.flatten", Int("axis", 1));
             case RecurrentClassifier recurrent:
                 return RecurrentExport.Export(g, name, recurrent, input);
             case ConvTranspose2d deconv:
@@ -183,7 +188,7 @@ public static class OnnxExporter
             default:
                 throw new OnnxExportException(
                     $"module '{name}' of type {module.GetType().Name} is not supported by the ONNX exporter " +
-                    "(supported: Sequential, Normalize, RecurrentClassifier (GRU, LSTM), Conv2d, ConvTranspose2d, MaxPool2d, ReLU, LeakyReLU, Sigmoid, Tanh, Flatten, Unflatten, Linear, BatchNorm1d, BatchNorm2d, Dropout, Dropout2d, Identity)");
+                    "(supported: Sequential, Normalize, RecurrentClassifier (GRU, LSTM), ResidualBlock, GlobalAveragePool, Conv2d, ConvTranspose2d, MaxPool2d, ReLU, LeakyReLU, Sigmoid, Tanh, Flatten, Unflatten, Linear, BatchNorm1d, BatchNorm2d, Dropout, Dropout2d, Identity)");
         }
     }
 
@@ -212,6 +217,14 @@ public static class OnnxExporter
             Ints("pads", [pads[0], pads[1], pads[0], pads[1]]),
             Ints("dilations", Pair(conv.dilation)),
             Int("group", conv.groups));
+    }
+
+    private static string ExportResidualBlock(GraphBuilder g, string name, ResidualBlock block, string input)
+    {
+        string main = ExportModule(g, $"{name}.main", block.Main, input);
+        string skip = block.Shortcut is null ? input : ExportModule(g, $"{name}.shortcut", block.Shortcut, input);
+        string sum = g.Add("Add", [main, skip], $"{name}.sum", $"{name}.add");
+        return g.Add("Relu", [sum], name, name);
     }
 
     private static string ExportConvTranspose(GraphBuilder g, string name, ConvTranspose2d deconv, string input)

@@ -15,6 +15,7 @@ public static class ArchitectureRegistry
         Register(SeedCnn.Definition);
         Register(BatchNormCnn.Definition);
         Register(Mlp.Definition);
+        Register(SmallResNet.Definition);
         Register(RecurrentFamilies.Gru);
         Register(RecurrentFamilies.Lstm);
         Register(Dcgan.Definition);

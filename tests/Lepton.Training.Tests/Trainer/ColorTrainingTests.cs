@@ -126,6 +126,17 @@ public sealed class ColorTrainingTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void ColorFolders_TrainedWithResnet_LearnTheHue()
+    {
+        var prepared = DatasetPreparation.Prepare(Folders(perClass: 40), Path.Combine(_dir, "work"));
+        var metrics = new TrainingJob(new TrainingJobSpec { Architecture = "resnet", Data = prepared.Folder, Output = Path.Combine(_dir, "resnet"), Epochs = 2, BatchSize = 16, LearningRate = 0.005, Seed = 3 }, TextWriter.Null).Run();
+
+        output.WriteLine($"resnet: test accuracy {metrics.Test.Accuracy:F4} on {metrics.Test.Examples} images; parity max |diff| {metrics.Parity.MaxAbsDifference:E2}");
+        Assert.True(metrics.Test.Accuracy >= 0.8, $"test accuracy {metrics.Test.Accuracy}");
+        Assert.True(metrics.Parity.MaxAbsDifference < 1e-3, $"parity max |diff| {metrics.Parity.MaxAbsDifference}");
+    }
+
+    [Fact]
     public void ColorFolders_PreparedGray_LeaveTheModelNearChance()
     {
         var prepared = DatasetPreparation.Prepare(Folders(perClass: 180), Path.Combine(_dir, "work"), images: new ImageFolderOptions(Channels: 1));
