@@ -8,7 +8,7 @@ namespace Lepton.Core.Contracts;
 public static class KnownArchitectures
 {
     /// <summary>Every architecture name, in ordinal order.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["cnn", "cnn-bn", "dcgan", "gru", "lstm", "mlp", "resnet"];
+    public static IReadOnlyList<string> Names { get; } = ["cnn", "cnn-bn", "dcgan", "gru", "lstm", "mlp", "resnet", "transfer"];
 
     /// <summary>The generative ones: their model is a generator, gated on Fréchet distance, not accuracy.</summary>
     public static IReadOnlyList<string> Generators { get; } = ["dcgan"];

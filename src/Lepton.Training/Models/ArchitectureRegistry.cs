@@ -16,6 +16,7 @@ public static class ArchitectureRegistry
         Register(BatchNormCnn.Definition);
         Register(Mlp.Definition);
         Register(SmallResNet.Definition);
+        Register(TransferHead.Definition);
         Register(RecurrentFamilies.Gru);
         Register(RecurrentFamilies.Lstm);
         Register(Dcgan.Definition);
