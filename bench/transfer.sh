@@ -8,13 +8,13 @@
 # export, ONNX Runtime evaluation, publish); the transfer model is then served and asked about a Twemoji PNG.
 #
 #   bench/transfer.sh [archs, default "cnn resnet transfer"]
-# Environment: BENCH_THREADS (default: all cores), BENCH_PORT (18091).
+# Environment: BENCH_THREADS (default: all cores), BENCH_PORT (18473, must be free).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 archs=${1:-cnn resnet transfer}
-port=${BENCH_PORT:-18091}
+port=${BENCH_PORT:-18473}
 log() { printf 'transfer.sh: %s\n' "$*" >&2; }
 # shellcheck source=scripts/lib.sh
 . "$repo/scripts/lib.sh"
@@ -70,6 +70,7 @@ for arch in $archs; do
 done
 
 case " $archs " in *" transfer "*)
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then log "port $port is taken: set BENCH_PORT"; exit 1; fi
   $lepton serve --store "$work/store" --port "$port" >"$work/serve.log" 2>&1 &
   server=$!
   picture=$(find "$work/emoji/test/animals-nature" -name '*.png' | sort | head -1)
