@@ -50,7 +50,7 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
         torch.set_num_threads(spec.Threads ?? Environment.ProcessorCount);
         var modelOptions = new ModelOptions(dataset.LabelNames.Count, normalization, image.Shape.Channels, image.Shape.Height, image.Shape.Width);
         var options = new TrainerOptions(spec.Epochs, spec.BatchSize, spec.LearningRate, spec.Seed,
-            !architecture.IsTransfer && (spec.Augment ?? architecture.UsesAugmentation), spec.Patience, spec.Resume, spec.Schedule ?? architecture.Schedule);
+            !architecture.IsTransfer && (spec.Augment ?? architecture.UsesAugmentation), spec.Patience, spec.Resume, spec.Schedule ?? architecture.Schedule, spec.Augmentations);
         var trainer = new ModelTrainer(architecture, modelOptions, options, new Checkpoints(spec.Output));
         int? crashAfter = int.TryParse(Environment.GetEnvironmentVariable(LeptonSettings.TrainerCrashAfterEpoch), out int n) ? n : null;
         EpochRecord? latest = null;
