@@ -8,13 +8,16 @@
 # export, ONNX Runtime evaluation, publish); the transfer model is then served and asked about a Twemoji PNG.
 #
 #   bench/transfer.sh [archs, default "cnn resnet transfer"]
-# Environment: BENCH_THREADS (default: all cores), BENCH_PORT (18473, must be free).
+# BENCH_SPLIT=same instead trains and tests on the Google set alone (a stratified sixth of the emoji held out:
+# other emoji by the same artist).
+# Environment: BENCH_THREADS (default: all cores), BENCH_RESNET_EPOCHS (10), BENCH_PORT (18473, must be free).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 archs=${1:-cnn resnet transfer}
 port=${BENCH_PORT:-18473}
+split=${BENCH_SPLIT:-cross}
 log() { printf 'transfer.sh: %s\n' "$*" >&2; }
 # shellcheck source=scripts/lib.sh
 . "$repo/scripts/lib.sh"
@@ -37,7 +40,7 @@ lepton="dotnet src/Lepton.Cli/bin/Release/net10.0/lepton.dll"
 work=$(mktemp -d)
 server=
 trap 'if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
-node bench/emoji-folders.mjs "$emoji/google/package" "$emoji/twitter/package" "$work/emoji" >&2
+node bench/emoji-folders.mjs "$emoji/google/package" "$emoji/twitter/package" "$work/emoji" "$split" >&2
 # A fresh feature cache: the first transfer run featurizes every image, the second finds them cached.
 export LEPTON_FEATURE_CACHE="$work/features"
 threads=()
@@ -60,7 +63,7 @@ run() { # name, then pipeline options
 for arch in $archs; do
   case $arch in
     cnn) run cnn-gray28 --arch cnn --channels 1 --image-size 28 --epochs 15 ;;
-    resnet) run resnet-color32 --arch resnet --image-size 32 --epochs 10 --lr 0.003 ;;
+    resnet) run resnet-color32 --arch resnet --image-size 32 --epochs "${BENCH_RESNET_EPOCHS:-10}" --lr 0.003 ;;
     transfer)
       run transfer-color64 --arch transfer --epochs 30 --lr 0.003
       run transfer-cached --arch transfer --epochs 30 --lr 0.003
