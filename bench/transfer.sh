@@ -76,9 +76,9 @@ case " $archs " in *" transfer "*)
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then log "port $port is taken: set BENCH_PORT"; exit 1; fi
   $lepton serve --store "$work/store" --port "$port" >"$work/serve.log" 2>&1 &
   server=$!
-  picture=$(find "$work/emoji/test/animals-nature" -name '*.png' | sort | head -1)
+  picture=$(find "$work/emoji" -path '*/animals-nature/*' -name '*.png' | sort | head -1) # a test image of the cross split
   for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$port/api/models" && break; sleep 0.1; done
-  echo "served transfer-color64, $(basename "$picture") (a Twemoji of animals-nature): $(curl -sf -X POST -H 'Content-Type: image/png' --data-binary "@$picture" "http://127.0.0.1:$port/api/models/transfer-color64/predict")"
+  echo "served transfer-color64, $(basename "$picture") (animals-nature): $(curl -sf -X POST -H 'Content-Type: image/png' --data-binary "@$picture" "http://127.0.0.1:$port/api/models/transfer-color64/predict")"
   kill "$server"; server=
   ;;
 esac
