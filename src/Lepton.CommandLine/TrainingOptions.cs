@@ -27,7 +27,7 @@ public sealed class TrainingOptions
     /// <param name="placement">Whether to include the <see cref="JobPlacement"/> options (<c>--data</c>, <c>--out</c>, <c>--resume</c>).</param>
     public TrainingOptions(bool placement)
     {
-        Add(nameof(TrainingJobSpec.Architecture), CliOptions.Text("--arch", "name", "architecture: cnn, cnn-bn, mlp, gru, lstm, dcgan for images; text-bow, text-gru, text-lstm for text; tabular-mlp for tables (lepton-trainer archs lists them); auto: cnn, text-bow or tabular-mlp as the data is", Defaults.Architecture), (s, v) => s with { Architecture = v });
+        Add(nameof(TrainingJobSpec.Architecture), CliOptions.Text("--arch", "name", "architecture: cnn, cnn-bn, mlp, resnet, transfer, gru, lstm, dcgan for images; text-bow, text-gru, text-lstm for text; tabular-mlp for tables (lepton-trainer archs lists them); auto: cnn, text-bow or tabular-mlp as the data is", Defaults.Architecture), (s, v) => s with { Architecture = v });
         if (placement)
         {
             Add(nameof(TrainingJobSpec.Data), CliOptions.Optional("--data", "folder", "the four IDX files under their standard names (.gz or raw), optional labels.txt", "from --spec; required"), (s, v) => s with { Data = v! });
@@ -43,8 +43,10 @@ public sealed class TrainingOptions
         Add(nameof(TrainingJobSpec.ValidationFraction), CliOptions.Number("--validation", "stratified share of the training images held out for validation, in [0, 0.9)", Defaults.ValidationFraction), (s, v) => s with { ValidationFraction = v });
         Add(nameof(TrainingJobSpec.Patience), CliOptions.Whole("--patience", "stop after n epochs without a better validation loss", "none"), (s, v) => s with { Patience = v });
         Add(nameof(TrainingJobSpec.Threads), CliOptions.Whole("--threads", "TorchSharp and ONNX Runtime threads", "all cores"), (s, v) => s with { Threads = v });
-        Add(nameof(TrainingJobSpec.Augment), CliOptions.Switch("--augment", "random flips and shifts of the training images (--augment, --no-augment, --augment true|false)", "per architecture; cnn-bn: on"), (s, v) => s with { Augment = v });
-        Add(nameof(TrainingJobSpec.Schedule), CliOptions.Choice("--schedule", "learning rate over the epochs", "per architecture; cnn-bn, gru, lstm: cosine; others: constant",
+        Add(nameof(TrainingJobSpec.Augment), CliOptions.Switch("--augment", "augment the training images (--augment, --no-augment, --augment true|false; which: --augmentations)", "per architecture; cnn-bn, resnet: on (transfer cannot: it trains on features computed once)"), (s, v) => s with { Augment = v });
+        Add(nameof(TrainingJobSpec.Augmentations), CliOptions.Optional("--augmentations", "a,b,...", $"which augmentations when augmenting: {string.Join(", ", TrainingJobSpec.AugmentationNames)}", "gray: flip,shift; color: crop,flip,jitter"),
+            (s, v) => s with { Augmentations = v!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) });
+        Add(nameof(TrainingJobSpec.Schedule), CliOptions.Choice("--schedule", "learning rate over the epochs", "per architecture; cnn-bn, resnet, transfer, gru, lstm: cosine; others: constant",
             new Dictionary<string, LearningRateSchedule>(StringComparer.Ordinal) { ["constant"] = LearningRateSchedule.Constant, ["cosine"] = LearningRateSchedule.Cosine }), (s, v) => s with { Schedule = v });
         Add(nameof(TrainingJobSpec.Labels), CliOptions.Optional("--labels", "a,b,...", "class names in label order", "the dataset's labels.txt, else its defaults"),
             (s, v) => s with { Labels = v!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) });

@@ -6,6 +6,7 @@ using Lepton.Inference;
 using Lepton.Training.Export;
 using Lepton.Training.Models;
 using Lepton.Training.Training;
+using Lepton.Training.Transfer;
 using TorchSharp;
 
 namespace Lepton.Trainer;
@@ -44,6 +45,11 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
             throw new JobSpecException([$"'{architecture.Name}' is a generator: it is trained by {nameof(GeneratorJob)}"]);
         }
 
+        if (architecture.IsTransfer && spec.Augment == true)
+        {
+            throw new JobSpecException([$"augment: '{architecture.Name}' trains its head on features computed once per image, so it cannot augment"]);
+        }
+
         var dataset = MnistDataset.Load(spec.Data, spec.Labels);
         var image = dataset.Image;
         CheckImages(image);
@@ -59,7 +65,7 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
         torch.set_num_threads(spec.Threads ?? Environment.ProcessorCount);
         var modelOptions = new ModelOptions(dataset.LabelNames.Count, normalization, image.Shape.Channels, image.Shape.Height, image.Shape.Width);
         var options = new TrainerOptions(spec.Epochs, spec.BatchSize, spec.LearningRate, spec.Seed,
-            spec.Augment ?? architecture.UsesAugmentation, spec.Patience, spec.Resume, spec.Schedule ?? architecture.Schedule);
+            !architecture.IsTransfer && (spec.Augment ?? architecture.UsesAugmentation), spec.Patience, spec.Resume, spec.Schedule ?? architecture.Schedule, spec.Augmentations);
         var trainer = new ModelTrainer(architecture, modelOptions, options, new Checkpoints(spec.Output));
         int? crashAfter = int.TryParse(Environment.GetEnvironmentVariable(LeptonSettings.TrainerCrashAfterEpoch), out int n) ? n : null;
         EpochRecord? latest = null;
@@ -90,11 +96,30 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
 
         var device = SelectDevice(spec.Device);
         log.WriteLine($"device: {device.type}");
-        using var train = new TensorDataset(trainSet, device: device);
-        using var validation = new TensorDataset(validationSet, device: device);
-        using var test = new TensorDataset(testSet, device: device);
-        WriteStatus(statusPath, JobState.Running, "training", 0, null, null);
         var clock = Stopwatch.StartNew();
+        TensorDataset train, validation, test;
+        if (architecture.IsTransfer)
+        {
+            // The backbone is frozen: each image's features once (cached by content), the head trains on those.
+            WriteStatus(statusPath, JobState.Running, "featurizing", 0, null, null);
+            using var featurizer = new TransferFeatures(image.Shape, spec.Threads);
+            float[] allFeatures = featurizer.Compute(all.Images, log);
+            float[] testFeatures = featurizer.Compute(testSet.Images, log);
+            train = new TensorDataset(SelectRows(allFeatures, trainIndices), TransferBackbone.Features, trainSet.Labels, device);
+            validation = new TensorDataset(SelectRows(allFeatures, validationIndices), TransferBackbone.Features, validationSet.Labels, device);
+            test = new TensorDataset(testFeatures, TransferBackbone.Features, testSet.Labels, device);
+        }
+        else
+        {
+            train = new TensorDataset(trainSet, device: device);
+            validation = new TensorDataset(validationSet, device: device);
+            test = new TensorDataset(testSet, device: device);
+        }
+
+        using var trainData = train;
+        using var validationData = validation;
+        using var testData = test;
+        WriteStatus(statusPath, JobState.Running, "training", 0, null, null);
         var outcome = trainer.Train(train, validation, cancellationToken);
         using var model = outcome.Model;
         LeptonJson.WriteFile(Path.Combine(spec.Output, RunFolder.History), outcome.History);
@@ -105,7 +130,15 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
         var lastEpoch = outcome.History.Epochs.Count > 0 ? outcome.History.Epochs[^1] : null;
         WriteStatus(statusPath, JobState.Running, "exporting", spec.Epochs, lastEpoch, null);
         string modelPath = Path.Combine(spec.Output, RunFolder.Model);
-        OnnxExporter.Save(model, OnnxExportOptions.For(architecture.Name, dataset.LabelNames, normalization, image), modelPath);
+        var exportOptions = OnnxExportOptions.For(architecture.Name, dataset.LabelNames, normalization, image);
+        if (architecture.IsTransfer)
+        {
+            OnnxExporter.SaveTransfer(model, exportOptions, modelPath);
+        }
+        else
+        {
+            OnnxExporter.Save(model, exportOptions, modelPath);
+        }
 
         WriteStatus(statusPath, JobState.Running, "evaluating", spec.Epochs, lastEpoch, null);
         var torchResult = Evaluator.Evaluate(model, test);
@@ -120,6 +153,18 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
         log.WriteLine($"test accuracy {report.Accuracy:F4} (ONNX Runtime, {report.Examples} images), TorchSharp {torchResult.Accuracy:F4}; " +
             $"parity: max |diff| {parity.MaxAbsDifference:E2}, {parity.PredictionMismatches} prediction mismatches; {clock.Elapsed.TotalSeconds:F1} s");
         return metrics;
+    }
+
+    /// <summary>The rows of a [N,F] feature matrix at the given indices, in that order.</summary>
+    private static float[] SelectRows(float[] features, int[] indices)
+    {
+        var rows = new float[indices.Length * TransferBackbone.Features];
+        for (int i = 0; i < indices.Length; i++)
+        {
+            features.AsSpan(indices[i] * TransferBackbone.Features, TransferBackbone.Features).CopyTo(rows.AsSpan(i * TransferBackbone.Features));
+        }
+
+        return rows;
     }
 
     /// <summary>The data as prepared must be what the spec asks for (the trainer does not resize).</summary>

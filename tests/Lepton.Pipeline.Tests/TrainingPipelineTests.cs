@@ -3,12 +3,14 @@ using Lepton.Core.Contracts;
 using Lepton.Core.Data;
 using Lepton.Core.Registry;
 using Lepton.Core.Storage;
+using Lepton.Inference.Decoding;
 using Lepton.Inference.Runtime;
 using Lepton.Pipeline.Compute;
 using Lepton.Pipeline.Orchestration;
 using Lepton.Tests;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
+using SkiaSharp;
 
 namespace Lepton.Pipeline.Tests;
 
@@ -187,6 +189,42 @@ public sealed class TrainingPipelineTests(PipelineHost host) : IClassFixture<Pip
         Assert.Equal(OrchestrationRuntimeStatus.Failed, run.RuntimeStatus);
         Assert.Contains("ragged.csv: line 4: 3 fields, the header has 2", run.FailureDetails!.ErrorMessage, StringComparison.Ordinal);
         Assert.Empty(await host.Registry.ListVersionsAsync("ragged"));
+    }
+
+    [Fact]
+    public async Task Transfer_OnColorFolders_IsTrainedPublishedAndServedFromAJpegAndATinyPng()
+    {
+        // Class folders red/, green/, blue/: a dozen squares each on light gray, 30..45 pixels a side.
+        (string Name, SKColor Color)[] classes = [("blue", new SKColor(40, 40, 230)), ("green", new SKColor(20, 150, 20)), ("red", new SKColor(230, 30, 30))];
+        string upload = Path.Combine(host.Work, "colors-upload");
+        var random = new Random(5);
+        byte[] Square(SKColor color, int w, int h, SKEncodedImageFormat format = SKEncodedImageFormat.Png) => ImageFiles.EncodeColor(
+            (x, y) => x > w / 5 && x < 4 * w / 5 && y > h / 5 && y < 4 * h / 5 ? color : new SKColor(225, 225, 225), w, h, format);
+        foreach (var (name, color) in classes)
+        {
+            string folder = Directory.CreateDirectory(Path.Combine(upload, name)).FullName;
+            for (int i = 0; i < 12; i++)
+            {
+                File.WriteAllBytes(Path.Combine(folder, $"{i:D2}.png"), Square(color, random.Next(30, 46), random.Next(30, 46)));
+            }
+        }
+
+        var run = await RunAsync(Request("transfer-colors", upload) with { Training = new TrainingJobSpec { Architecture = "transfer", Epochs = 10, BatchSize = 8, LearningRate = 0.01 } });
+
+        Assert.Equal(OrchestrationRuntimeStatus.Completed, run.RuntimeStatus);
+        var result = run.ReadOutputAs<PipelineResult>()!;
+        Assert.True(result.Outcome == PipelineOutcome.Published, result.Reason);
+        var manifest = await host.Registry.GetManifestAsync("transfer-colors", result.Version!.Value);
+        Assert.Equal("transfer", manifest.Architecture);
+        using var runtime = new ModelRuntime(host.Registry, new InferenceOptions());
+        var model = await runtime.GetAsync("transfer-colors", result.Version.Value);
+        Assert.Equal(3, model.ImageInput.Shape.Channels);
+        foreach (var (picture, expected) in new[] { (Square(classes[2].Color, 500, 300, SKEncodedImageFormat.Jpeg), 2), (Square(classes[0].Color, 16, 16), 0) })
+        {
+            float[] pixels = ImageDecoder.Decode(picture, model.ImageInput, ImageInversion.Never, ImageDecoder.DefaultMaxPixels);
+            float[] scores = await model.PredictAsync(pixels, 1);
+            Assert.Equal(expected, Array.IndexOf(scores, scores.Max()));
+        }
     }
 
     [Fact]

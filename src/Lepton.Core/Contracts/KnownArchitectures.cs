@@ -24,7 +24,7 @@ public static class KnownArchitectures
     public const string Auto = "auto";
 
     /// <summary>Every architecture name, in ordinal order.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["cnn", "cnn-bn", "dcgan", "gru", "lstm", "mlp", "tabular-mlp", "text-bow", "text-gru", "text-lstm"];
+    public static IReadOnlyList<string> Names { get; } = ["cnn", "cnn-bn", "dcgan", "gru", "lstm", "mlp", "resnet", "tabular-mlp", "text-bow", "text-gru", "text-lstm", "transfer"];
 
     /// <summary>The generative ones: their model is a generator, gated on Fréchet distance, not accuracy.</summary>
     public static IReadOnlyList<string> Generators { get; } = ["dcgan"];

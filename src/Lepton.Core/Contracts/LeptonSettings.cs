@@ -60,6 +60,9 @@ public static class LeptonSettings
     /// <summary>A local folder for pipeline files on the machine running an activity (default: the temp folder).</summary>
     public const string WorkFolder = "LEPTON_WORK";
 
+    /// <summary>Where the trainer keeps the frozen backbone's features of a dataset (default: the local app data folder, lepton/features).</summary>
+    public const string FeatureCache = "LEPTON_FEATURE_CACHE";
+
     /// <summary>Application Insights; telemetry is sent only when it is set (with the app's identity in Azure).</summary>
     public const string AppInsightsConnectionString = "APPLICATIONINSIGHTS_CONNECTION_STRING";
 

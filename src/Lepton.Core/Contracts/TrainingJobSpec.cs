@@ -57,6 +57,15 @@ public sealed record TrainingJobSpec
     /// <summary>Random horizontal flips and shifts of training images (architectures that opt in).</summary>
     public bool? Augment { get; init; }
 
+    /// <summary>
+    /// Which augmentations when augmenting (<see cref="AugmentationNames"/>; null: flip and shift for gray images,
+    /// crop, flip and jitter for color ones).
+    /// </summary>
+    public IReadOnlyList<string>? Augmentations { get; init; }
+
+    /// <summary>The augmentations a job may name.</summary>
+    public static IReadOnlyList<string> AugmentationNames { get; } = ["crop", "flip", "jitter", "shift"];
+
     /// <summary>The learning-rate schedule over the epochs (null: as the architecture prefers).</summary>
     public LearningRateSchedule? Schedule { get; init; }
 
@@ -203,6 +212,11 @@ public sealed record TrainingJobSpec
         if (Labels is { Count: < 2 })
         {
             errors.Add("labels: at least two class names");
+        }
+
+        if (Augmentations?.FirstOrDefault(a => !AugmentationNames.Contains(a, StringComparer.Ordinal)) is { } unknownAugmentation)
+        {
+            errors.Add($"unknown augmentation '{unknownAugmentation}' (known: {string.Join(", ", AugmentationNames)})");
         }
 
         return errors;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Google.Protobuf;
 using Lepton.Core.Contracts;
 using Lepton.Training.Models;
+using Lepton.Training.Transfer;
 using Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -26,9 +27,51 @@ public static class OnnxExporter
         ArgumentNullException.ThrowIfNull(options);
         var graph = new GraphProto { Name = options.Architecture };
         var state = new GraphBuilder(graph);
+        string output = ExportModule(state, "model", model, options.Signature.Input.Tensor);
+        return Classifier(graph, state, output, options);
+    }
+
+    /// <summary>
+    /// A <c>transfer</c> classifier as ONE graph: the frozen backbone's front (<see cref="TransferBackbone.AppendFeatures"/>:
+    /// pixels [N,C,H,W] in [0,1] at the data's size, resized and normalized in the graph) and the trained
+    /// <paramref name="head"/> on its [N,512] features; the same input, output, signature and metadata as
+    /// every classifier.
+    /// </summary>
+    public static ModelProto ExportTransfer(nn.Module<Tensor, Tensor> head, OnnxExportOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(head);
+        ArgumentNullException.ThrowIfNull(options);
+        var graph = new GraphProto { Name = options.Architecture };
+        var state = new GraphBuilder(graph);
+        string features = TransferBackbone.AppendFeatures(state, "backbone", ModelContract.InputName, options.Channels);
+        string output = ExportModule(state, "head", head, features);
+        return Classifier(graph, state, output, options with
+        {
+            Metadata = new Dictionary<string, string>(options.Metadata) { [TransferBackbone.MetadataKey] = TransferBackbone.Name },
+        });
+    }
+
+    /// <summary>
+    /// The backbone's front alone, for computing features: input <see cref="ModelContract.InputName"/> [N,C,H,W]
+    /// in [0,1], output <see cref="TransferBackbone.FeaturesName"/> [N,512].
+    /// </summary>
+    public static ModelProto ExportFeaturizer(int channels, int height, int width)
+    {
+        var graph = new GraphProto { Name = TransferBackbone.Name };
+        var state = new GraphBuilder(graph);
+        string features = TransferBackbone.AppendFeatures(state, "backbone", ModelContract.InputName, channels);
+        state.Add("Identity", [features], TransferBackbone.FeaturesName, "output");
+        graph.Input.Add(FloatValue(ModelContract.InputName, [null, channels, height, width]));
+        graph.Output.Add(FloatValue(TransferBackbone.FeaturesName, [null, TransferBackbone.Features]));
+        var proto = new ModelProto { IrVersion = OnnxExportOptions.IrVersion, ProducerName = "Lepton", Graph = graph };
+        proto.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = OnnxExportOptions.Opset });
+        return proto;
+    }
+
+    private static ModelProto Classifier(GraphProto graph, GraphBuilder state, string output, OnnxExportOptions options)
+    {
         var signature = options.Signature;
         string inputName = signature.Input.Tensor;
-        string output = ExportModule(state, "model", model, inputName);
         if (state.Classes is not long classes)
         {
             throw new OnnxExportException("the model has no dense output layer: cannot tell the number of classes");
@@ -126,6 +169,10 @@ public static class OnnxExporter
     public static byte[] SaveGenerator(nn.Module<Tensor, Tensor> generator, GeneratorExportOptions options, string path) =>
         Write(ExportGenerator(generator, options).ToByteArray(), path);
 
+    /// <summary>Exports a transfer classifier and writes the file; returns the bytes written.</summary>
+    public static byte[] SaveTransfer(nn.Module<Tensor, Tensor> head, OnnxExportOptions options, string path) =>
+        Write(ExportTransfer(head, options).ToByteArray(), path);
+
     /// <summary>Exports and writes the file; returns the bytes written.</summary>
     public static byte[] Save(nn.Module<Tensor, Tensor> model, OnnxExportOptions options, string path) =>
         Write(Export(model, options).ToByteArray(), path);
@@ -176,6 +223,11 @@ public static class OnnxExporter
                 return input; // identity in evaluation mode
             case Identity:
                 return input;
+            case ResidualBlock block:
+                return ExportResidualBlock(g, name, block, input);
+            case GlobalAveragePool:
+                string pooled = g.Add("GlobalAveragePool", [input], $"{name}.pooled", name);
+                return g.Add("Flatten", [pooled], name, $"{name}.flatten", Int("axis", 1));
             case RecurrentClassifier recurrent:
                 return RecurrentExport.Export(g, name, recurrent, input);
             case TextBowClassifier bow:
@@ -200,7 +252,7 @@ public static class OnnxExporter
             default:
                 throw new OnnxExportException(
                     $"module '{name}' of type {module.GetType().Name} is not supported by the ONNX exporter " +
-                    "(supported: Sequential, Normalize, RecurrentClassifier (GRU, LSTM), Conv2d, ConvTranspose2d, MaxPool2d, ReLU, LeakyReLU, Sigmoid, Tanh, Flatten, Unflatten, Linear, BatchNorm1d, BatchNorm2d, Dropout, Dropout2d, Identity)");
+                    "(supported: Sequential, Normalize, RecurrentClassifier (GRU, LSTM), ResidualBlock, GlobalAveragePool, Conv2d, ConvTranspose2d, MaxPool2d, ReLU, LeakyReLU, Sigmoid, Tanh, Flatten, Unflatten, Linear, BatchNorm1d, BatchNorm2d, Dropout, Dropout2d, Identity)");
         }
     }
 
@@ -229,6 +281,14 @@ public static class OnnxExporter
             Ints("pads", [pads[0], pads[1], pads[0], pads[1]]),
             Ints("dilations", Pair(conv.dilation)),
             Int("group", conv.groups));
+    }
+
+    private static string ExportResidualBlock(GraphBuilder g, string name, ResidualBlock block, string input)
+    {
+        string main = ExportModule(g, $"{name}.main", block.Main, input);
+        string skip = block.Shortcut is null ? input : ExportModule(g, $"{name}.shortcut", block.Shortcut, input);
+        string sum = g.Add("Add", [main, skip], $"{name}.sum", $"{name}.add");
+        return g.Add("Relu", [sum], name, name);
     }
 
     private static string ExportConvTranspose(GraphBuilder g, string name, ConvTranspose2d deconv, string input)
@@ -376,6 +436,12 @@ public static class OnnxExporter
             float[] data = cpu.data<float>().ToArray();
             return Constant(name, data, cpu.shape);
         }
+
+        /// <summary>A node copied from another graph (already renamed).</summary>
+        public void AddNode(NodeProto node) => graph.Node.Add(node);
+
+        /// <summary>A weight copied from another graph (already renamed).</summary>
+        public void AddInitializer(TensorProto tensor) => graph.Initializer.Add(tensor);
 
         public string Int64Constant(string name, long[] data)
         {

@@ -13,14 +13,20 @@ namespace Lepton.Training.Models;
 /// <param name="Schedule">The learning-rate schedule unless the job says otherwise.</param>
 /// <param name="CreateDiscriminator">For a generative (adversarial) family: builds the discriminator, images
 /// [N,C,H,W] in [0,1] to one real/fake logit [N,1]; null for classifiers.</param>
+/// <param name="Backbone">For a transfer family: the frozen pretrained feature extractor (<see cref="Transfer.TransferBackbone"/>);
+/// <see cref="Create"/> then builds the head, features [N,512] to logits, trained on features computed once.</param>
 public sealed record Architecture(
     string Name,
     string Description,
     Func<ModelOptions, nn.Module<Tensor, Tensor>> Create,
     bool UsesAugmentation = false,
     LearningRateSchedule Schedule = LearningRateSchedule.Constant,
-    Func<ModelOptions, nn.Module<Tensor, Tensor>>? CreateDiscriminator = null)
+    Func<ModelOptions, nn.Module<Tensor, Tensor>>? CreateDiscriminator = null,
+    string? Backbone = null)
 {
+    /// <summary>Whether the family trains a head on a frozen pretrained backbone's features.</summary>
+    public bool IsTransfer => Backbone is not null;
+
     /// <summary>Whether the family generates images (trained adversarially) rather than classifies them.</summary>
     public bool IsGenerator => CreateDiscriminator is not null;
 }

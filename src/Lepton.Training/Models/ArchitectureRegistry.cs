@@ -15,6 +15,8 @@ public static class ArchitectureRegistry
         Register(SeedCnn.Definition);
         Register(BatchNormCnn.Definition);
         Register(Mlp.Definition);
+        Register(SmallResNet.Definition);
+        Register(TransferHead.Definition);
         Register(RecurrentFamilies.Gru);
         Register(RecurrentFamilies.Lstm);
         Register(Dcgan.Definition);

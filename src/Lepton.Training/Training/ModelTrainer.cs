@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace Lepton.Training.Training;
 
-/// <summary>Hyperparameters of one training run.</summary>
+/// <summary>Hyperparameters of one training run. <paramref name="Augmentations"/>: which ones when augmenting (null: per channels, <see cref="Augmentation"/>).</summary>
 public sealed record TrainerOptions(
     int Epochs,
     int BatchSize,
@@ -16,7 +16,8 @@ public sealed record TrainerOptions(
     bool Augment,
     int? Patience,
     bool Resume,
-    LearningRateSchedule Schedule = LearningRateSchedule.Constant)
+    LearningRateSchedule Schedule = LearningRateSchedule.Constant,
+    IReadOnlyList<string>? Augmentations = null)
 {
     /// <summary>The learning rate of a 1-based epoch.</summary>
     public double LearningRateAt(int epoch) => Schedule switch
@@ -147,7 +148,7 @@ public sealed class ModelTrainer(Architecture architecture, ModelOptions modelOp
             var y = train.Labels.index_select(0, indices);
             if (options.Augment)
             {
-                x = Augmentation.Apply(x, generator);
+                x = Augmentation.Apply(x, generator, options.Augmentations);
             }
 
             optimizer.zero_grad();

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace Lepton.Training.Training;
 
-/// <summary>Labeled images held as tensors: pixels float32 [N,C,H,W] in [0,1], labels int64 [N].</summary>
+/// <summary>Labeled images held as tensors: pixels float32 [N,C,H,W] in [0,1] (or features [N,F]), labels int64 [N].</summary>
 public sealed class TensorDataset : IDisposable
 {
     public TensorDataset(LabeledImages data, Device? device = null)
@@ -25,6 +25,12 @@ public sealed class TensorDataset : IDisposable
         Pixels = inputs;
         Labels = torch.tensor(labels.Select(l => (long)l).ToArray(), [labels.Length], device: inputs.device);
         RawLabels = labels;
+    }
+
+    /// <summary>Feature vectors [N,<paramref name="features"/>] (for a head on a frozen backbone) and their labels.</summary>
+    public TensorDataset(float[] values, int features, byte[] labels, Device? device = null)
+        : this(torch.tensor(values ?? throw new ArgumentNullException(nameof(values)), [labels?.Length ?? 0, features], device: device), labels!)
+    {
     }
 
     public int Count { get; }

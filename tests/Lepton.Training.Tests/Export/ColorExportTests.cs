@@ -19,6 +19,8 @@ public sealed class ColorExportTests : IDisposable
     [InlineData("cnn", 3, 16, 16)]
     [InlineData("cnn-bn", 3, 64, 48)]
     [InlineData("mlp", 3, 20, 36)]
+    [InlineData("resnet", 3, 40, 24)]
+    [InlineData("resnet", 1, 28, 28)]
     [InlineData("gru", 3, 24, 20)]
     [InlineData("lstm", 1, 32, 18)]
     public void Export_ColorModel_TakesNCHWAndMatchesTorchSharp(string architecture, int channels, int height, int width)

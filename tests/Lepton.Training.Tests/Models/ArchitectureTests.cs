@@ -12,7 +12,7 @@ public sealed class ArchitectureTests
     [Fact]
     public void Registry_HasTheZoo()
     {
-        Assert.Subset(ArchitectureRegistry.Names.ToHashSet(), new HashSet<string> { "cnn", "cnn-bn", "dcgan", "gru", "lstm", "mlp" });
+        Assert.Subset(ArchitectureRegistry.Names.ToHashSet(), new HashSet<string> { "cnn", "cnn-bn", "dcgan", "gru", "lstm", "mlp", "resnet", "transfer" });
     }
 
     [Fact]
@@ -30,9 +30,9 @@ public sealed class ArchitectureTests
     [Fact]
     public void Get_Unknown_NamesTheKnownOnes()
     {
-        var ex = Assert.Throws<KeyNotFoundException>(() => ArchitectureRegistry.Get("resnet"));
+        var ex = Assert.Throws<KeyNotFoundException>(() => ArchitectureRegistry.Get("vgg"));
 
-        Assert.Contains("known: cnn, cnn-bn, dcgan, gru, lstm, mlp", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("known: cnn, cnn-bn, dcgan, gru, lstm, mlp, resnet", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

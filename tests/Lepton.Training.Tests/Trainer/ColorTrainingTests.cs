@@ -126,6 +126,41 @@ public sealed class ColorTrainingTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void ColorFolders_TrainedWithResnet_LearnTheHue()
+    {
+        var prepared = DatasetPreparation.Prepare(Folders(perClass: 40), Path.Combine(_dir, "work"));
+        var metrics = new TrainingJob(new TrainingJobSpec { Architecture = "resnet", Data = prepared.Folder, Output = Path.Combine(_dir, "resnet"), Epochs = 2, BatchSize = 16, LearningRate = 0.005, Seed = 3 }, TextWriter.Null).Run();
+
+        output.WriteLine($"resnet: test accuracy {metrics.Test.Accuracy:F4} on {metrics.Test.Examples} images; parity max |diff| {metrics.Parity.MaxAbsDifference:E2}");
+        Assert.True(metrics.Test.Accuracy >= 0.8, $"test accuracy {metrics.Test.Accuracy}");
+        Assert.True(metrics.Parity.MaxAbsDifference < 1e-3, $"parity max |diff| {metrics.Parity.MaxAbsDifference}");
+    }
+
+    [Fact]
+    public async Task ColorFolders_TrainedWithTransfer_AreServedFromAJpegAndATinyPng()
+    {
+        var prepared = DatasetPreparation.Prepare(Folders(perClass: 20), Path.Combine(_dir, "work"));
+        var image = MnistDataset.Load(prepared.Folder).Image;
+        string run = Path.Combine(_dir, "transfer");
+        var metrics = new TrainingJob(new TrainingJobSpec { Architecture = "transfer", Data = prepared.Folder, Output = run, Epochs = 8, BatchSize = 16, LearningRate = 0.01, Seed = 3 }, TextWriter.Null).Run();
+        output.WriteLine($"transfer: test accuracy {metrics.Test.Accuracy:F4} on {metrics.Test.Examples} images; parity max |diff| {metrics.Parity.MaxAbsDifference:E2}");
+        Assert.True(metrics.Test.Accuracy >= 0.8, $"test accuracy {metrics.Test.Accuracy}");
+        Assert.True(metrics.Parity.MaxAbsDifference < 1e-4, $"parity max |diff| {metrics.Parity.MaxAbsDifference}");
+        var written = ModelInspector.Describe(File.ReadAllBytes(Path.Combine(run, RunFolder.Model))).Signature;
+        Assert.Equal(ModelSignature.ImageClassifier(image, ["blue", "green", "red"]).Input, written.Input);
+
+        string store = Path.Combine(_dir, "store");
+        var (code, published) = LeptonCli.Run("models", "publish", "--store", store, "--name", "colors", "--run", run);
+        Assert.True(code == 0, published);
+        await using var server = await ServerProcess.StartAsync(store);
+        var random = new Random(13);
+        var jpeg = await PredictAsync(server, ImageFiles.EncodeColor((x, y) => x is > 100 and < 400 && y is > 50 and < 250 ? Scaled(Classes[2].Color, 0.9, random) : new SKColor(220, 220, 220), 500, 300, SKEncodedImageFormat.Jpeg), "image/jpeg");
+        Assert.Equal("red", jpeg.GetProperty("label").GetString());
+        var tiny = await PredictAsync(server, Square(Classes[0].Color, 16, 16, random));
+        Assert.Equal("blue", tiny.GetProperty("label").GetString());
+    }
+
+    [Fact]
     public void ColorFolders_PreparedGray_LeaveTheModelNearChance()
     {
         var prepared = DatasetPreparation.Prepare(Folders(perClass: 180), Path.Combine(_dir, "work"), images: new ImageFolderOptions(Channels: 1));
@@ -153,10 +188,10 @@ public sealed class ColorTrainingTests(ITestOutputHelper output) : IDisposable
         return e.Select(v => v / sum).ToArray();
     }
 
-    private static async Task<JsonElement> PredictAsync(ServerProcess server, byte[] png)
+    private static async Task<JsonElement> PredictAsync(ServerProcess server, byte[] png, string mediaType = "image/png")
     {
         using var content = new ByteArrayContent(png);
-        content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
         using var response = await server.Client.PostAsync("/api/models/colors/predict", content);
         string body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);

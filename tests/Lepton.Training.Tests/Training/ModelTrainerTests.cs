@@ -112,4 +112,45 @@ public sealed class ModelTrainerTests : IDisposable
         Assert.Equal(padded.shape, augmented.shape);
         Assert.Equal(padded.sum().item<float>(), augmented.sum().item<float>(), 1);
     }
+
+    [Fact]
+    public void Augmentation_ColorDefaults_KeepShapeAndRangeAndChangeTheImages()
+    {
+        using var generator = new torch.Generator(7);
+        using var batch = torch.rand(6, 3, 20, 30);
+
+        using var augmented = Augmentation.Apply(batch, generator);
+
+        Assert.Equal(batch.shape, augmented.shape);
+        Assert.True(augmented.min().item<float>() >= 0 && augmented.max().item<float>() <= 1);
+        Assert.True(augmented.sub(batch).abs().max().item<float>() > 0.01, "crop, flip and jitter changed nothing");
+    }
+
+    [Fact]
+    public void Augmentation_FlipOnly_GivesEachImageOrItsMirror()
+    {
+        using var generator = new torch.Generator(3);
+        using var batch = torch.rand(16, 3, 8, 8);
+
+        using var augmented = Augmentation.Apply(batch, generator, ["flip"]);
+
+        int mirrored = 0;
+        for (int i = 0; i < 16; i++)
+        {
+            bool same = augmented[i].allclose(batch[i], rtol: 0, atol: 0);
+            bool mirror = augmented[i].allclose(batch[i].flip(2), rtol: 0, atol: 0);
+            Assert.True(same || mirror, $"image {i} is neither itself nor its mirror");
+            mirrored += mirror ? 1 : 0;
+        }
+
+        Assert.InRange(mirrored, 1, 15);
+    }
+
+    [Fact]
+    public void JobSpec_UnknownAugmentation_IsAnError()
+    {
+        var errors = new Lepton.Core.Contracts.TrainingJobSpec { Data = "d", Output = "o", Augmentations = ["flip", "rotate"] }.Validate(["cnn"]);
+
+        Assert.Contains(errors, e => e.Contains("unknown augmentation 'rotate'", StringComparison.Ordinal));
+    }
 }
