@@ -42,6 +42,9 @@ public sealed class CommandLineTests : IDisposable
         [nameof(TrainingJobSpec.Class)] = (["--class", "Trouser"], new() { Class = "Trouser" }),
         [nameof(TrainingJobSpec.ImageSize)] = (["--image-size", "64"], new() { ImageSize = 64 }),
         [nameof(TrainingJobSpec.Channels)] = (["--channels", "3"], new() { Channels = 3 }),
+        [nameof(TrainingJobSpec.LabelColumn)] = (["--label-column", "target"], new() { LabelColumn = "target" }),
+        [nameof(TrainingJobSpec.Task)] = (["--task", "table"], new() { Task = "table" }),
+        [nameof(TrainingJobSpec.VocabularySize)] = (["--vocab-size", "5000"], new() { VocabularySize = 5000 }),
         [nameof(TrainingJobSpec.Resume)] = (["--no-resume"], new() { Resume = false }),
     };
 
@@ -202,7 +205,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.Contains("[default: 5]", HelpRow(pipeline, "--epochs"), StringComparison.Ordinal);
         Assert.Contains("[default: 64]", HelpRow(pipeline, "--batch-size"), StringComparison.Ordinal);
         Assert.Contains("[default: 0.001]", HelpRow(pipeline, "--lr"), StringComparison.Ordinal);
-        Assert.Contains("[default: cnn]", HelpRow(pipeline, "--arch"), StringComparison.Ordinal);
+        Assert.Contains("[default: auto]", HelpRow(pipeline, "--arch"), StringComparison.Ordinal);
         Assert.Contains("--augment, --no-augment <true|false>", HelpRow(pipeline, "--augment"), StringComparison.Ordinal);
         Assert.Contains("[default: 3]", HelpRow(pipeline, "--attempts"), StringComparison.Ordinal);
         Assert.Contains("[default: LEPTON_STORE, else ./.lepton]", HelpRow(pipeline, "--store"), StringComparison.Ordinal);
