@@ -20,7 +20,12 @@ public sealed class TrainingOptions
         nameof(TrainingJobSpec.Data), nameof(TrainingJobSpec.Output), nameof(TrainingJobSpec.Resume),
     };
 
+    /// <summary>The spec's properties only the pipeline runs (a sweep): options of <c>lepton pipeline run</c>, not of the trainer.</summary>
+    public static readonly IReadOnlySet<string> PipelineOnly = new HashSet<string>(StringComparer.Ordinal) { nameof(TrainingJobSpec.Sweep) };
+
     private static readonly TrainingJobSpec Defaults = new();
+
+    private readonly SweepOptions? _sweep;
 
     private readonly List<Binding> _bindings = [];
 
@@ -54,6 +59,11 @@ public sealed class TrainingOptions
         Add(nameof(TrainingJobSpec.Class), CliOptions.Optional("--class", "label|index", "dcgan only: train on one class", "every class"), (s, v) => s with { Class = v });
         Add(nameof(TrainingJobSpec.ImageSize), CliOptions.Whole("--image-size", "image folders: prepare pictures at n x n, 16 to 224 (shorter side scaled, centre cropped)", "the images' median shorter side, 16..224"), (s, v) => s with { ImageSize = v });
         Add(nameof(TrainingJobSpec.Channels), CliOptions.Whole("--channels", "image folders: 1 (gray) or 3 (RGB)", "1 when every image is gray, else 3"), (s, v) => s with { Channels = v });
+        if (!placement)
+        {
+            _sweep = new SweepOptions(this);
+        }
+
         if (placement)
         {
             Add(nameof(TrainingJobSpec.Resume), CliOptions.Switch("--resume", "continue from the last checkpoint in the output folder (--resume, --no-resume, --resume true|false)", "on"), (s, v) => s with { Resume = v!.Value });
@@ -64,10 +74,31 @@ public sealed class TrainingOptions
     public Option<string?> Spec { get; } = CliOptions.Optional("--spec", "job.json", "a training job spec (docs/job-spec.md); the options given override its fields", "none");
 
     /// <summary>Every option, in help order, <see cref="Spec"/> first.</summary>
-    public IEnumerable<Option> Options => _bindings.Select(b => b.Option).Prepend(Spec);
+    public IEnumerable<Option> Options => _bindings.Select(b => b.Option).Prepend(Spec).Concat(_sweep?.Options ?? []);
 
-    /// <summary>The option of each spec property these options set.</summary>
-    public IReadOnlyDictionary<string, Option> ByProperty => _bindings.ToDictionary(b => b.Property, b => b.Option, StringComparer.Ordinal);
+    /// <summary>The option of each spec property these options set (a sweep's: <c>--sweep</c>).</summary>
+    public IReadOnlyDictionary<string, Option> ByProperty
+    {
+        get
+        {
+            var options = _bindings.ToDictionary(b => b.Property, b => b.Option, StringComparer.Ordinal);
+            if (_sweep is not null)
+            {
+                options[nameof(TrainingJobSpec.Sweep)] = _sweep.Sweep;
+            }
+
+            return options;
+        }
+    }
+
+    /// <summary>The spec field a setting's name means: an option's name without dashes (<c>lr</c>, <c>batch-size</c>, <c>arch</c>) or the field itself (<c>learningRate</c>).</summary>
+    public string? FieldOf(string setting)
+    {
+        ArgumentNullException.ThrowIfNull(setting);
+        var binding = _bindings.FirstOrDefault(b => string.Equals(b.Option.Name, "--" + setting, StringComparison.Ordinal));
+        string? field = binding is not null ? System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(binding.Property) : setting;
+        return SweepSpec.SpecFields().Contains(field) ? field : null;
+    }
 
     public void AddTo(Command command)
     {
@@ -83,7 +114,8 @@ public sealed class TrainingOptions
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(spec);
-        return _bindings.Aggregate(spec, (current, binding) => result.GetResult(binding.Option) is { Implicit: false } ? binding.Apply(result, current) : current);
+        var bound = _bindings.Aggregate(spec, (current, binding) => result.GetResult(binding.Option) is { Implicit: false } ? binding.Apply(result, current) : current);
+        return _sweep is null ? bound : bound with { Sweep = _sweep.Bind(result, bound.Sweep) };
     }
 
     private void Add<T>(string property, Option<T> option, Func<TrainingJobSpec, T, TrainingJobSpec> set) =>

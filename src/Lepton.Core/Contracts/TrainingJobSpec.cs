@@ -89,6 +89,9 @@ public sealed record TrainingJobSpec
     /// <summary>Continue from the last checkpoint in the output folder when there is one.</summary>
     public bool Resume { get; init; } = true;
 
+    /// <summary>A sweep over some of these settings (null: one training run). The pipeline runs it; the trainer refuses it.</summary>
+    public SweepSpec? Sweep { get; init; }
+
     /// <summary>Every problem with the spec, empty when it is valid.</summary>
     public IReadOnlyList<string> Validate(IEnumerable<string> knownArchitectures)
     {
@@ -178,6 +181,11 @@ public sealed record TrainingJobSpec
         if (Labels is { Count: < 2 })
         {
             errors.Add("labels: at least two class names");
+        }
+
+        if (Sweep is not null)
+        {
+            errors.AddRange(Sweep.Validate());
         }
 
         return errors;
