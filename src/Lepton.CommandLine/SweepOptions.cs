@@ -42,7 +42,7 @@ internal sealed class SweepOptions
 
     public Option<int?> MaxConcurrent { get; } = CliOptions.Whole("--max-concurrent", "sweep: at most this many trials train at once", "half the cores; on Azure ML the cluster's nodes", 1, SweepSpec.MaxTrials);
 
-    public Option<bool?> EarlyTermination { get; } = CliOptions.Switch("--early-termination", "sweep: median stopping, a trial below the median of the others' validation accuracy at the same epoch is stopped", "off");
+    public Option<bool> EarlyTermination { get; } = CliOptions.Flag("--early-termination", "sweep: median stopping, a trial below the median of the others' validation accuracy at the same epoch is stopped");
 
     public IEnumerable<Option> Options => [Sweep, Trials, MaxConcurrent, EarlyTermination];
 
@@ -80,7 +80,7 @@ internal sealed class SweepOptions
 
         if (Given(EarlyTermination))
         {
-            sweep = sweep with { EarlyTermination = result.GetValue(EarlyTermination) ?? false };
+            sweep = sweep with { EarlyTermination = result.GetValue(EarlyTermination) };
         }
 
         return sweep;

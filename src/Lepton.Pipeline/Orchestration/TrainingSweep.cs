@@ -110,7 +110,7 @@ internal static class TrainingSweep
         if (Best(trials, TrialState.Succeeded) is not int bestTrial)
         {
             Show(PipelineStage.Training);
-            throw new PipelineFailedException($"no trial of the sweep succeeded: {string.Join("; ", trials.Select(t => $"trial {t.Trial} ({t.Settings}) {t.State.ToString().ToLowerInvariant()}: {t.Message}"))}");
+            throw new PipelineFailedException($"no trial of the sweep succeeded with a validation accuracy: {string.Join("; ", trials.Select(t => $"trial {t.Trial} ({t.Settings}) {t.State.ToString().ToLowerInvariant()}: {t.Message}"))}");
         }
 
         var best = results[bestTrial];
