@@ -398,7 +398,7 @@ public sealed record PipelineRunStatus(
     /// <summary>Web defaults with enums as their names (<c>"status": "Completed"</c>, <c>"outcome": "Published"</c>).</summary>
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
-        Converters = { new CamelCaseEnumConverter<PipelineStage>(), new JsonStringEnumConverter() }, // the stage as the custom status writes it
+        Converters = { new CamelCaseEnumConverter<PipelineStage>(), new CamelCaseEnumConverter<TrialState>(), new JsonStringEnumConverter() }, // the stage and trial states as the custom status writes them
     };
 
     /// <summary>Whether the run has ended (completed, failed or terminated).</summary>

@@ -38,6 +38,7 @@ public sealed class HostsFixture : IAsyncLifetime, IDisposable
     public Dictionary<string, string> FunctionsSettings { get; } = new()
     {
         ["LEPTON_STORE"] = TestStores.AzuriteConnectionString,
+        ["AzureWebJobsStorage"] = TestStores.AzuriteConnectionString, // the task hub on the same Azurite (its own ports, when LEPTON_TEST_AZURITE says so)
         ["LEPTON_COMPUTE_TARGET"] = "process",
         ["LEPTON_GATE_MIN_ACCURACY"] = "0.5",
         ["LEPTON_POLL_INTERVAL"] = "00:00:01",
