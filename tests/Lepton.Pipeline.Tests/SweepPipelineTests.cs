@@ -63,6 +63,11 @@ public sealed class SweepPipelineTests(PipelineHost host) : IClassFixture<Pipeli
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(bestModel))), manifest.Sha256);
         var metrics = RunMetrics.Parse(File.ReadAllText(RunFolder.Under(host.Workspace.WorkFolder, sweep.Best.RunId).MetricsPath), "metrics.json");
         Assert.Equal(metrics.Accuracy, result.Accuracy);
+        // The card shows the trials table and their validation accuracy.
+        var card = (await host.Registry.GetCardAsync("swept", 1))!;
+        Assert.Contains(Core.Cards.CardFiles.Sweep, card.Images);
+        Assert.Equal(sweep.BestTrial, card.Sweep!.BestTrial);
+        Assert.Equal(sweep.Trials.Select(t => (t.Trial, t.Settings, t.ValidationAccuracy)), card.Sweep.Trials.Select(t => (t.Trial, t.Settings, t.ValidationAccuracies[^1])));
         // Every trial's run stays in its folder; the sweep's record is in the store.
         Assert.All(sweep.Trials, t => Assert.True(File.Exists(RunFolder.Under(host.Workspace.WorkFolder, t.RunId).ModelPath), t.RunId));
         Assert.NotNull(await host.Workspace.Store.GetInfoAsync($"runs/{result.RunId}/{SweepOutcome.FileName}"));

@@ -46,6 +46,11 @@ public static class CardDocument
             document["quality"] = stored["quality"]!.DeepClone();
         }
 
+        if (card.Sweep is not null)
+        {
+            document["sweep"] = stored["sweep"]!.DeepClone();
+        }
+
         document["missing"] = stored["missing"]!.DeepClone();
         return document;
     }

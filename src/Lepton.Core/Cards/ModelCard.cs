@@ -35,12 +35,21 @@ public sealed record ModelCard
     /// <summary>A generator's sample quality: Fréchet distance, floor, ceiling, mean confidence, ...</summary>
     public IReadOnlyDictionary<string, double>? Quality { get; init; }
 
+    /// <summary>The sweep the model won: every trial, the best marked (null: one run trained it).</summary>
+    public CardSweep? Sweep { get; init; }
+
     /// <summary>The image files beside card.json (e.g. <c>curves.png</c>), in display order.</summary>
     public IReadOnlyList<string> Images { get; init; } = [];
 
     /// <summary>What the card could not show and why (an older run without history.json, ...).</summary>
     public IReadOnlyList<string> Missing { get; init; } = [];
 }
+
+/// <summary>A sweep on a card: its id, the best trial and every trial.</summary>
+public sealed record CardSweep(string Id, int BestTrial, IReadOnlyList<CardTrial> Trials);
+
+/// <summary>One trial of a sweep on a card: the settings it changed, how it ended, its validation accuracy after each epoch.</summary>
+public sealed record CardTrial(int Trial, string Settings, string State, int Epochs, int TotalEpochs, IReadOnlyList<double?> ValidationAccuracies);
 
 /// <summary>The dataset a model was trained on: its version (content hash) and images per class.</summary>
 public sealed record CardDataset(

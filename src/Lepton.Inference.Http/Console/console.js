@@ -213,6 +213,16 @@
         el('td', { class: 'num', text: c.support }), el('td', { class: 'num', text: counts[c.label] ?? '–' })));
     }
     $('card-classes').hidden = classes.childElementCount === 0;
+    const trials = $('card-trials').tBodies[0];
+    clear(trials);
+    for (const t of Array.isArray(card.sweep?.trials) ? card.sweep.trials : []) {
+      const accuracies = Array.isArray(t.validationAccuracies) ? t.validationAccuracies.filter((a) => typeof a === 'number') : [];
+      trials.append(el('tr', t.trial === card.sweep.bestTrial ? { class: 'best' } : null,
+        el('td', { class: 'num', text: t.trial === card.sweep.bestTrial ? `${t.trial} (best)` : t.trial }), el('td', { text: t.settings }),
+        el('td', { text: t.state }), el('td', { class: 'num', text: `${t.epochs}/${t.totalEpochs}` }),
+        el('td', { class: 'num', text: accuracies.length ? fmt(accuracies[accuracies.length - 1]) : '–' })));
+    }
+    $('card-sweep').hidden = trials.childElementCount === 0;
     const images = $('card-images');
     clear(images);
     for (const [what, url] of Object.entries(card.images ?? {})) {
