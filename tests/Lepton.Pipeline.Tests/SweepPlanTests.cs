@@ -91,6 +91,21 @@ public sealed class SweepPlanTests
         Assert.Equal(id + "-t03", SweepPlan.TrialRunId(id, 3));
     }
 
+    [Fact]
+    public void LeptonJson_CarriesASweep_IntoTheRequest()
+    {
+        const string json = """{"epochs": 1, "sweep": {"parameters": {"learningRate": [0.001, 0.01], "architecture": ["mlp", "cnn"]}, "trials": 3, "earlyTermination": true}}""";
+
+        var request = UploadSettings.Parse(json, "lepton.json").ApplyTo(new PipelineRequest { ModelName = "m", Dataset = "datasets/m/d.zip" });
+
+        var sweep = request.Training.Sweep!;
+        Assert.Equal((3, true), (sweep.Trials, sweep.EarlyTermination));
+        Assert.Equal(["learningRate=0.001 architecture=mlp", "learningRate=0.001 architecture=cnn", "learningRate=0.01 architecture=mlp", "learningRate=0.01 architecture=cnn"],
+            SweepPlan.Trials(request.Training with { Sweep = sweep with { Trials = null } }).Select(t => t.Settings));
+        Assert.Empty(request.Validate());
+        Assert.Throws<InvalidDataException>(() => UploadSettings.Parse("""{"sweep": {"parameters": {"learningRate": [0.001]}, "trails": 3}}""", "lepton.json"));
+    }
+
     private static TrialProgress Trial(int trial, TrialState state, params double?[] accuracies) =>
         new(trial, $"t{trial}", $"run-t{trial}", state, accuracies.Length, 3, accuracies, null);
 
