@@ -104,6 +104,7 @@ public sealed record SweepSpec
     }
 
     /// <summary>How many combinations the values make.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public long Combinations => Parameters.Values.Aggregate(1L, (n, values) => Math.Min(long.MaxValue / 1024, n * Math.Max(1, values.Count)));
 
     /// <summary>The trials, in order: each setting's value. A grid in the order the values are given (the last setting fastest); random search draws with <paramref name="seed"/>.</summary>

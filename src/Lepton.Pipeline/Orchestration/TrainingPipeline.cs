@@ -14,7 +14,8 @@ public sealed class PipelineFailedException(string message) : Exception(message)
 /// <summary>
 /// The training pipeline: prepare the dataset, submit training, poll it with durable timers (progress in
 /// the custom status), resubmit a failed job (it resumes from its checkpoint) within the attempt budget,
-/// evaluate the exported model with ONNX Runtime, publish it, and promote it when it earns it. A
+/// evaluate the exported model with ONNX Runtime, publish it, and promote it when it earns it (a spec
+/// with a sweep trains its trials instead, <see cref="TrainingSweep"/>, and publishes the best). A
 /// "cancel" event stops the job and ends the run as canceled. Deterministic: time and ids come from the
 /// context; activities do all I/O; only references travel between them.
 /// </summary>
