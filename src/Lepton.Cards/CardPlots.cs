@@ -29,6 +29,37 @@ public static class CardPlots
         return Side(500, 400, loss, accuracy);
     }
 
+    /// <summary>A sweep's trials: validation accuracy after each epoch, a line per trial (dashed: stopped early), the best drawn thicker, the legend beside (1100x450).</summary>
+    public static byte[] Sweep(Core.Cards.CardSweep sweep)
+    {
+        ArgumentNullException.ThrowIfNull(sweep);
+        CardFont.Register();
+        using var plot = new Plot();
+        foreach (var trial in sweep.Trials)
+        {
+            var points = trial.ValidationAccuracies.Select((a, i) => (Epoch: i + 1.0, Accuracy: a)).Where(p => p.Accuracy is double v && double.IsFinite(v)).ToArray();
+            if (points.Length == 0)
+            {
+                continue;
+            }
+
+            var line = plot.Add.Scatter(points.Select(p => p.Epoch).ToArray(), points.Select(p => p.Accuracy!.Value).ToArray());
+            bool best = trial.Trial == sweep.BestTrial;
+            line.LegendText = string.Create(CultureInfo.InvariantCulture, $"{trial.Trial}: {trial.Settings}{(best ? " (best)" : trial.State == "succeeded" ? string.Empty : $" ({trial.State})")}");
+            line.LineWidth = best ? 4 : 1.5f;
+            line.MarkerSize = best ? 9 : 6;
+            line.LinePattern = trial.State == "stopped" ? LinePattern.Dashed : LinePattern.Solid;
+        }
+
+        plot.Title(string.Create(CultureInfo.InvariantCulture, $"Sweep: validation accuracy of {sweep.Trials.Count} trials"));
+        plot.XLabel("epoch");
+        plot.YLabel("validation accuracy");
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        plot.ShowLegend(Edge.Right);
+        plot.Font.Set(CardFont.Name);
+        return plot.GetImageBytes(1100, 450, ImageFormat.Png);
+    }
+
     /// <summary>The confusion matrix as a heatmap (colour: share of the true class; text: counts), labeled.</summary>
     public static byte[] Confusion(ClassificationReport report)
     {

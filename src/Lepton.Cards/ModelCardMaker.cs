@@ -100,8 +100,14 @@ public static class ModelCardMaker
             }
         }
 
+        if (source.Sweep is { } sweep)
+        {
+            AddImage(files, missing, CardFiles.Sweep, "sweep trials", () => CardPlots.Sweep(sweep));
+        }
+
         var card = new ModelCard
         {
+            Sweep = source.Sweep,
             Kind = description.Signature.Kind,
             Architecture = description.Architecture,
             Parameters = parameters,

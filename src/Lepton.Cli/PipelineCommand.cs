@@ -70,7 +70,8 @@ public static class PipelineCommand
         {
             var client = engine.Client;
             var (id, started) = await PipelineEngine.StartAsync(client, request, workspace).ConfigureAwait(false);
-            await output.WriteLineAsync($"pipeline {id}{(started ? string.Empty : " (already ran)")}: {request.Training.Architecture} on {request.Dataset}, {request.Training.Epochs} epoch(s)").ConfigureAwait(false);
+            string sweep = request.Training.Sweep is { } s ? $", a sweep of {SweepPlan.Trials(request.Training).Count} trial(s)" : string.Empty;
+            await output.WriteLineAsync($"pipeline {id}{(started ? string.Empty : " (already ran)")}: {request.Training.Architecture} on {request.Dataset}, {request.Training.Epochs} epoch(s){sweep}").ConfigureAwait(false);
             var view = PipelineProgressView.Create(plain, output);
             var state = await view.RunAsync(v => FollowAsync(client, id, work, v, signals.Token)).ConfigureAwait(false);
             if (state is not null)
@@ -166,7 +167,18 @@ public static class PipelineCommand
             return 0;
         }
 
-        string history = RunFolder.Under(work, result.RunId).HistoryPath;
+        if (result.Sweep is { } sweep)
+        {
+            foreach (string line in PipelineProgressView.TrialsTable(sweep))
+            {
+                await output.WriteLineAsync(line).ConfigureAwait(false);
+            }
+
+            await output.WriteLineAsync($"best: trial {sweep.BestTrial} ({sweep.Best.Settings}), run {sweep.Best.RunId}").ConfigureAwait(false);
+        }
+
+        // A sweep's model is its best trial's: that run's epochs.
+        string history = RunFolder.Under(work, result.Sweep?.Best.RunId ?? result.RunId).HistoryPath;
         if (File.Exists(history))
         {
             await view.SummaryAsync(LeptonJson.ReadFile<TrainingHistory>(history)).ConfigureAwait(false);

@@ -33,6 +33,15 @@ public abstract class PipelineProgressView
     public static string Describe(PipelineProgress p)
     {
         ArgumentNullException.ThrowIfNull(p);
+        if (p.Trials is { } trials)
+        {
+            string best = p.BestTrial is int b && trials.FirstOrDefault(t => t.Trial == b) is { } leader
+                ? string.Create(CultureInfo.InvariantCulture, $"; {(p.Stage == PipelineStage.Training ? "best so far" : "best")} trial {leader.Trial} ({leader.Settings}), validation accuracy {leader.ValidationAccuracy:F4}")
+                : string.Empty;
+            string state = p.Stage == PipelineStage.Training ? p.Message ?? "sweep" : Name(p.Stage) + (p.TestAccuracy is double t ? string.Create(CultureInfo.InvariantCulture, $": test accuracy {t:F4}") : string.Empty);
+            return state + best;
+        }
+
         return p.Stage switch
         {
             PipelineStage.Training when p.Epoch > 0 => string.Create(CultureInfo.InvariantCulture,
@@ -41,6 +50,30 @@ public abstract class PipelineProgressView
             PipelineStage.Publishing or PipelineStage.Done when p.TestAccuracy is double test => string.Create(CultureInfo.InvariantCulture, $"{Name(p.Stage)}: test accuracy {test:F4}"),
             _ => Name(p.Stage),
         };
+    }
+
+    /// <summary>A sweep trial's line: <c>trial 2 (learningRate=0.003): running, epoch 1/2, validation accuracy 0.8123</c>.</summary>
+    public static string DescribeTrial(TrialProgress t)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        string accuracy = t.ValidationAccuracy is double a ? string.Create(CultureInfo.InvariantCulture, $", validation accuracy {a:F4}") : string.Empty;
+        string why = t.State is TrialState.Stopped or TrialState.Failed && t.Message is { } m ? $" ({m})" : string.Empty;
+        return string.Create(CultureInfo.InvariantCulture, $"trial {t.Trial} ({t.Settings}): {t.State.ToString().ToLowerInvariant()}, epoch {t.Epoch}/{t.TotalEpochs}{accuracy}{why}");
+    }
+
+    /// <summary>The trials of a finished sweep as a text table, the best marked.</summary>
+    public static IEnumerable<string> TrialsTable(SweepOutcome sweep)
+    {
+        ArgumentNullException.ThrowIfNull(sweep);
+        var rows = sweep.Trials.Select(t => new[]
+        {
+            (t.Trial == sweep.BestTrial ? "*" : " ") + t.Trial.ToString(CultureInfo.InvariantCulture), t.Settings, t.State.ToString().ToLowerInvariant(),
+            t.Epoch.ToString(CultureInfo.InvariantCulture) + "/" + t.TotalEpochs.ToString(CultureInfo.InvariantCulture), F(t.ValidationAccuracy, "F4"),
+        }).ToList();
+        string[] columns = ["trial", "settings", "state", "epochs", "val acc"];
+        int[] widths = columns.Select((c, i) => Math.Max(c.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
+        string Format(IReadOnlyList<string> cells) => string.Join("  ", cells.Select((c, i) => i == 1 ? c.PadRight(widths[i]) : c.PadLeft(widths[i])));
+        return rows.Select(Format).Prepend(Format(columns));
     }
 
     /// <summary>Seconds left at the current rate: this epoch's remaining batches and every later epoch's.</summary>
@@ -80,6 +113,7 @@ public abstract class PipelineProgressView
     /// <summary>Line by line: a line when the stage or epoch changes, and one per batch update of status.json.</summary>
     private sealed class Plain(TextWriter output) : PipelineProgressView
     {
+        private readonly Dictionary<int, string> _trials = [];
         private string? _last;
         private BatchProgress? _lastBatch;
 
@@ -92,6 +126,19 @@ public abstract class PipelineProgressView
                 {
                     await output.WriteLineAsync(line).ConfigureAwait(false);
                     _last = line;
+                }
+            }
+
+            foreach (var trial in snapshot.Progress?.Trials ?? [])
+            {
+                string line = "  " + DescribeTrial(trial);
+                if (!_trials.TryGetValue(trial.Trial, out string? last) || last != line)
+                {
+                    _trials[trial.Trial] = line;
+                    if (trial.State != TrialState.Pending)
+                    {
+                        await output.WriteLineAsync(line).ConfigureAwait(false);
+                    }
                 }
             }
 
@@ -121,6 +168,7 @@ public abstract class PipelineProgressView
     private sealed class Live : PipelineProgressView
     {
         private readonly Dictionary<int, ProgressTask> _epochs = [];
+        private readonly Dictionary<int, ProgressTask> _trials = [];
         private ProgressContext? _context;
         private ProgressTask? _stage;
 
@@ -134,6 +182,21 @@ public abstract class PipelineProgressView
             if (snapshot.Progress is { } progress)
             {
                 _stage.Description = Markup.Escape(Describe(progress));
+                foreach (var trial in progress.Trials ?? [])
+                {
+                    if (!_trials.TryGetValue(trial.Trial, out var task))
+                    {
+                        task = _context.AddTask(string.Empty, autoStart: true, maxValue: Math.Max(1, trial.TotalEpochs));
+                        _trials[trial.Trial] = task;
+                    }
+
+                    task.Value = trial.Epoch;
+                    task.Description = Markup.Escape(DescribeTrial(trial) + (trial.Trial == progress.BestTrial ? "  (best so far)" : string.Empty));
+                    if (trial.State is TrialState.Succeeded or TrialState.Stopped or TrialState.Failed)
+                    {
+                        task.StopTask();
+                    }
+                }
             }
 
             if (snapshot.Trainer is { } trainer && snapshot.Progress?.Stage == PipelineStage.Training)

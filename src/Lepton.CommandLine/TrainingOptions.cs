@@ -20,7 +20,12 @@ public sealed class TrainingOptions
         nameof(TrainingJobSpec.Data), nameof(TrainingJobSpec.Output), nameof(TrainingJobSpec.Resume),
     };
 
+    /// <summary>The spec's properties only the pipeline runs (a sweep): options of <c>lepton pipeline run</c>, not of the trainer.</summary>
+    public static readonly IReadOnlySet<string> PipelineOnly = new HashSet<string>(StringComparer.Ordinal) { nameof(TrainingJobSpec.Sweep) };
+
     private static readonly TrainingJobSpec Defaults = new();
+
+    private readonly SweepOptions? _sweep;
 
     private readonly List<Binding> _bindings = [];
 
@@ -59,6 +64,11 @@ public sealed class TrainingOptions
         Add(nameof(TrainingJobSpec.LabelColumn), CliOptions.Optional("--label-column", "name", "CSV/TSV/JSON-lines data: the column holding the class", "label"), (s, v) => s with { LabelColumn = v });
         Add(nameof(TrainingJobSpec.Task), CliOptions.Optional("--task", "text|table", "CSV/TSV/JSON-lines data: classify its one free-text column (text) or its numbers and categories (table)", "from the data: text when one column holds free text"), (s, v) => s with { Task = v });
         Add(nameof(TrainingJobSpec.VocabularySize), CliOptions.Whole("--vocab-size", "text models: the most words (and word pairs) the tokenizer learns, 10 to 1000000", "20000"), (s, v) => s with { VocabularySize = v });
+        if (!placement)
+        {
+            _sweep = new SweepOptions(this);
+        }
+
         if (placement)
         {
             Add(nameof(TrainingJobSpec.Resume), CliOptions.Switch("--resume", "continue from the last checkpoint in the output folder (--resume, --no-resume, --resume true|false)", "on"), (s, v) => s with { Resume = v!.Value });
@@ -69,10 +79,31 @@ public sealed class TrainingOptions
     public Option<string?> Spec { get; } = CliOptions.Optional("--spec", "job.json", "a training job spec (docs/job-spec.md); the options given override its fields", "none");
 
     /// <summary>Every option, in help order, <see cref="Spec"/> first.</summary>
-    public IEnumerable<Option> Options => _bindings.Select(b => b.Option).Prepend(Spec);
+    public IEnumerable<Option> Options => _bindings.Select(b => b.Option).Prepend(Spec).Concat(_sweep?.Options ?? []);
 
-    /// <summary>The option of each spec property these options set.</summary>
-    public IReadOnlyDictionary<string, Option> ByProperty => _bindings.ToDictionary(b => b.Property, b => b.Option, StringComparer.Ordinal);
+    /// <summary>The option of each spec property these options set (a sweep's: <c>--sweep</c>).</summary>
+    public IReadOnlyDictionary<string, Option> ByProperty
+    {
+        get
+        {
+            var options = _bindings.ToDictionary(b => b.Property, b => b.Option, StringComparer.Ordinal);
+            if (_sweep is not null)
+            {
+                options[nameof(TrainingJobSpec.Sweep)] = _sweep.Sweep;
+            }
+
+            return options;
+        }
+    }
+
+    /// <summary>The spec field a setting's name means: an option's name without dashes (<c>lr</c>, <c>batch-size</c>, <c>arch</c>) or the field itself (<c>learningRate</c>).</summary>
+    public string? FieldOf(string setting)
+    {
+        ArgumentNullException.ThrowIfNull(setting);
+        var binding = _bindings.FirstOrDefault(b => string.Equals(b.Option.Name, "--" + setting, StringComparison.Ordinal));
+        string? field = binding is not null ? System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(binding.Property) : setting;
+        return SweepSpec.SpecFields().Contains(field) ? field : null;
+    }
 
     public void AddTo(Command command)
     {
@@ -88,7 +119,8 @@ public sealed class TrainingOptions
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(spec);
-        return _bindings.Aggregate(spec, (current, binding) => result.GetResult(binding.Option) is { Implicit: false } ? binding.Apply(result, current) : current);
+        var bound = _bindings.Aggregate(spec, (current, binding) => result.GetResult(binding.Option) is { Implicit: false } ? binding.Apply(result, current) : current);
+        return _sweep is null ? bound : bound with { Sweep = _sweep.Bind(result, bound.Sweep) };
     }
 
     private void Add<T>(string property, Option<T> option, Func<TrainingJobSpec, T, TrainingJobSpec> set) =>

@@ -34,6 +34,19 @@ public sealed partial class PipelineFunctions(PipelineActivities activities, Pip
         return new TrainingPipeline().RunAsync(context, context.GetInput<PipelineRequest>()!);
     }
 
+    [Function(nameof(SweepTrial))]
+    public static Task<SweepTrialResult> TrialAsync([OrchestrationTrigger] TaskOrchestrationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return new SweepTrial().RunAsync(context, context.GetInput<SweepTrialInput>()!);
+    }
+
+    [Function(nameof(ComputeCapacityActivity))]
+    public Task<int> CapacityAsync([ActivityTrigger] int input) => activities.Capacity.ExecuteAsync(input);
+
+    [Function(nameof(ReadValidationHistoryActivity))]
+    public Task<IReadOnlyList<double?>?> ValidationHistoryAsync([ActivityTrigger] TrainingJobHandle input) => activities.ValidationHistory.ExecuteAsync(input);
+
     [Function(nameof(PrepareDatasetActivity))]
     public Task<PreparedDataset> PrepareAsync([ActivityTrigger] PipelineRequest input) => activities.Prepare.ExecuteAsync(input);
 

@@ -67,8 +67,12 @@ public sealed record PipelineRequest
             errors.Add("training: data and output are set by the compute target; give the dataset as 'dataset'");
         }
 
-        // The spec's own checks, with the paths the compute target will fill in.
+        // The spec's own checks, with the paths the compute target will fill in; a sweep's, trial by trial.
         errors.AddRange((Training with { Data = "-", Output = "-" }).Validate(KnownArchitectures.Names));
+        if (Training.Sweep is not null && errors.Count == 0)
+        {
+            errors.AddRange(Orchestration.SweepPlan.Problems(Training));
+        }
         if (MinimumAccuracy is < 0 or > 1 || double.IsNaN(MinimumAccuracy))
         {
             errors.Add($"minimum accuracy must be in [0, 1], not {MinimumAccuracy}");
@@ -270,10 +274,53 @@ public sealed record PipelineProgress(PipelineStage Stage, int Attempt, int Epoc
 
     /// <summary>Pictures of an image-folder upload that preparation skipped, "path: problem" each (<see cref="PreparedDataset.Skipped"/>).</summary>
     public IReadOnlyList<string>? Skipped { get; init; }
+
+    /// <summary>A sweep's trials as they stand (null: not a sweep).</summary>
+    public IReadOnlyList<TrialProgress>? Trials { get; init; }
+
+    /// <summary>The best trial so far by validation accuracy (its <see cref="TrialProgress.Trial"/>).</summary>
+    public int? BestTrial { get; init; }
+}
+
+/// <summary>Where a sweep's trial is (serialized by its camelCase name).</summary>
+[JsonConverter(typeof(CamelCaseEnumConverter<TrialState>))]
+public enum TrialState
+{
+    Pending,
+    Running,
+
+    /// <summary>Stopped early (median stopping) or by a cancel: its job was canceled.</summary>
+    Stopped,
+    Succeeded,
+    Failed,
+}
+
+/// <summary>
+/// One trial of a sweep: its number (1-based), the settings it changes, where it is, and its validation
+/// accuracy after each epoch seen (<see cref="ValidationAccuracies"/>[k-1] after epoch k; null when not seen).
+/// </summary>
+public sealed record TrialProgress(int Trial, string Settings, string RunId, TrialState State, int Epoch, int TotalEpochs, IReadOnlyList<double?> ValidationAccuracies, string? Message)
+{
+    /// <summary>The latest validation accuracy seen.</summary>
+    [JsonIgnore]
+    public double? ValidationAccuracy => ValidationAccuracies.LastOrDefault(a => a is not null);
 }
 
 /// <summary>Input of the publish activity.</summary>
-public sealed record PublishRequest(string ModelName, TrainingJobHandle Job, PreparedDataset Dataset, RunMetrics Metrics, string RunId);
+public sealed record PublishRequest(string ModelName, TrainingJobHandle Job, PreparedDataset Dataset, RunMetrics Metrics, string RunId)
+{
+    /// <summary>A sweep's trials (null: one run); <see cref="Job"/> is then the best trial's.</summary>
+    public SweepOutcome? Sweep { get; init; }
+}
+
+/// <summary>How a sweep ended: every trial and the best one (by validation accuracy), for the card and <c>runs/{id}/sweep.json</c>.</summary>
+public sealed record SweepOutcome(string SweepId, int BestTrial, IReadOnlyList<TrialProgress> Trials)
+{
+    public const string FileName = "sweep.json";
+
+    [JsonIgnore]
+    public TrialProgress Best => Trials.First(t => t.Trial == BestTrial);
+}
 
 /// <summary>A published version and the figure its gate used (accuracy, or a generator's Fréchet distance).</summary>
 public sealed record PublishedVersion(int Version, double? Accuracy, double? FrechetDistance)
@@ -326,6 +373,9 @@ public sealed record PipelineResult(
     /// <summary>A generator's Fréchet distance (its gate's figure; null for a classifier).</summary>
     public double? FrechetDistance { get; init; }
 
+    /// <summary>A sweep's trials and the best one (null: one run, or nothing trained).</summary>
+    public SweepOutcome? Sweep { get; init; }
+
     /// <summary>The figure the gate used, named for what it is: a classifier's test accuracy or a generator's Fréchet distance.</summary>
     public string Figure() => Accuracy is double accuracy
         ? string.Create(CultureInfo.InvariantCulture, $"test accuracy {accuracy:F4}")
@@ -351,7 +401,7 @@ public sealed record PipelineRunStatus(
     /// <summary>Web defaults with enums as their names (<c>"status": "Completed"</c>, <c>"outcome": "Published"</c>).</summary>
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
-        Converters = { new CamelCaseEnumConverter<PipelineStage>(), new JsonStringEnumConverter() }, // the stage as the custom status writes it
+        Converters = { new CamelCaseEnumConverter<PipelineStage>(), new CamelCaseEnumConverter<TrialState>(), new JsonStringEnumConverter() }, // the stage and trial states as the custom status writes them
     };
 
     /// <summary>Whether the run has ended (completed, failed or terminated).</summary>

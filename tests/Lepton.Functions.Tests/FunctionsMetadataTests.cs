@@ -23,6 +23,7 @@ public sealed class FunctionsMetadataTests
     [
         "PrepareDatasetActivity", "SubmitTrainingActivity", "GetTrainingStatusActivity", "CancelTrainingActivity",
         "ReadMetricsActivity", "FindPublishedActivity", "PublishActivity", "PromoteActivity", "RecordOutcomeActivity",
+        "ComputeCapacityActivity", "ReadValidationHistoryActivity",
         "PlanBatchActivity", "ScoreBatchChunkActivity", "MergeBatchActivity",
     ];
 
@@ -35,6 +36,7 @@ public sealed class FunctionsMetadataTests
         var functions = Functions();
 
         Assert.Equal("orchestrationTrigger", Trigger(functions["TrainingPipeline"]).GetProperty("type").GetString());
+        Assert.Equal("orchestrationTrigger", Trigger(functions["SweepTrial"]).GetProperty("type").GetString());
         Assert.All(Activities, name => Assert.Equal("activityTrigger", Trigger(functions[name]).GetProperty("type").GetString()));
     }
 
@@ -65,7 +67,7 @@ public sealed class FunctionsMetadataTests
     [Fact]
     public void Metadata_HasNoUnexpectedFunctions()
     {
-        var expected = ApiRoutes.On(ApiHost.Functions).Select(r => r.Name).Concat(Activities).Concat(["TrainingPipeline", "BatchScoring", "DatasetUploaded"]);
+        var expected = ApiRoutes.On(ApiHost.Functions).Select(r => r.Name).Concat(Activities).Concat(["TrainingPipeline", "SweepTrial", "BatchScoring", "DatasetUploaded"]);
 
         Assert.Equal(expected.Order(), Functions().Keys.Order());
     }

@@ -332,5 +332,7 @@ public sealed class CloudProgressTests : IDisposable
             Task.FromResult(new TrainingJobStatus(TrainingJobState.Running, 0, 0, null, "Running"));
 
         public Task CancelAsync(TrainingJobHandle job, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+        public Task<int> CapacityAsync(CancellationToken cancellationToken = default) => Task.FromResult(1);
     }
 }

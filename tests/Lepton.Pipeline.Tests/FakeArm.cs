@@ -62,6 +62,15 @@ public sealed class FakeArm : IAsyncDisposable
     /// <summary>PUTs to a job name that existed already: Azure ML would only replace its tags.</summary>
     public ConcurrentQueue<string> RePuts { get; } = new();
 
+    /// <summary>The cluster's <c>scaleSettings.maxNodeCount</c>, as <c>GET .../computes/{cluster}</c> answers.</summary>
+    public int MaxNodes { get; set; } = 2;
+
+    /// <summary>Job name -> when a GET first answered a terminal state (Completed, Failed, Canceled).</summary>
+    public ConcurrentDictionary<string, DateTimeOffset> Ended { get; } = new();
+
+    /// <summary>Called with each new job's name and body once it is created (a test scripts what the job writes).</summary>
+    public Action<string, JsonNode>? OnJobCreated { get; set; }
+
     /// <summary>Why the fake refused a request (400), for the test's message.</summary>
     public ConcurrentQueue<string> Refusals { get; } = new();
 
@@ -154,6 +163,25 @@ public sealed class FakeArm : IAsyncDisposable
             return 200;
         }
 
+        if (method == "GET" && segments.Length >= 2 && segments[^2] == "computes")
+        {
+            if (segments[^1] != Cluster)
+            {
+                return 404;
+            }
+
+            reply = new JsonObject
+            {
+                ["name"] = Cluster,
+                ["properties"] = new JsonObject
+                {
+                    ["computeType"] = "AmlCompute",
+                    ["properties"] = new JsonObject { ["scaleSettings"] = new JsonObject { ["minNodeCount"] = 0, ["maxNodeCount"] = MaxNodes } },
+                },
+            };
+            return 200;
+        }
+
         if (jobs < 0 || jobs + 1 >= segments.Length)
         {
             return 404;
@@ -175,10 +203,16 @@ public sealed class FakeArm : IAsyncDisposable
 
                 Jobs[job] = body!;
                 States[job] = new Queue<string>(NewJobStates);
+                OnJobCreated?.Invoke(job, body!);
                 reply = body;
                 return 201;
             case "GET" when States.TryGetValue(job, out var states):
                 string state = states.Count > 1 ? states.Dequeue() : states.Peek();
+                if (state is "Completed" or "Failed" or "Canceled")
+                {
+                    Ended.TryAdd(job, DateTimeOffset.UtcNow);
+                }
+
                 reply = new JsonObject { ["name"] = job, ["properties"] = new JsonObject { ["status"] = state } };
                 if (state == "Failed")
                 {

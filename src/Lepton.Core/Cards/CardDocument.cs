@@ -56,6 +56,11 @@ public static class CardDocument
             document["columnImportance"] = stored["columnImportance"]!.DeepClone();
         }
 
+        if (card.Sweep is not null)
+        {
+            document["sweep"] = stored["sweep"]!.DeepClone();
+        }
+
         document["missing"] = stored["missing"]!.DeepClone();
         return document;
     }

@@ -13,6 +13,7 @@ public static partial class CardFiles
     public const string Confusion = "confusion.png";
     public const string Mistakes = "mistakes.png";
     public const string Samples = "samples.png";
+    public const string Sweep = "sweep.png";
 
     [GeneratedRegex(@"^[a-z0-9][a-z0-9-]{0,31}\.(png|json)\z")]
     private static partial Regex FileNamePattern();

@@ -41,6 +41,9 @@ public sealed record ModelCard
     /// <summary>Table models: each column's permutation importance on the test split, largest first.</summary>
     public IReadOnlyList<ColumnImportance>? ColumnImportance { get; init; }
 
+    /// <summary>The sweep the model won: every trial, the best marked (null: one run trained it).</summary>
+    public CardSweep? Sweep { get; init; }
+
     /// <summary>The image files beside card.json (e.g. <c>curves.png</c>), in display order.</summary>
     public IReadOnlyList<string> Images { get; init; } = [];
 
@@ -50,6 +53,12 @@ public sealed record ModelCard
 
 /// <summary>A test example the model got wrong, and how sure it was.</summary>
 public sealed record CardMistake(string Input, string Actual, string Predicted, double Confidence);
+
+/// <summary>A sweep on a card: its id, the best trial and every trial.</summary>
+public sealed record CardSweep(string Id, int BestTrial, IReadOnlyList<CardTrial> Trials);
+
+/// <summary>One trial of a sweep on a card: the settings it changed, how it ended, its validation accuracy after each epoch.</summary>
+public sealed record CardTrial(int Trial, string Settings, string State, int Epochs, int TotalEpochs, IReadOnlyList<double?> ValidationAccuracies);
 
 /// <summary>The dataset a model was trained on: its version (content hash) and images per class.</summary>
 public sealed record CardDataset(

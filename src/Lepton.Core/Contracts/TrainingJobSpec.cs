@@ -108,6 +108,9 @@ public sealed record TrainingJobSpec
     /// <summary>Continue from the last checkpoint in the output folder when there is one.</summary>
     public bool Resume { get; init; } = true;
 
+    /// <summary>A sweep over some of these settings (null: one training run). The pipeline runs it; the trainer refuses it.</summary>
+    public SweepSpec? Sweep { get; init; }
+
     /// <summary>Every problem with the spec, empty when it is valid.</summary>
     public IReadOnlyList<string> Validate(IEnumerable<string> knownArchitectures)
     {
@@ -217,6 +220,11 @@ public sealed record TrainingJobSpec
         if (Augmentations?.FirstOrDefault(a => !AugmentationNames.Contains(a, StringComparer.Ordinal)) is { } unknownAugmentation)
         {
             errors.Add($"unknown augmentation '{unknownAugmentation}' (known: {string.Join(", ", AugmentationNames)})");
+        }
+
+        if (Sweep is not null)
+        {
+            errors.AddRange(Sweep.Validate());
         }
 
         return errors;

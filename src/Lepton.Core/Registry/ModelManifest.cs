@@ -39,6 +39,9 @@ public sealed record ModelManifest
 
     public string? RunId { get; init; }
 
+    /// <summary>The sweep the version won (its id is <see cref="RunId"/>), or null when one run trained it.</summary>
+    public SweepOrigin? Sweep { get; init; }
+
     /// <summary>Lower-case hex SHA-256 of model.onnx; servers refuse a file that does not match.</summary>
     public required string Sha256 { get; init; }
 
@@ -79,11 +82,17 @@ public sealed record ModelDescription
 
     public string? RunId { get; init; }
 
+    /// <summary>The sweep the model won, when a sweep trained it.</summary>
+    public SweepOrigin? Sweep { get; init; }
+
     public long? Opset { get; init; }
 
     /// <summary>What the model takes and gives (its kind, latent size and labels are read from it).</summary>
     public required ModelSignature Signature { get; init; }
 }
+
+/// <summary>Where a sweep's model came from: the sweep's id, the winning trial (its number, settings and run) and how many trials ran.</summary>
+public sealed record SweepOrigin(string Id, int Trial, string Settings, string TrialRunId, int Trials);
 
 /// <summary>Everything the registry knows of one model.</summary>
 public sealed record ModelDetails(

@@ -89,6 +89,7 @@ public sealed class ModelRegistry(IArtifactStore store, TimeProvider? clock = nu
                     Metrics = description.Metrics,
                     DatasetVersion = description.DatasetVersion,
                     RunId = description.RunId,
+                    Sweep = description.Sweep,
                     Sha256 = sha256,
                     SizeBytes = size,
                     Opset = description.Opset,

@@ -239,6 +239,16 @@
       wrong.append(el('tr', null, el('td', { text: m.input }), el('td', { text: m.actual }), el('td', { text: m.predicted }), el('td', { class: 'num', text: pct(m.confidence) })));
     }
     mistakes.hidden = wrong.childElementCount === 0;
+    const trials = $('card-trials').tBodies[0];
+    clear(trials);
+    for (const t of Array.isArray(card.sweep?.trials) ? card.sweep.trials : []) {
+      const accuracies = Array.isArray(t.validationAccuracies) ? t.validationAccuracies.filter((a) => typeof a === 'number') : [];
+      trials.append(el('tr', t.trial === card.sweep.bestTrial ? { class: 'best' } : null,
+        el('td', { class: 'num', text: t.trial === card.sweep.bestTrial ? `${t.trial} (best)` : t.trial }), el('td', { text: t.settings }),
+        el('td', { text: t.state }), el('td', { class: 'num', text: `${t.epochs}/${t.totalEpochs}` }),
+        el('td', { class: 'num', text: accuracies.length ? fmt(accuracies[accuracies.length - 1]) : '–' })));
+    }
+    $('card-sweep').hidden = trials.childElementCount === 0;
     const images = $('card-images');
     clear(images);
     for (const [what, url] of Object.entries(card.images ?? {})) {
@@ -453,11 +463,19 @@
         el('td', { text: id }),
         el('td', { text: s?.createdAt ? new Date(s.createdAt).toLocaleString() : '' }),
         el('td', { class: s?.status === 'Failed' ? 'failed' : s?.status === 'Completed' ? 'ok' : null, text: s?.status ?? '…' }),
-        el('td', { text: p.stage ?? '' }),
+        el('td', { title: Array.isArray(p.trials) ? p.trials.map((t) => `trial ${t.trial} (${t.settings}): ${t.state}, epoch ${t.epoch}/${t.totalEpochs}`).join('\n') : null },
+          p.stage ?? '', Array.isArray(p.trials) ? ` (sweep: ${sweepCounts(p.trials)}${p.bestTrial ? `, best trial ${p.bestTrial}` : ''})` : ''),
         el('td', null, p.totalEpochs ? `${p.epoch ?? 0}/${p.totalEpochs} ` : '', p.totalEpochs ? bar : null),
         el('td', { class: 'num', text: fmt(p.validationAccuracy) }),
         el('td', { class: s?.failure ? 'failed' : null, text: result })));
     }
+  }
+
+  // A sweep's trials by state: "2 running, 3 succeeded, 1 stopped".
+  function sweepCounts(trials) {
+    const counts = {};
+    for (const t of trials) counts[t.state] = (counts[t.state] ?? 0) + 1;
+    return Object.entries(counts).map(([state, n]) => `${n} ${state}`).join(', ');
   }
 
   const finished = (s) => s && ['Completed', 'Failed', 'Terminated'].includes(s.status);

@@ -121,6 +121,30 @@ public sealed class ReadMetricsActivity(PipelineWorkspace workspace, ILogger? lo
     }
 }
 
+/// <summary>How many training jobs the compute target runs at once (a sweep's default), at most the trials asked for.</summary>
+public sealed class ComputeCapacityActivity(IComputeTarget compute) : PipelineActivity<int, int>
+{
+    public override async Task<int> ExecuteAsync(int input) =>
+        Math.Clamp(await compute.CapacityAsync().ConfigureAwait(false), 1, Math.Max(1, input));
+}
+
+/// <summary>A finished job's validation accuracy after each epoch, from its history.json (null when it wrote none).</summary>
+public sealed class ReadValidationHistoryActivity(PipelineWorkspace workspace) : PipelineActivity<TrainingJobHandle, IReadOnlyList<double?>?>
+{
+    public override async Task<IReadOnlyList<double?>?> ExecuteAsync(TrainingJobHandle input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        string? json = await workspace.ReadRunFileAsync(input, Core.Contracts.RunFolder.History).ConfigureAwait(false);
+        if (json is null)
+        {
+            return null;
+        }
+
+        var history = Core.Contracts.LeptonJson.Deserialize<Core.Contracts.TrainingHistory>(json, $"{input.JobId}/{Core.Contracts.RunFolder.History}");
+        return history.Epochs.OrderBy(e => e.Epoch).Select(e => e.ValidationAccuracy).ToArray();
+    }
+}
+
 /// <summary>Input of <see cref="FindPublishedActivity"/>.</summary>
 public sealed record FindPublishedInput(string ModelName, string RunId);
 
@@ -154,6 +178,13 @@ public sealed class PublishActivity(ModelRegistry registry, PipelineWorkspace wo
         string modelPath = await workspace.LocalModelAsync(input.Job).ConfigureAwait(false); // fetched once, for the version and its card
         byte[] model = await File.ReadAllBytesAsync(modelPath).ConfigureAwait(false);
         var description = input.Metrics.Describe(ModelInspector.Describe(model), input.RunId, input.Dataset.Version);
+        if (input.Sweep is { } sweep)
+        {
+            description = description with { Sweep = new SweepOrigin(sweep.SweepId, sweep.BestTrial, sweep.Best.Settings, sweep.Best.RunId, sweep.Trials.Count) };
+            await workspace.Store.WriteAsync($"{Core.Contracts.RunFolder.StorePath(sweep.SweepId)}/{SweepOutcome.FileName}",
+                new MemoryStream(System.Text.Encoding.UTF8.GetBytes(Core.Contracts.LeptonJson.Serialize(sweep))), null).ConfigureAwait(false);
+        }
+
         var card = await PublishCard.MakeAsync(workspace, input, modelPath, model, description).ConfigureAwait(false); // written with the version, before its manifest
         var manifest = await registry.PublishAsync(input.ModelName, new MemoryStream(model), description, card).ConfigureAwait(false);
         log.Published(input.ModelName, manifest.Version, input.RunId);

@@ -20,6 +20,10 @@ public sealed class PipelineActivities(ModelRegistry registry, IComputeTarget co
 
     public ReadMetricsActivity ReadMetrics => field ??= new(workspace, _log);
 
+    public ComputeCapacityActivity Capacity { get; } = new(compute);
+
+    public ReadValidationHistoryActivity ValidationHistory { get; } = new(workspace);
+
     public FindPublishedActivity FindPublished { get; } = new(registry);
 
     public RecordOutcomeActivity RecordOutcome { get; } = new(workspace);

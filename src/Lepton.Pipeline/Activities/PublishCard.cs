@@ -32,7 +32,11 @@ public static class PublishCard
         }
 
         string dataset = await workspace.LocalPreparedAsync(input.Dataset).ConfigureAwait(false);
-        var card = await Task.Run(() => ModelCardMaker.Make(new CardSource(model, description, run, dataset, input.Dataset.Version, input.Metrics.Classifier?.Test))).ConfigureAwait(false);
+        var sweep = input.Sweep is { } s
+            ? new Core.Cards.CardSweep(s.SweepId, s.BestTrial, s.Trials.Select(t => new Core.Cards.CardTrial(
+                t.Trial, t.Settings, t.State.ToString().ToLowerInvariant(), t.Epoch, t.TotalEpochs, t.ValidationAccuracies)).ToArray())
+            : null;
+        var card = await Task.Run(() => ModelCardMaker.Make(new CardSource(model, description, run, dataset, input.Dataset.Version, input.Metrics.Classifier?.Test, sweep))).ConfigureAwait(false);
         return card.Files;
     }
 }

@@ -152,6 +152,18 @@ public sealed partial class AzureMLComputeTarget : IComputeTarget
         using var _ = await SendAsync(RequestMethod.Post, $"/jobs/{job.JobId}/cancel", null, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The cluster's node count (<c>scaleSettings.maxNodeCount</c>): a node runs one job.</summary>
+    public async Task<int> CapacityAsync(CancellationToken cancellationToken = default)
+    {
+        using var document = await SendAsync(RequestMethod.Get, $"/computes/{_options.Cluster}", null, cancellationToken).ConfigureAwait(false);
+        return document is not null
+            && document.RootElement.TryGetProperty("properties", out var compute)
+            && compute.TryGetProperty("properties", out var cluster) && cluster.ValueKind == JsonValueKind.Object
+            && cluster.TryGetProperty("scaleSettings", out var scale) && scale.TryGetProperty("maxNodeCount", out var nodes) && nodes.TryGetInt32(out int count) && count > 0
+            ? count
+            : 1;
+    }
+
     /// <summary>Azure ML job states to the pipeline's.</summary>
     public static TrainingJobState MapState(string status) => status switch
     {

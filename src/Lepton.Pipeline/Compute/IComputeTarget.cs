@@ -26,4 +26,7 @@ public interface IComputeTarget
     Task<TrainingJobStatus> GetStatusAsync(TrainingJobHandle job, CancellationToken cancellationToken = default);
 
     Task CancelAsync(TrainingJobHandle job, CancellationToken cancellationToken = default);
+
+    /// <summary>How many jobs it runs at once: a sweep's default for how many trials train together.</summary>
+    Task<int> CapacityAsync(CancellationToken cancellationToken = default);
 }

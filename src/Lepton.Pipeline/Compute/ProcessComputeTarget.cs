@@ -111,6 +111,9 @@ public sealed class ProcessComputeTarget(TrainerCommand trainer, string workFold
         }
     }
 
+    /// <summary>Half the cores (at least one): each trainer uses several threads.</summary>
+    public Task<int> CapacityAsync(CancellationToken cancellationToken = default) => Task.FromResult(Math.Max(1, Environment.ProcessorCount / 2));
+
     /// <summary>The exit code of a trainer this target started, once it has exited (its process is then released).</summary>
     private int? ExitCode(string jobId)
     {

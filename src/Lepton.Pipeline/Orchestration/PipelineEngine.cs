@@ -20,11 +20,14 @@ public static class PipelineEngine
         ArgumentNullException.ThrowIfNull(tasks);
         var activities = new PipelineActivities(registry, compute, workspace, loggers);
         tasks.AddOrchestrator<TrainingPipeline>();
+        tasks.AddOrchestrator<SweepTrial>();
         tasks.AddActivity(nameof(PrepareDatasetActivity), activities.Prepare);
         tasks.AddActivity(nameof(SubmitTrainingActivity), activities.Submit);
         tasks.AddActivity(nameof(GetTrainingStatusActivity), activities.Status);
         tasks.AddActivity(nameof(CancelTrainingActivity), activities.Cancel);
         tasks.AddActivity(nameof(ReadMetricsActivity), activities.ReadMetrics);
+        tasks.AddActivity(nameof(ComputeCapacityActivity), activities.Capacity);
+        tasks.AddActivity(nameof(ReadValidationHistoryActivity), activities.ValidationHistory);
         tasks.AddActivity(nameof(FindPublishedActivity), activities.FindPublished);
         tasks.AddActivity(nameof(RecordOutcomeActivity), activities.RecordOutcome);
         tasks.AddActivity(nameof(PublishActivity), activities.Publish);

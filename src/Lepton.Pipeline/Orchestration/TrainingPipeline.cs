@@ -4,6 +4,7 @@ using System.Text;
 using Lepton.Core.Contracts;
 using Lepton.Pipeline.Activities;
 using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
 
 namespace Lepton.Pipeline.Orchestration;
 
@@ -13,7 +14,8 @@ public sealed class PipelineFailedException(string message) : Exception(message)
 /// <summary>
 /// The training pipeline: prepare the dataset, submit training, poll it with durable timers (progress in
 /// the custom status), resubmit a failed job (it resumes from its checkpoint) within the attempt budget,
-/// evaluate the exported model with ONNX Runtime, publish it, and promote it when it earns it. A
+/// evaluate the exported model with ONNX Runtime, publish it, and promote it when it earns it (a spec
+/// with a sweep trains its trials instead, <see cref="TrainingSweep"/>, and publishes the best). A
 /// "cancel" event stops the job and ends the run as canceled. Deterministic: time and ids come from the
 /// context; activities do all I/O; only references travel between them.
 /// </summary>
@@ -21,7 +23,7 @@ public sealed class TrainingPipeline : TaskOrchestrator<PipelineRequest, Pipelin
 {
     public const string CancelEvent = "cancel";
 
-    private static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(3, TimeSpan.FromSeconds(1), 2.0));
+    private static TaskOptions Retry => TrainingAttempts.Retry;
 
     public override async Task<PipelineResult> RunAsync(TaskOrchestrationContext context, PipelineRequest input)
     {
@@ -73,104 +75,78 @@ public sealed class TrainingPipeline : TaskOrchestrator<PipelineRequest, Pipelin
         }
 
         var cancel = context.WaitForExternalEvent<string>(CancelEvent);
-        var deadline = context.CurrentUtcDateTime + request.Deadline;
-        TrainingJobHandle? job = null;
-        TrainingJobStatus? status = null;
-        int attempt = 0;
-        while (status?.State != TrainingJobState.Succeeded)
+        if (request.Training!.Sweep is not null)
         {
-            attempt++;
-            if (attempt > Math.Max(1, request.MaxTrainingAttempts))
-            {
-                throw new PipelineFailedException($"training failed {attempt - 1} time(s); last: {status?.Message}");
-            }
-
-            // A job name of its own per instance and attempt (replay-safe): a re-run after a failure submits
-            // new jobs, never an update of the failed one (Azure ML would only replace its tags).
-            string jobName = JobName(runId, attempt, context.NewGuid());
-            job = await context.CallActivityAsync<TrainingJobHandle>(nameof(SubmitTrainingActivity), new SubmitTrainingInput(request, dataset, runId, jobName, attempt), Retry).ConfigureAwait(true);
-            while (true)
-            {
-                using var timerCancel = new CancellationTokenSource();
-                var timer = context.CreateTimer(context.CurrentUtcDateTime + request.PollInterval, timerCancel.Token);
-                if (await Task.WhenAny(timer, cancel).ConfigureAwait(true) == cancel)
-                {
-                    timerCancel.Cancel();
-                    await context.CallActivityAsync<bool>(nameof(CancelTrainingActivity), job, Retry).ConfigureAwait(true);
-                    context.SetCustomStatus(new PipelineProgress(PipelineStage.Canceled, attempt, status?.Epoch ?? 0, epochs, status?.ValidationAccuracy, cancel.Result) { RunId = runId, Skipped = Listed(dataset.Skipped) });
-                    return await RecordAsync(context, new PipelineResult(PipelineOutcome.Canceled, request.ModelName, null, null, false, $"canceled: {cancel.Result}", dataset.Version, runId, attempt)).ConfigureAwait(true);
-                }
-
-                status = await context.CallActivityAsync<TrainingJobStatus>(nameof(GetTrainingStatusActivity), job, Retry).ConfigureAwait(true);
-                context.SetCustomStatus(new PipelineProgress(PipelineStage.Training, attempt, status.Epoch, epochs, status.ValidationAccuracy, status.Message) { RunId = runId, Skipped = Listed(dataset.Skipped) });
-                if (status.IsTerminal)
-                {
-                    break;
-                }
-
-                if (context.CurrentUtcDateTime > deadline)
-                {
-                    await context.CallActivityAsync<bool>(nameof(CancelTrainingActivity), job, Retry).ConfigureAwait(true);
-                    throw new PipelineFailedException($"training did not finish within {request.Deadline}");
-                }
-            }
-
-            if (status.State == TrainingJobState.Canceled)
-            {
-                throw new PipelineFailedException("the training job was canceled on its compute target");
-            }
-
-            if (status.State == TrainingJobState.Failed)
-            {
-                log.AttemptFailed(context.InstanceId, request.ModelName, attempt, status.Message);
-            }
+            return await TrainingSweep.RunAsync(context, request, dataset, runId, cancel, log).ConfigureAwait(true);
         }
 
+        var trained = await TrainingAttempts.RunAsync(context, request, dataset, runId, cancel, (attempt, polled) =>
+            context.SetCustomStatus(new PipelineProgress(PipelineStage.Training, attempt, polled?.Epoch ?? 0, epochs, polled?.ValidationAccuracy, polled?.Message) { RunId = runId, Skipped = Listed(dataset.Skipped) }), log).ConfigureAwait(true);
+        var (job, status, attempt) = (trained.Job, trained.Status, trained.Attempt);
+        if (trained.CanceledBecause is { } reason)
+        {
+            context.SetCustomStatus(new PipelineProgress(PipelineStage.Canceled, attempt, status.Epoch, epochs, status.ValidationAccuracy, reason) { RunId = runId, Skipped = Listed(dataset.Skipped) });
+            return await RecordAsync(context, new PipelineResult(PipelineOutcome.Canceled, request.ModelName, null, null, false, $"canceled: {reason}", dataset.Version, runId, attempt)).ConfigureAwait(true);
+        }
+
+        return await PublishAsync(context, request, dataset, runId, job, attempt, status, null, log).ConfigureAwait(true);
+    }
+
+    /// <summary>Reads the run's metrics, publishes the model (a sweep's best trial's, with the sweep), and gates it.</summary>
+    internal static async Task<PipelineResult> PublishAsync(
+        TaskOrchestrationContext context, PipelineRequest request, PreparedDataset dataset, string runId, TrainingJobHandle job, int attempt, TrainingJobStatus status, SweepOutcome? sweep, ILogger log)
+    {
+        int epochs = request.Training.Epochs;
+        var trials = sweep?.Trials;
+        int? best = sweep?.BestTrial;
         log.Stage(context.InstanceId, request.ModelName, "reading the run's metrics");
-        context.SetCustomStatus(new PipelineProgress(PipelineStage.Evaluating, attempt, status.Epoch, epochs, status.ValidationAccuracy, null) { RunId = runId, Skipped = Listed(dataset.Skipped) });
+        context.SetCustomStatus(new PipelineProgress(PipelineStage.Evaluating, attempt, status.Epoch, epochs, status.ValidationAccuracy, null) { RunId = runId, Skipped = Listed(dataset.Skipped), Trials = trials, BestTrial = best });
         RunMetrics metrics;
         try
         {
-            metrics = await context.CallActivityAsync<RunMetrics>(nameof(ReadMetricsActivity), job!, Retry).ConfigureAwait(true);
+            metrics = await context.CallActivityAsync<RunMetrics>(nameof(ReadMetricsActivity), job, Retry).ConfigureAwait(true);
         }
         catch (TaskFailedException ex)
         {
             throw new PipelineFailedException($"the run's metrics could not be read: {ex.FailureDetails.ErrorMessage}");
         }
 
-        context.SetCustomStatus(new PipelineProgress(PipelineStage.Publishing, attempt, status.Epoch, epochs, status.ValidationAccuracy, null) { RunId = runId, Skipped = Listed(dataset.Skipped), TestAccuracy = metrics.Accuracy });
-        int version = await context.CallActivityAsync<int>(nameof(PublishActivity), new PublishRequest(request.ModelName, job!, dataset, metrics, runId), Retry).ConfigureAwait(true);
+        context.SetCustomStatus(new PipelineProgress(PipelineStage.Publishing, attempt, status.Epoch, epochs, status.ValidationAccuracy, null) { RunId = runId, Skipped = Listed(dataset.Skipped), TestAccuracy = metrics.Accuracy, Trials = trials, BestTrial = best });
+        int version = await context.CallActivityAsync<int>(nameof(PublishActivity), new PublishRequest(request.ModelName, job, dataset, metrics, runId) { Sweep = sweep }, Retry).ConfigureAwait(true);
         var promotion = metrics.IsGenerator
             ? new PromotionRequest(request.ModelName, version, 0, 0, metrics.FrechetDistance, request.MaximumFrechetDistance)
             : new PromotionRequest(request.ModelName, version, metrics.Accuracy ?? 0, request.MinimumAccuracy);
         var decision = await context.CallActivityAsync<PromotionDecision>(nameof(PromoteActivity), promotion, Retry).ConfigureAwait(true);
 
         log.Stage(context.InstanceId, request.ModelName, $"done: version {version}, {decision.Reason}");
-        context.SetCustomStatus(new PipelineProgress(PipelineStage.Done, attempt, status.Epoch, epochs, status.ValidationAccuracy, decision.Reason) { RunId = runId, Skipped = Listed(dataset.Skipped), TestAccuracy = metrics.Accuracy });
+        context.SetCustomStatus(new PipelineProgress(PipelineStage.Done, attempt, status.Epoch, epochs, status.ValidationAccuracy, decision.Reason) { RunId = runId, Skipped = Listed(dataset.Skipped), TestAccuracy = metrics.Accuracy, Trials = trials, BestTrial = best });
         return await RecordAsync(context, new PipelineResult(PipelineOutcome.Published, request.ModelName, version, metrics.Accuracy, decision.Promoted, decision.Reason, dataset.Version, runId, attempt)
         {
             FrechetDistance = metrics.FrechetDistance,
+            Sweep = sweep,
         }).ConfigureAwait(true);
     }
 
-    private static async Task<PipelineResult> RecordAsync(TaskOrchestrationContext context, PipelineResult result)
+    internal static async Task<PipelineResult> RecordAsync(TaskOrchestrationContext context, PipelineResult result)
     {
         await context.CallActivityAsync<bool>(nameof(RecordOutcomeActivity), new RecordOutcomeInput(context.InstanceId, result), Retry).ConfigureAwait(true);
         return result;
     }
 
+    /// <summary>The skipped pictures for the status, or null when none were (the field is left out).</summary>
+    internal static IReadOnlyList<string>? Listed(IReadOnlyList<string> skipped) => skipped.Count == 0 ? null : skipped;
+
     /// <summary>
     /// The run id: the model, the dataset's content version and a hash of the training job spec (what
-    /// decides the model; not the gate, not timing). Safe as a folder and Azure ML name.
+    /// decides the model; not the gate, not timing; a sweep's whole section but how many trials run at
+    /// once). Safe as a folder and Azure ML name.
     /// </summary>
-    /// <summary>The skipped pictures for the status, or null when none were (the field is left out).</summary>
-    private static IReadOnlyList<string>? Listed(IReadOnlyList<string> skipped) => skipped.Count == 0 ? null : skipped;
-
     public static string RunId(PipelineRequest request, string datasetVersion)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(datasetVersion);
-        string settings = LeptonJson.Serialize(request.Training);
+        var training = request.Training.Sweep is { } sweep ? request.Training with { Sweep = sweep with { MaxConcurrent = null } } : request.Training;
+        string settings = LeptonJson.Serialize(training);
         string settingsHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(settings)))[..8];
         return $"{request.ModelName}-{datasetVersion[..16]}-{settingsHash}";
     }
