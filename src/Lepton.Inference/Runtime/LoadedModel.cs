@@ -24,6 +24,10 @@ public sealed class LoadedModel : IDisposable
     private int _inlineBusy;
     private bool _retired;
     private bool _disposed;
+    private readonly string[] _inputNames;
+    private readonly string[] _outputNames;
+    private readonly int _outputValues;
+    private static readonly RunOptions s_runOptions = new();
     private static int s_liveSessions;
 
     private sealed record Pending(float[] Pixels, int Count, TaskCompletionSource<float[]> Result);
@@ -33,7 +37,7 @@ public sealed class LoadedModel : IDisposable
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(options);
         Manifest = manifest;
-        _session = OnnxSessions.Open(model, options.IntraOpThreads);
+        _session = OnnxSessions.Open(model, options.IntraOpThreads, options.IntraOpSpinning);
         Interlocked.Increment(ref s_liveSessions);
         try
         {
@@ -44,6 +48,9 @@ public sealed class LoadedModel : IDisposable
             var output = _session.OutputMetadata.First();
             OutputName = output.Key;
             OutputShape = output.Value.Dimensions;
+            _inputNames = [InputName];
+            _outputNames = [OutputName];
+            _outputValues = OutputShape.Skip(1).All(d => d > 0) ? OutputShape.Skip(1).Aggregate(1, (a, d) => a * d) : 0;
             if (input.Value.ElementDataType != TensorElementType.Float || output.Value.ElementDataType != TensorElementType.Float)
             {
                 throw new InvalidDataException($"model '{manifest.Name}' version {manifest.Version}: only float32 inputs and outputs are served");
@@ -151,11 +158,35 @@ public sealed class LoadedModel : IDisposable
     /// <summary>Runs the session once on a batch.</summary>
     public float[] Run(float[] pixels, int count)
     {
-        var shape = InputShape.ToArray();
-        shape[0] = count;
-        var tensor = new DenseTensor<float>(pixels, shape);
-        using var results = _session.Run([NamedOnnxValue.CreateFromTensor(InputName, tensor)], [OutputName]);
-        return results[0].AsTensor<float>() is DenseTensor<float> dense ? dense.Buffer.ToArray() : results[0].AsTensor<float>().ToArray();
+        ArgumentNullException.ThrowIfNull(pixels);
+        var inputShape = new long[InputShape.Length];
+        inputShape[0] = count;
+        for (int i = 1; i < inputShape.Length; i++)
+        {
+            inputShape[i] = InputShape[i];
+        }
+
+        // The input is pinned where it lies, and the answer written straight into the array returned:
+        // no tensor copies, no NamedOnnxValue wrappers, no result collection to walk.
+        using var input = OrtValue.CreateTensorValueFromMemory(pixels, inputShape);
+        if (_outputValues > 0)
+        {
+            var scores = new float[count * _outputValues];
+            var outputShape = new long[OutputShape.Length];
+            outputShape[0] = count;
+            for (int i = 1; i < outputShape.Length; i++)
+            {
+                outputShape[i] = OutputShape[i];
+            }
+
+            using var output = OrtValue.CreateTensorValueFromMemory(scores, outputShape);
+            _session.Run(s_runOptions, _inputNames, [input], _outputNames, [output]);
+            return scores;
+        }
+
+        // An output with dynamic dimensions beyond the batch: ONNX Runtime allocates it.
+        using var results = _session.Run(s_runOptions, _inputNames, [input], _outputNames);
+        return results[0].GetTensorDataAsSpan<float>().ToArray();
     }
 
     private async Task WorkAsync()
