@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Lepton.Core.Contracts;
 using Lepton.Core.Registry;
@@ -27,6 +28,8 @@ public sealed class LoadedModel : IDisposable
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
     private readonly int _outputValues;
+    private readonly bool _fixedImage;
+    private readonly ConcurrentBag<SingleRun> _singles = [];
     private static readonly RunOptions s_runOptions = new();
     private static int s_liveSessions;
 
@@ -51,6 +54,7 @@ public sealed class LoadedModel : IDisposable
             _inputNames = [InputName];
             _outputNames = [OutputName];
             _outputValues = OutputShape.Skip(1).All(d => d > 0) ? OutputShape.Skip(1).Aggregate(1, (a, d) => a * d) : 0;
+            _fixedImage = InputShape.Skip(1).All(d => d > 0);
             if (input.Value.ElementDataType != TensorElementType.Float || output.Value.ElementDataType != TensorElementType.Float)
             {
                 throw new InvalidDataException($"model '{manifest.Name}' version {manifest.Version}: only float32 inputs and outputs are served");
@@ -159,6 +163,11 @@ public sealed class LoadedModel : IDisposable
     public float[] Run(float[] pixels, int count)
     {
         ArgumentNullException.ThrowIfNull(pixels);
+        if (count == 1 && _outputValues > 0 && _fixedImage && pixels.Length == ImageValues)
+        {
+            return RunOne(pixels);
+        }
+
         var inputShape = new long[InputShape.Length];
         inputShape[0] = count;
         for (int i = 1; i < inputShape.Length; i++)
@@ -187,6 +196,56 @@ public sealed class LoadedModel : IDisposable
         // An output with dynamic dimensions beyond the batch: ONNX Runtime allocates it.
         using var results = _session.Run(s_runOptions, _inputNames, [input], _outputNames);
         return results[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+
+    /// <summary>
+    /// One image through a reused pair of tensors (the common request): its pixels copied into a pinned
+    /// input whose OrtValue was made once, the scores read from a pinned output likewise. Creating the
+    /// two OrtValues cost about a tenth of a single-image run.
+    /// </summary>
+    private float[] RunOne(float[] pixels)
+    {
+        if (!_singles.TryTake(out var slot))
+        {
+            slot = new SingleRun(ImageValues, [1, .. InputShape[1..]], _outputValues, [1, .. OutputShape[1..]]);
+        }
+
+        try
+        {
+            pixels.CopyTo(slot.Input, 0);
+            _session.Run(s_runOptions, _inputNames, slot.Inputs, _outputNames, slot.Outputs);
+            return slot.Output.ToArray();
+        }
+        finally
+        {
+            _singles.Add(slot);
+        }
+    }
+
+    /// <summary>A pinned input and output of one image and their OrtValues, made once and reused.</summary>
+    private sealed class SingleRun : IDisposable
+    {
+        public SingleRun(int inputValues, long[] inputShape, int outputValues, long[] outputShape)
+        {
+            Input = GC.AllocateArray<float>(inputValues, pinned: true);
+            Output = GC.AllocateArray<float>(outputValues, pinned: true);
+            Inputs = [OrtValue.CreateTensorValueFromMemory(Input, inputShape)];
+            Outputs = [OrtValue.CreateTensorValueFromMemory(Output, outputShape)];
+        }
+
+        public float[] Input { get; }
+
+        public float[] Output { get; }
+
+        public OrtValue[] Inputs { get; }
+
+        public OrtValue[] Outputs { get; }
+
+        public void Dispose()
+        {
+            Inputs[0].Dispose();
+            Outputs[0].Dispose();
+        }
     }
 
     private async Task WorkAsync()
@@ -316,6 +375,11 @@ public sealed class LoadedModel : IDisposable
 
     private void DisposeSession()
     {
+        while (_singles.TryTake(out var slot))
+        {
+            slot.Dispose();
+        }
+
         _session.Dispose();
         Interlocked.Decrement(ref s_liveSessions);
     }
