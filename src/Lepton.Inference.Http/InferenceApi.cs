@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Lepton.Core.Contracts;
@@ -353,21 +354,53 @@ public sealed class InferenceApi(ModelRuntime runtime, ILogger<InferenceApi> log
             : throw new InputException(InputProblem.Invalid, $"version must be a positive whole number, not '{version}'");
     }
 
-    internal static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)
+    internal static Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)
     {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        // Built in this thread's buffer and writer (reused: no stream, writer or array per answer), then
+        // copied into the response's pipe before anything is awaited, so the next answer on this thread
+        // may take the buffer again.
+        var buffer = t_answer ??= new ArrayBufferWriter<byte>(4096);
+        var writer = t_writer ??= new Utf8JsonWriter(buffer);
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
+        try
         {
             writer.WriteStartObject();
             write(writer);
             writer.WriteEndObject();
+            writer.Flush();
+            context.Response.ContentLength = buffer.WrittenCount;
+            var pipe = context.Response.BodyWriter;
+            pipe.Write(buffer.WrittenSpan);
+        }
+        finally
+        {
+            if (buffer.Capacity > 1 << 20)
+            {
+                t_answer = null; // a rare large answer does not stay with the thread
+                t_writer = null;
+            }
         }
 
-        context.Response.ContentLength = buffer.Length;
-        await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted).ConfigureAwait(false);
+        return FlushAsync(context);
     }
+
+    private static async Task FlushAsync(HttpContext context)
+    {
+        var flush = context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+        if (!flush.IsCompletedSuccessfully)
+        {
+            await flush.ConfigureAwait(false);
+        }
+    }
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_answer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
 
     internal static async Task WriteObjectAsync<T>(HttpContext context, int status, T value)
     {

@@ -39,7 +39,7 @@ public static class InferenceEndpoints
     {
         ArgumentNullException.ThrowIfNull(routes);
         ArgumentNullException.ThrowIfNull(adminFilter);
-        var handlers = Handlers();
+        var handlers = Handlers(routes.ServiceProvider);
         foreach (var route in ApiRoutes.On(ApiHost.Serve))
         {
             if (!handlers.Remove(route.Name, out var handler))
@@ -66,32 +66,36 @@ public static class InferenceEndpoints
         }
     };
 
-    /// <summary>The handler of each route <c>lepton serve</c> serves, by route name.</summary>
-    private static Dictionary<string, RequestDelegate> Handlers()
+    /// <summary>
+    /// The handler of each route <c>lepton serve</c> serves, by route name. The APIs are singletons taken
+    /// from the application's services once (not from each request's scope: a request that touches
+    /// <c>RequestServices</c> creates and disposes a scope).
+    /// </summary>
+    private static Dictionary<string, RequestDelegate> Handlers(IServiceProvider services)
     {
-        static InferenceApi Api(HttpContext c) => c.RequestServices.GetRequiredService<InferenceApi>();
+        var api = new Lazy<InferenceApi>(services.GetRequiredService<InferenceApi>);
         static string Route(HttpContext c, string key) => c.Request.RouteValues[key]?.ToString() ?? string.Empty;
         static string? OptionalRoute(HttpContext c, string key) => c.Request.RouteValues[key]?.ToString();
 
         return new(StringComparer.Ordinal)
         {
-            [nameof(ApiRoutes.Predict)] = c => Api(c).PredictAsync(c, Route(c, "name")),
+            [nameof(ApiRoutes.Predict)] = c => api.Value.PredictAsync(c, Route(c, "name")),
             [nameof(ApiRoutes.Generate)] = c => c.RequestServices.GetRequiredService<GenerateApi>().GenerateAsync(c, Route(c, "name")),
             [nameof(ApiRoutes.Explain)] = c => c.RequestServices.GetRequiredService<ExplainApi>().ExplainAsync(c, Route(c, "name")),
             [nameof(ApiRoutes.ModelCard)] = c => c.RequestServices.GetRequiredService<CardApi>().GetCardAsync(c, Route(c, "name"), Route(c, "version")),
             [nameof(ApiRoutes.ModelCardImage)] = c => c.RequestServices.GetRequiredService<CardApi>().GetImageAsync(c, Route(c, "name"), Route(c, "version"), Route(c, "image")),
-            [nameof(ApiRoutes.ListModels)] = c => Api(c).ListModelsAsync(c),
-            [nameof(ApiRoutes.GetModel)] = c => Api(c).GetModelAsync(c, Route(c, "name")),
-            [nameof(ApiRoutes.SetAlias)] = c => Api(c).SetAliasAsync(c, Route(c, "name"), Route(c, "alias")),
+            [nameof(ApiRoutes.ListModels)] = c => api.Value.ListModelsAsync(c),
+            [nameof(ApiRoutes.GetModel)] = c => api.Value.GetModelAsync(c, Route(c, "name")),
+            [nameof(ApiRoutes.SetAlias)] = c => api.Value.SetAliasAsync(c, Route(c, "name"), Route(c, "alias")),
             [nameof(ApiRoutes.ServerLive)] = InferenceApi.LiveAsync,
-            [nameof(ApiRoutes.ServerReady)] = c => Api(c).ReadyAsync(c),
+            [nameof(ApiRoutes.ServerReady)] = c => api.Value.ReadyAsync(c),
             [nameof(ApiRoutes.ServerMetadata)] = InferenceApi.ServerMetadataAsync,
-            [nameof(ApiRoutes.ModelMetadataDefault)] = c => Api(c).ModelMetadataAsync(c, Route(c, "name"), null),
-            [nameof(ApiRoutes.ModelMetadata)] = c => Api(c).ModelMetadataAsync(c, Route(c, "name"), OptionalRoute(c, "version")),
-            [nameof(ApiRoutes.ModelReadyDefault)] = c => Api(c).ModelReadyAsync(c, Route(c, "name"), null),
-            [nameof(ApiRoutes.ModelReady)] = c => Api(c).ModelReadyAsync(c, Route(c, "name"), OptionalRoute(c, "version")),
-            [nameof(ApiRoutes.ModelInferDefault)] = c => Api(c).InferAsync(c, Route(c, "name"), null),
-            [nameof(ApiRoutes.ModelInfer)] = c => Api(c).InferAsync(c, Route(c, "name"), OptionalRoute(c, "version")),
+            [nameof(ApiRoutes.ModelMetadataDefault)] = c => api.Value.ModelMetadataAsync(c, Route(c, "name"), null),
+            [nameof(ApiRoutes.ModelMetadata)] = c => api.Value.ModelMetadataAsync(c, Route(c, "name"), OptionalRoute(c, "version")),
+            [nameof(ApiRoutes.ModelReadyDefault)] = c => api.Value.ModelReadyAsync(c, Route(c, "name"), null),
+            [nameof(ApiRoutes.ModelReady)] = c => api.Value.ModelReadyAsync(c, Route(c, "name"), OptionalRoute(c, "version")),
+            [nameof(ApiRoutes.ModelInferDefault)] = c => api.Value.InferAsync(c, Route(c, "name"), null),
+            [nameof(ApiRoutes.ModelInfer)] = c => api.Value.InferAsync(c, Route(c, "name"), OptionalRoute(c, "version")),
             [nameof(ApiRoutes.OpenApi)] = c => OpenApiDocument.WriteAsync(c, ApiHost.Serve),
             [nameof(ApiRoutes.Console)] = c => ConsolePage.WriteIndexAsync(c, ApiHost.Serve),
             [nameof(ApiRoutes.ConsoleAsset)] = c => ConsolePage.WriteAssetAsync(c, Route(c, "file")),

@@ -11,9 +11,20 @@ public static class OnnxSessions
         return new InferenceSession(modelPath, options);
     }
 
-    public static InferenceSession Open(byte[] model, int? intraOpThreads = null)
+    /// <summary>
+    /// A session over model bytes. Without <paramref name="spinning"/> the intra-op threads sleep as soon
+    /// as a run ends instead of spinning for the next one: a server's runs come one request at a time,
+    /// and on a machine with few cores a spinning pool takes the core the request's own thread needs.
+    /// </summary>
+    public static InferenceSession Open(byte[] model, int? intraOpThreads = null, bool spinning = true)
     {
         using var options = Options(intraOpThreads);
+        if (!spinning)
+        {
+            options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+            options.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
+        }
+
         return new InferenceSession(model, options);
     }
 

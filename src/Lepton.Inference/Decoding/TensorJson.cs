@@ -17,8 +17,9 @@ public static class TensorJson
             throw new InputException(InputProblem.Invalid, $"{what}: expected an array of numbers");
         }
 
-        var values = exact && expectedCount > 0 ? new float[expectedCount] : [];
-        var overflow = exact && expectedCount > 0 ? null : new List<float>(Math.Clamp(expectedCount, 16, 1 << 20));
+        // Straight into an array of the expected size (the shape came first); a body with more values than
+        // announced grows it only when the caller checks the count itself.
+        var values = new float[Math.Clamp(expectedCount, 0, 1 << 20)];
         int count = 0;
         int depth = 0;
         do
@@ -37,19 +38,14 @@ public static class TensorJson
                     depth--;
                     break;
                 case JsonTokenType.Number:
-                    // A double that overflows float32 (1e39) becomes infinity: refuse it after the conversion.
-                    if (!reader.TryGetDouble(out double d) || !float.IsFinite((float)d))
+                    float v = ReadNumber(ref reader, what, count);
+                    if (count < values.Length)
                     {
-                        throw new InputException(InputProblem.Invalid, $"{what}: value {count} is not a finite 32-bit float");
+                        values[count] = v;
                     }
-
-                    float v = (float)d;
-                    if (overflow is not null)
+                    else if (!exact || expectedCount <= 0)
                     {
-                        overflow.Add(v);
-                    }
-                    else if (count < values.Length)
-                    {
+                        Array.Resize(ref values, Math.Max(16, values.Length * 2));
                         values[count] = v;
                     }
 
@@ -66,16 +62,53 @@ public static class TensorJson
             throw new InputException(InputProblem.Invalid, $"{what}: unterminated array");
         }
 
-        if (overflow is not null)
-        {
-            return overflow.ToArray();
-        }
-
-        if (count != expectedCount)
+        if (exact && expectedCount > 0 && count != expectedCount)
         {
             throw new InputException(InputProblem.Invalid, $"{what}: expected {expectedCount} values, got {count}");
         }
 
+        if (count != values.Length)
+        {
+            Array.Resize(ref values, count);
+        }
+
         return values;
+    }
+
+    /// <summary>
+    /// The current number as a float. Whole numbers of up to 9 digits (pixel bytes, the common case)
+    /// are read digit by digit; anything else goes through the reader's double parsing.
+    /// </summary>
+    private static float ReadNumber(ref Utf8JsonReader reader, string what, int index)
+    {
+        if (!reader.HasValueSequence)
+        {
+            var text = reader.ValueSpan;
+            if (text.Length is > 0 and <= 9)
+            {
+                int whole = 0;
+                foreach (byte b in text)
+                {
+                    uint digit = (uint)(b - '0');
+                    if (digit > 9)
+                    {
+                        goto General;
+                    }
+
+                    whole = (whole * 10) + (int)digit;
+                }
+
+                return whole;
+            }
+        }
+
+    General:
+        // A double that overflows float32 (1e39) becomes infinity: refuse it after the conversion.
+        if (!reader.TryGetDouble(out double d) || !float.IsFinite((float)d))
+        {
+            throw new InputException(InputProblem.Invalid, $"{what}: value {index} is not a finite 32-bit float");
+        }
+
+        return (float)d;
     }
 }

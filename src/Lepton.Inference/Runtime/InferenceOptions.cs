@@ -23,6 +23,13 @@ public sealed class InferenceOptions
     /// <summary>ONNX Runtime intra-op threads per session (null: ONNX Runtime's default).</summary>
     public int? IntraOpThreads { get; set; }
 
+    /// <summary>
+    /// Whether ONNX Runtime's intra-op threads spin between runs (its default) or sleep at once. Off:
+    /// requests come one at a time, and a spinning pool takes the cores the HTTP server needs
+    /// (docs/benchmarks.md, "Beside a plain ONNX Runtime server").
+    /// </summary>
+    public bool IntraOpSpinning { get; set; }
+
     /// <summary>The largest request body accepted, in bytes (larger: 413).</summary>
     public long MaxRequestBytes { get; set; } = 8 * 1024 * 1024;
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Lepton.Core.Contracts;
 using Lepton.Core.Registry;
@@ -24,6 +25,12 @@ public sealed class LoadedModel : IDisposable
     private int _inlineBusy;
     private bool _retired;
     private bool _disposed;
+    private readonly string[] _inputNames;
+    private readonly string[] _outputNames;
+    private readonly int _outputValues;
+    private readonly bool _fixedImage;
+    private readonly ConcurrentBag<SingleRun> _singles = [];
+    private static readonly RunOptions s_runOptions = new();
     private static int s_liveSessions;
 
     private sealed record Pending(float[] Pixels, int Count, TaskCompletionSource<float[]> Result);
@@ -33,7 +40,7 @@ public sealed class LoadedModel : IDisposable
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(options);
         Manifest = manifest;
-        _session = OnnxSessions.Open(model, options.IntraOpThreads);
+        _session = OnnxSessions.Open(model, options.IntraOpThreads, options.IntraOpSpinning);
         Interlocked.Increment(ref s_liveSessions);
         try
         {
@@ -44,6 +51,10 @@ public sealed class LoadedModel : IDisposable
             var output = _session.OutputMetadata.First();
             OutputName = output.Key;
             OutputShape = output.Value.Dimensions;
+            _inputNames = [InputName];
+            _outputNames = [OutputName];
+            _outputValues = OutputShape.Skip(1).All(d => d > 0) ? OutputShape.Skip(1).Aggregate(1, (a, d) => a * d) : 0;
+            _fixedImage = InputShape.Skip(1).All(d => d > 0);
             Signature = manifest.Signature;
             bool tokens = Signature.Input.Kind == InputKind.Text;
             if (input.Value.ElementDataType != (tokens ? TensorElementType.Int64 : TensorElementType.Float) || output.Value.ElementDataType != TensorElementType.Float)
@@ -173,11 +184,90 @@ public sealed class LoadedModel : IDisposable
     /// <summary>Runs the session once on a batch.</summary>
     public float[] Run(float[] pixels, int count)
     {
-        var shape = InputShape.ToArray();
-        shape[0] = count;
-        var tensor = new DenseTensor<float>(pixels, shape);
-        using var results = _session.Run([NamedOnnxValue.CreateFromTensor(InputName, tensor)], [OutputName]);
-        return results[0].AsTensor<float>() is DenseTensor<float> dense ? dense.Buffer.ToArray() : results[0].AsTensor<float>().ToArray();
+        ArgumentNullException.ThrowIfNull(pixels);
+        if (count == 1 && _outputValues > 0 && _fixedImage && pixels.Length == ImageValues)
+        {
+            return RunOne(pixels);
+        }
+
+        var inputShape = new long[InputShape.Length];
+        inputShape[0] = count;
+        for (int i = 1; i < inputShape.Length; i++)
+        {
+            inputShape[i] = InputShape[i];
+        }
+
+        // The input is pinned where it lies, and the answer written straight into the array returned:
+        // no tensor copies, no NamedOnnxValue wrappers, no result collection to walk.
+        using var input = OrtValue.CreateTensorValueFromMemory(pixels, inputShape);
+        if (_outputValues > 0)
+        {
+            var scores = new float[count * _outputValues];
+            var outputShape = new long[OutputShape.Length];
+            outputShape[0] = count;
+            for (int i = 1; i < outputShape.Length; i++)
+            {
+                outputShape[i] = OutputShape[i];
+            }
+
+            using var output = OrtValue.CreateTensorValueFromMemory(scores, outputShape);
+            _session.Run(s_runOptions, _inputNames, [input], _outputNames, [output]);
+            return scores;
+        }
+
+        // An output with dynamic dimensions beyond the batch: ONNX Runtime allocates it.
+        using var results = _session.Run(s_runOptions, _inputNames, [input], _outputNames);
+        return results[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+
+    /// <summary>
+    /// One image through a reused pair of tensors (the common request): its pixels copied into a pinned
+    /// input whose OrtValue was made once, the scores read from a pinned output likewise. Creating the
+    /// two OrtValues cost about a tenth of a single-image run.
+    /// </summary>
+    private float[] RunOne(float[] pixels)
+    {
+        if (!_singles.TryTake(out var slot))
+        {
+            slot = new SingleRun(ImageValues, [1, .. InputShape[1..]], _outputValues, [1, .. OutputShape[1..]]);
+        }
+
+        try
+        {
+            pixels.CopyTo(slot.Input, 0);
+            _session.Run(s_runOptions, _inputNames, slot.Inputs, _outputNames, slot.Outputs);
+            return slot.Output.ToArray();
+        }
+        finally
+        {
+            _singles.Add(slot);
+        }
+    }
+
+    /// <summary>A pinned input and output of one image and their OrtValues, made once and reused.</summary>
+    private sealed class SingleRun : IDisposable
+    {
+        public SingleRun(int inputValues, long[] inputShape, int outputValues, long[] outputShape)
+        {
+            Input = GC.AllocateArray<float>(inputValues, pinned: true);
+            Output = GC.AllocateArray<float>(outputValues, pinned: true);
+            Inputs = [OrtValue.CreateTensorValueFromMemory(Input, inputShape)];
+            Outputs = [OrtValue.CreateTensorValueFromMemory(Output, outputShape)];
+        }
+
+        public float[] Input { get; }
+
+        public float[] Output { get; }
+
+        public OrtValue[] Inputs { get; }
+
+        public OrtValue[] Outputs { get; }
+
+        public void Dispose()
+        {
+            Inputs[0].Dispose();
+            Outputs[0].Dispose();
+        }
     }
 
     /// <summary>Runs a text model once on token ids [count, T], on the calling thread.</summary>
@@ -321,6 +411,11 @@ public sealed class LoadedModel : IDisposable
 
     private void DisposeSession()
     {
+        while (_singles.TryTake(out var slot))
+        {
+            slot.Dispose();
+        }
+
         _session.Dispose();
         Interlocked.Decrement(ref s_liveSessions);
     }
