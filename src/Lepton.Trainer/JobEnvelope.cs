@@ -10,7 +10,7 @@ internal static class JobEnvelope
 {
     public static T Run<T>(TrainingJobSpec spec, Func<string, T> core, Func<T, string> summary)
     {
-        var errors = spec.Validate(Lepton.Training.Models.ArchitectureRegistry.Names);
+        var errors = spec.Validate(TrainerFamilies.Names);
         if (errors.Count > 0)
         {
             throw new JobSpecException(errors);
