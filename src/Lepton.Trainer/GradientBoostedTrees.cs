@@ -45,14 +45,17 @@ public static class GradientBoostedTrees
         var ml = new MLContext(seed);
         var definition = SchemaDefinition.Create(typeof(LabeledVector));
         definition[nameof(LabeledVector.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, featureCount);
-        // A key column: ML.NET keys count from 1 (0 is missing), so label k is key k+1 and the score slots are Lepton's label order.
-        definition[nameof(LabeledVector.Label)].ColumnType = new KeyDataViewType(typeof(uint), classes);
         var rows = Enumerable.Range(0, labels.Length).Select(i => new LabeledVector
         {
             Features = features.AsSpan(i * featureCount, featureCount).ToArray(),
-            Label = labels[i] + 1u,
+            LabelIndex = labels[i],
         }).ToArray();
-        var data = ml.Data.LoadFromEnumerable(rows, definition);
+        // The label as a key whose values are 0..classes-1 in that order (mapped outside the model, so the exported
+        // graph has no label input): the score slots are Lepton's label order, whichever classes the rows hold.
+        var keys = ml.Data.LoadFromEnumerable(Enumerable.Range(0, classes).Select(c => new KeyValue { LabelIndex = (uint)c }));
+        var labeled = ml.Transforms.Conversion.MapValueToKey(LabelColumn, nameof(LabeledVector.LabelIndex), keyData: keys)
+            .Fit(ml.Data.LoadFromEnumerable(rows, definition));
+        var data = labeled.Transform(ml.Data.LoadFromEnumerable(rows, definition));
         var trees = ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
         {
             LabelColumnName = LabelColumn,
@@ -124,7 +127,12 @@ public static class GradientBoostedTrees
     {
         public float[] Features { get; set; } = [];
 
-        public uint Label { get; set; }
+        public uint LabelIndex { get; set; }
+    }
+
+    private sealed class KeyValue
+    {
+        public uint LabelIndex { get; set; }
     }
 }
 
