@@ -190,6 +190,57 @@ public sealed class RowTrainingTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task Table_ThresholdDecides_GradientBoostedTreesLearnIt_AndAreServedByColumn()
+    {
+        var prepared = DatasetPreparation.Prepare(RowDatasets.WriteTable(Path.Combine(_dir, "table.csv"), 600), Path.Combine(_dir, "work"));
+
+        var metrics = Train(prepared, GradientBoostedTrees.Name, epochs: 1, lr: 0.01, "gbdt");
+        output.WriteLine($"{metrics.Architecture}: test accuracy {metrics.Test.Accuracy:F4} on {metrics.Test.Examples}, ML.NET {metrics.TorchTestAccuracy:F4}, " +
+            $"parity {metrics.Parity.MaxAbsDifference:E2} / {metrics.Parity.PredictionMismatches}, {metrics.TrainSeconds:F1} s; importance {string.Join(", ", metrics.ColumnImportance!.Select(c => $"{c.Column} {c.AccuracyDrop:F3}"))}");
+        Assert.Equal("tabular-gbdt", metrics.Architecture);
+        Assert.True(metrics.Test.Accuracy >= 0.9, $"test accuracy {metrics.Test.Accuracy}");
+        Assert.Equal(metrics.Test.Examples, metrics.Parity.Examples);
+        Assert.Equal(0, metrics.Parity.PredictionMismatches);
+        Assert.True(metrics.Parity.MaxAbsDifference < 1e-4, $"parity {metrics.Parity.MaxAbsDifference}"); // probabilities: ML.NET against softmax of the file's logits
+        Assert.Equal("income", metrics.ColumnImportance![0].Column);
+        var history = LeptonJson.ReadFile<TrainingHistory>(Path.Combine(_dir, "gbdt", RunFolder.History));
+        Assert.Single(history.Epochs);
+        Assert.Equal(JobState.Succeeded, LeptonJson.ReadFile<TrainingStatus>(Path.Combine(_dir, "gbdt", RunFolder.Status)).State);
+        Assert.Equal(prepared.TestExamples, JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "gbdt", RunFolder.Predictions))).RootElement.GetProperty("inputs").GetArrayLength());
+
+        // The file follows the contract: one input 'features' [N,F], one output 'logits' [N,2], Lepton's metadata.
+        var described = ModelInspector.Describe(File.ReadAllBytes(Path.Combine(_dir, "gbdt", RunFolder.Model)));
+        Assert.Equal(["features"], described.Inputs.Select(i => i.Name));
+        Assert.Equal(["logits"], described.Outputs.Select(o => o.Name));
+        Assert.Equal(12, described.Opset); // ML.NET's converter writes ai.onnx 12 (+ ai.onnx.ml 2)
+        Assert.Equal("tabular-gbdt", described.Architecture);
+        Assert.Equal(ModelKind.Classifier, described.Signature.Kind);
+        Assert.Equal(InputKind.Table, described.Signature.Input.Kind);
+        Assert.Equal("features", described.Signature.Input.Tensor);
+        Assert.Equal(["income", "age", "city"], described.Signature.Input.Table!.Columns.Select(c => c.Name));
+        Assert.Equal(["high", "low"], described.Signature.Output.Labels);
+        Assert.Equal(OutputKind.Logits, described.Signature.Output.Kind);
+        using (var scorer = new OnnxRowScorer(Path.Combine(_dir, "gbdt", RunFolder.Model)))
+        {
+            Assert.Equal("features", scorer.InputName);
+            Assert.Equal(described.Signature.Input.Table.FeatureCount, scorer.Width);
+            Assert.Equal(2, scorer.Classes);
+        }
+
+        string store = Path.Combine(_dir, "store");
+        var (code, published) = LeptonCli.Run("models", "publish", "--store", store, "--name", "trees", "--run", Path.Combine(_dir, "gbdt"));
+        Assert.True(code == 0, published);
+        await using var server = await ServerProcess.StartAsync(store);
+        var (status, body) = await PostAsync(server, "/api/models/trees/predict",
+            """{"instances":[{"income": 90, "age": 30, "city": "north"}, {"income": "10.5", "city": "east"}, {"income": 80, "age": null, "city": "nowhere"}]}""");
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+        Assert.Equal(["high", "low", "high"], body.GetProperty("predictions").EnumerateArray().Select(p => p.GetProperty("label").GetString()));
+        var (explainStatus, explained) = await PostAsync(server, "/api/models/trees/explain", """{"instances":[{"income": 97, "age": 33, "city": "east"}]}""");
+        Assert.True(explainStatus == HttpStatusCode.OK, explained.ToString());
+        Assert.Equal("income", explained.GetProperty("columns")[0].GetProperty("column").GetString());
+    }
+
+    [Fact]
     public void ImageFamily_OnText_IsAJobSpecErrorNamingTheTextFamilies()
     {
         var prepared = DatasetPreparation.Prepare(RowDatasets.WriteTexts(Path.Combine(_dir, "texts.csv"), 60), Path.Combine(_dir, "work"));
