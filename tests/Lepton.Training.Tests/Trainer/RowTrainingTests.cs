@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -238,6 +239,32 @@ public sealed class RowTrainingTests(ITestOutputHelper output) : IDisposable
         var (explainStatus, explained) = await PostAsync(server, "/api/models/trees/explain", """{"instances":[{"income": 97, "age": 33, "city": "east"}]}""");
         Assert.True(explainStatus == HttpStatusCode.OK, explained.ToString());
         Assert.Equal("income", explained.GetProperty("columns")[0].GetProperty("column").GetString());
+    }
+
+    [Fact]
+    public void Table_ThreeClasses_GradientBoostedTrees_ScoreInLeptonsLabelOrder()
+    {
+        // Three bands of x; the first rows are the last label, so ML.NET's first-appearance order would differ from Lepton's.
+        var random = new Random(5);
+        var csv = new StringBuilder("x,noise,label\n");
+        for (int i = 0; i < 450; i++)
+        {
+            double x = i < 20 ? 90 + random.NextDouble() * 10 : random.NextDouble() * 100;
+            csv.Append(CultureInfo.InvariantCulture, $"{x:F2},{random.Next(10)},{(x > 66 ? "top" : x > 33 ? "middle" : "bottom")}\n");
+        }
+
+        string path = Path.Combine(_dir, "bands.csv");
+        File.WriteAllText(path, csv.ToString());
+        var prepared = DatasetPreparation.Prepare(path, Path.Combine(_dir, "work"));
+        Assert.Equal(["bottom", "middle", "top"], prepared.Labels);
+
+        var metrics = Train(prepared, GradientBoostedTrees.Name, epochs: 1, lr: 0.01, "bands");
+        output.WriteLine($"test accuracy {metrics.Test.Accuracy:F4} on {metrics.Test.Examples}, parity {metrics.Parity.MaxAbsDifference:E2} / {metrics.Parity.PredictionMismatches}");
+        Assert.True(metrics.Test.Accuracy >= 0.9, $"test accuracy {metrics.Test.Accuracy}"); // scores out of Lepton's order would miss most rows
+        Assert.Equal(0, metrics.Parity.PredictionMismatches);
+        Assert.Equal("x", metrics.ColumnImportance![0].Column);
+        using var scorer = new OnnxRowScorer(Path.Combine(_dir, "bands", RunFolder.Model));
+        Assert.Equal(3, scorer.Classes);
     }
 
     [Fact]
