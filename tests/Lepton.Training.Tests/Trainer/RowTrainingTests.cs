@@ -239,6 +239,12 @@ public sealed class RowTrainingTests(ITestOutputHelper output) : IDisposable
         var (explainStatus, explained) = await PostAsync(server, "/api/models/trees/explain", """{"instances":[{"income": 97, "age": 33, "city": "east"}]}""");
         Assert.True(explainStatus == HttpStatusCode.OK, explained.ToString());
         Assert.Equal("income", explained.GetProperty("columns")[0].GetProperty("column").GetString());
+
+        // The card counts the trees' thresholds and leaf values (node attributes, not initializers).
+        using var card = await server.Client.GetAsync("/api/models/trees/versions/1/card");
+        var cardJson = JsonDocument.Parse(await card.Content.ReadAsStringAsync()).RootElement;
+        Assert.True(cardJson.GetProperty("parameters").GetInt64() > 100, cardJson.GetProperty("parameters").ToString());
+        Assert.Equal("income", cardJson.GetProperty("columnImportance")[0].GetProperty("column").GetString());
     }
 
     [Fact]
