@@ -7,7 +7,7 @@
 # python3-sklearn) is the peer on the same files (bench/rows/sklearn-peer.py). Then `lepton serve`
 # answers single requests (wrk, 1 connection, 10 s) to predict with one review and with one row: p50/p99.
 #
-#   bench/rows.sh [families...]      default: text-bow text-gru text-lstm tabular-mlp
+#   bench/rows.sh [families...]      default: text-bow text-gru text-lstm tabular-mlp (tabular-gbdt on request)
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -43,6 +43,7 @@ for family in "${families[@]}"; do
     text-bow) set -- text --epochs 5 --lr 0.01 ;;
     text-gru|text-lstm) set -- text --epochs 4 --lr 0.003 ;;
     tabular-mlp) set -- table --epochs 20 --lr 0.001 ;;
+    tabular-gbdt) set -- table ;;
     *) log "unknown family $family"; exit 2 ;;
   esac
   dataset=$1; shift

@@ -3,7 +3,9 @@ namespace Lepton.Cards;
 /// <summary>
 /// Counts the float values of an ONNX model's initializers straight from the protobuf wire format
 /// (ModelProto.graph = 7, GraphProto.initializer = 5, TensorProto.dims = 1, TensorProto.data_type = 2),
-/// so a card needs no ONNX library: weights, biases, batch-norm statistics and the folded normalization.
+/// so a card needs no ONNX library: weights, biases, batch-norm statistics and the folded normalization;
+/// and the float lists of node attributes (GraphProto.node = 1, NodeProto.attribute = 5, AttributeProto.floats = 7):
+/// a tree ensemble's (tabular-gbdt) split thresholds and leaf weights, which live in its nodes, not in initializers.
 /// </summary>
 public static class OnnxParameters
 {
@@ -17,6 +19,14 @@ public static class OnnxParameters
             foreach (var tensor in Fields(graph.Span, 5))
             {
                 total += FloatValues(tensor.Span);
+            }
+
+            foreach (var node in Fields(graph.Span, 1))
+            {
+                foreach (var attribute in Fields(node.Span, 5))
+                {
+                    total += AttributeFloats(attribute.Span);
+                }
             }
         }
 
@@ -55,6 +65,34 @@ public static class OnnxParameters
         }
 
         return type == FloatType ? product : 0;
+    }
+
+    private static long AttributeFloats(ReadOnlySpan<byte> attribute)
+    {
+        long count = 0;
+        int at = 0;
+        while (at < attribute.Length)
+        {
+            ulong key = Varint(attribute, ref at);
+            int field = (int)(key >> 3), wire = (int)(key & 7);
+            if (field == 7 && wire == 2)
+            {
+                int length = checked((int)Varint(attribute, ref at));
+                count += length / sizeof(float); // packed
+                at += length;
+            }
+            else if (field == 7 && wire == 5)
+            {
+                count++;
+                at += 4;
+            }
+            else
+            {
+                Skip(attribute, wire, ref at);
+            }
+        }
+
+        return count;
     }
 
     private static List<ReadOnlyMemory<byte>> Fields(ReadOnlySpan<byte> message, int wanted)

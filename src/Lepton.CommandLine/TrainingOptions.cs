@@ -32,7 +32,7 @@ public sealed class TrainingOptions
     /// <param name="placement">Whether to include the <see cref="JobPlacement"/> options (<c>--data</c>, <c>--out</c>, <c>--resume</c>).</param>
     public TrainingOptions(bool placement)
     {
-        Add(nameof(TrainingJobSpec.Architecture), CliOptions.Text("--arch", "name", "architecture: cnn, cnn-bn, mlp, resnet, transfer, gru, lstm, dcgan for images; text-bow, text-gru, text-lstm for text; tabular-mlp for tables (lepton-trainer archs lists them); auto: cnn, text-bow or tabular-mlp as the data is", Defaults.Architecture), (s, v) => s with { Architecture = v });
+        Add(nameof(TrainingJobSpec.Architecture), CliOptions.Text("--arch", "name", "architecture: cnn, cnn-bn, mlp, resnet, transfer, gru, lstm, dcgan for images; text-bow, text-gru, text-lstm for text; tabular-mlp, tabular-gbdt for tables (lepton-trainer archs lists them); auto: cnn, text-bow or tabular-mlp as the data is", Defaults.Architecture), (s, v) => s with { Architecture = v });
         if (placement)
         {
             Add(nameof(TrainingJobSpec.Data), CliOptions.Optional("--data", "folder", "the four IDX files under their standard names (.gz or raw), optional labels.txt", "from --spec; required"), (s, v) => s with { Data = v! });

@@ -10,7 +10,7 @@ internal static class JobEnvelope
 {
     public static T Run<T>(TrainingJobSpec spec, Func<string, T> core, Func<T, string> summary)
     {
-        var errors = spec.Validate(Lepton.Training.Models.ArchitectureRegistry.Names).ToList();
+        var errors = spec.Validate(TrainerFamilies.Names).ToList();
         if (spec.Sweep is not null)
         {
             errors.Add("sweep: a sweep is run by the pipeline (lepton pipeline run --sweep), which hands the trainer one trial at a time");

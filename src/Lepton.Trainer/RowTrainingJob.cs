@@ -40,7 +40,6 @@ internal sealed class RowTrainingJob(TrainingJobSpec spec, TextWriter log)
             throw new JobSpecException(["channels and image size are for pictures; this dataset is rows"]);
         }
 
-        var architecture = ArchitectureRegistry.Get(name);
         var all = dataset.Train.Take(spec.TrainLimit ?? int.MaxValue).ToArray();
         var test = dataset.Test.Take(spec.TestLimit ?? int.MaxValue).ToArray();
         var (trainIndices, validationIndices) = StratifiedSplit.Split(TabularDataset.LabelBytes(all), spec.ValidationFraction, spec.Seed);
@@ -83,6 +82,12 @@ internal sealed class RowTrainingJob(TrainingJobSpec spec, TextWriter log)
         }
 
         int[] usedIndex = featurizer is null ? [] : [.. featurizer.Columns.Select(c => dataset.IndexOf(c.Name))];
+        if (name == GradientBoostedTrees.Name)
+        {
+            return TrainTrees(statusPath, dataset, featurizer!, usedIndex, signature, train, validation, test);
+        }
+
+        var architecture = ArchitectureRegistry.Get(name);
         torch.Tensor Inputs(IReadOnlyList<LabeledRow> rows) => kind == DataKind.Text
             ? torch.tensor(tokenizer!.Encode([.. rows.Select(r => r.Cells[textColumn] ?? string.Empty)]), [rows.Count, tokenizer.MaxTokens])
             : torch.tensor(Featurize(featurizer!, usedIndex, rows), [rows.Count, featurizer!.FeatureCount]);
@@ -144,6 +149,73 @@ internal sealed class RowTrainingJob(TrainingJobSpec spec, TextWriter log)
         }
 
         return metrics;
+    }
+
+    /// <summary>
+    /// tabular-gbdt: ML.NET's trees on the same features, exported under the same contract; parity is ML.NET's
+    /// class probabilities against the softmax of the exported file's logits in ONNX Runtime. One history record.
+    /// </summary>
+    private TrainingMetrics TrainTrees(string statusPath, TabularDataset dataset, TableFeaturizer featurizer, int[] usedIndex, ModelSignature signature,
+        LabeledRow[] train, LabeledRow[] validation, LabeledRow[] test)
+    {
+        var labels = dataset.Schema.Labels;
+        log.WriteLine($"{GradientBoostedTrees.Name}: {GradientBoostedTrees.Description}");
+        JobEnvelope.WriteStatus(spec, statusPath, JobState.Running, "training", 0, null, null);
+        var clock = Stopwatch.StartNew();
+        float[] trainFeatures = Featurize(featurizer, usedIndex, train);
+        byte[] trainLabels = TabularDataset.LabelBytes(train);
+        var model = GradientBoostedTrees.Train(trainFeatures, trainLabels, featurizer.FeatureCount, labels.Count, spec.Seed, spec.Threads);
+        double seconds = clock.Elapsed.TotalSeconds;
+        var (trainLoss, trainAccuracy) = LossAndAccuracy(model.Probabilities(trainFeatures), trainLabels, labels.Count);
+        (double Loss, double Accuracy)? validated = validation.Length == 0 ? null
+            : LossAndAccuracy(model.Probabilities(Featurize(featurizer, usedIndex, validation)), TabularDataset.LabelBytes(validation), labels.Count);
+        var record = new EpochRecord(1, trainLoss, trainAccuracy, validated?.Loss, validated?.Accuracy, seconds, train.Length / Math.Max(seconds, 1e-9), GradientBoostedTrees.LearningRate);
+        LeptonJson.WriteFile(Path.Combine(spec.Output, RunFolder.History), new TrainingHistory(GradientBoostedTrees.Name, [record], 1, false, 0));
+        log.WriteLine($"trees: train loss {trainLoss:F4} acc {trainAccuracy:F4}, validation loss {validated?.Loss:F4} acc {validated?.Accuracy:F4}, {seconds:F1} s");
+
+        JobEnvelope.WriteStatus(spec, statusPath, JobState.Running, "exporting", 1, record, null);
+        string modelPath = Path.Combine(spec.Output, RunFolder.Model);
+        model.Save(new OnnxExportOptions(GradientBoostedTrees.Name, labels, new Normalization(0, 1)) { Signature = signature }, modelPath);
+
+        JobEnvelope.WriteStatus(spec, statusPath, JobState.Running, "evaluating", 1, record, null);
+        float[] testFeatures = Featurize(featurizer, usedIndex, test);
+        float[] expected = model.Probabilities(testFeatures);
+        using var onnx = new OnnxRowScorer(modelPath, spec.Threads);
+        float[] onnxScores = onnx.Score(testFeatures, test.Length);
+        var testLabels = TabularDataset.LabelBytes(test);
+        var report = ClassificationReport.Compute(testLabels, ClassificationReport.ArgMax(onnxScores, onnx.Classes), labels);
+        var parity = Parity.Compare(expected, Scores.Softmax(onnxScores, onnx.Classes), onnx.Classes);
+        var importance = PermutationImportance(onnx, featurizer, usedIndex, test, testLabels, report.Accuracy, spec.Seed);
+        double mlAccuracy = ClassificationReport.ArgMax(expected, labels.Count).Zip(testLabels).Count(p => p.First == p.Second) / (double)Math.Max(1, test.Length);
+        // TorchTestAccuracy holds the trained model's own accuracy in its framework: ML.NET's here.
+        var metrics = new TrainingMetrics(GradientBoostedTrees.Name, labels, new Normalization(0, 1), train.Length, validation.Length, report, mlAccuracy, parity,
+            seconds, record.SamplesPerSecond)
+        {
+            ColumnImportance = importance,
+        };
+        LeptonJson.WriteFile(Path.Combine(spec.Output, RunFolder.Predictions), TestPredictions.FromLogits(testLabels, onnxScores, onnx.Classes) with
+        {
+            Inputs = [.. test.Select(r => dataset.Describe(r))],
+        });
+        LeptonJson.WriteFile(Path.Combine(spec.Output, RunFolder.Metrics), metrics);
+        log.WriteLine($"test accuracy {report.Accuracy:F4} (ONNX Runtime, {report.Examples} rows), ML.NET {mlAccuracy:F4}; " +
+            $"parity (probabilities): max |diff| {parity.MaxAbsDifference:E2}, {parity.PredictionMismatches} prediction mismatches; {clock.Elapsed.TotalSeconds:F1} s");
+        log.WriteLine("permutation importance: " + string.Join(", ", importance.Take(8).Select(i => $"{i.Column} {i.AccuracyDrop:+0.000;-0.000}")));
+        return metrics;
+    }
+
+    private static (double Loss, double Accuracy) LossAndAccuracy(float[] probabilities, byte[] labels, int classes)
+    {
+        double loss = 0;
+        int correct = 0;
+        var predicted = ClassificationReport.ArgMax(probabilities, classes);
+        for (int i = 0; i < labels.Length; i++)
+        {
+            loss -= Math.Log(Math.Max(probabilities[(i * classes) + labels[i]], ConvertedClassifierExport.ProbabilityFloor));
+            correct += predicted[i] == labels[i] ? 1 : 0;
+        }
+
+        return labels.Length == 0 ? (0, 0) : (loss / labels.Length, correct / (double)labels.Length);
     }
 
     private static float[] Featurize(TableFeaturizer featurizer, int[] usedIndex, IReadOnlyList<LabeledRow> rows)

@@ -40,6 +40,8 @@ public static class TrainerCommandLine
                 console.WriteLine($"{architecture.Name,-8} {architecture.Description}");
             }
 
+            console.WriteLine($"{GradientBoostedTrees.Name,-8} {GradientBoostedTrees.Description}");
+
             return 0;
         });
         root.Subcommands.Add(archs);

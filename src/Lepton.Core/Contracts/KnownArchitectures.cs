@@ -24,7 +24,7 @@ public static class KnownArchitectures
     public const string Auto = "auto";
 
     /// <summary>Every architecture name, in ordinal order.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["cnn", "cnn-bn", "dcgan", "gru", "lstm", "mlp", "resnet", "tabular-mlp", "text-bow", "text-gru", "text-lstm", "transfer"];
+    public static IReadOnlyList<string> Names { get; } = ["cnn", "cnn-bn", "dcgan", "gru", "lstm", "mlp", "resnet", "tabular-gbdt", "tabular-mlp", "text-bow", "text-gru", "text-lstm", "transfer"];
 
     /// <summary>The generative ones: their model is a generator, gated on Fréchet distance, not accuracy.</summary>
     public static IReadOnlyList<string> Generators { get; } = ["dcgan"];
@@ -33,7 +33,7 @@ public static class KnownArchitectures
     public static IReadOnlyList<string> TextFamilies { get; } = ["text-bow", "text-gru", "text-lstm"];
 
     /// <summary>The families that read table rows.</summary>
-    public static IReadOnlyList<string> TableFamilies { get; } = ["tabular-mlp"];
+    public static IReadOnlyList<string> TableFamilies { get; } = ["tabular-mlp", "tabular-gbdt"];
 
     public static bool IsGenerator(string architecture) => Generators.Contains(architecture, StringComparer.Ordinal);
 

@@ -87,13 +87,7 @@ public static class OnnxExporter
             _ => FloatValue(inputName, [null, options.Channels, options.Height, options.Width]),
         });
         graph.Output.Add(FloatValue(ModelContract.OutputName, [null, classes]));
-        string inputDescription = signature.Input.Kind switch
-        {
-            InputKind.Text => $"token ids int64 [N,{signature.Input.Text!.MaxTokens}], 0 pads; the tokenizer is the metadata '{Core.Data.Tables.TextTokenizer.MetadataKey}'",
-            InputKind.Table => $"features float32 [N,{signature.Input.Table!.FeatureCount}]: standardized numbers, one-hot categories (the signature's columns)",
-            _ => ModelContract.InputDescription,
-        };
-
+        string inputDescription = InputDescription(signature);
         var proto = new ModelProto
         {
             IrVersion = OnnxExportOptions.IrVersion,
@@ -103,26 +97,42 @@ public static class OnnxExporter
             Graph = graph,
         };
         proto.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = OnnxExportOptions.Opset });
-        AddMetadata(proto, ModelContract.LabelsKey, JsonSerializer.Serialize(options.Labels));
-        AddMetadata(proto, ModelContract.NormalizationKey, JsonSerializer.Serialize(
-            new { mean = options.Normalization.Mean, std = options.Normalization.Std }));
-        AddMetadata(proto, ModelContract.ArchitectureKey, options.Architecture);
-        AddMetadata(proto, ModelContract.InputKey, inputDescription);
-        AddMetadata(proto, ModelContract.OutputKindKey, ModelContract.OutputDescription);
-        AddMetadata(proto, ModelContract.OpsetKey, OnnxExportOptions.Opset.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        AddMetadata(proto, ModelContract.KindKey, KindValue(ModelKind.Classifier));
-        AddMetadata(proto, ModelSignature.MetadataKey, LeptonJson.Serialize(signature));
-        foreach (var (key, value) in options.Metadata)
-        {
-            AddMetadata(proto, key, value);
-        }
-
+        AddClassifierMetadata(proto, options, OnnxExportOptions.Opset);
         if (options.Labels.Count != classes)
         {
             throw new OnnxExportException($"the model has {classes} outputs but {options.Labels.Count} labels were given");
         }
 
         return proto;
+    }
+
+    /// <summary>What a classifier's input holds, for its doc string and <see cref="ModelContract.InputKey"/>.</summary>
+    internal static string InputDescription(ModelSignature signature) => signature.Input.Kind switch
+    {
+        InputKind.Text => $"token ids int64 [N,{signature.Input.Text!.MaxTokens}], 0 pads; the tokenizer is the metadata '{Core.Data.Tables.TextTokenizer.MetadataKey}'",
+        InputKind.Table => $"features float32 [N,{signature.Input.Table!.FeatureCount}]: standardized numbers, one-hot categories (the signature's columns)",
+        _ => ModelContract.InputDescription,
+    };
+
+    /// <summary>
+    /// A classifier's metadata: labels, normalization, architecture, input and output, opset (of the default
+    /// domain), kind, signature and the options' extra entries. Every classifier file has these, whoever built its graph.
+    /// </summary>
+    internal static void AddClassifierMetadata(ModelProto proto, OnnxExportOptions options, long opset)
+    {
+        AddMetadata(proto, ModelContract.LabelsKey, JsonSerializer.Serialize(options.Labels));
+        AddMetadata(proto, ModelContract.NormalizationKey, JsonSerializer.Serialize(
+            new { mean = options.Normalization.Mean, std = options.Normalization.Std }));
+        AddMetadata(proto, ModelContract.ArchitectureKey, options.Architecture);
+        AddMetadata(proto, ModelContract.InputKey, InputDescription(options.Signature));
+        AddMetadata(proto, ModelContract.OutputKindKey, ModelContract.OutputDescription);
+        AddMetadata(proto, ModelContract.OpsetKey, opset.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        AddMetadata(proto, ModelContract.KindKey, KindValue(ModelKind.Classifier));
+        AddMetadata(proto, ModelSignature.MetadataKey, LeptonJson.Serialize(options.Signature));
+        foreach (var (key, value) in options.Metadata)
+        {
+            AddMetadata(proto, key, value);
+        }
     }
 
     /// <summary>
@@ -177,7 +187,7 @@ public static class OnnxExporter
     public static byte[] Save(nn.Module<Tensor, Tensor> model, OnnxExportOptions options, string path) =>
         Write(Export(model, options).ToByteArray(), path);
 
-    private static byte[] Write(byte[] bytes, string path)
+    internal static byte[] Write(byte[] bytes, string path)
     {
         string temp = path + ".tmp-" + Environment.ProcessId;
         File.WriteAllBytes(temp, bytes);
@@ -385,9 +395,9 @@ public static class OnnxExporter
         return attribute;
     }
 
-    private static ValueInfoProto FloatValue(string name, long?[] dims) => TypedValue(name, FloatType, dims);
+    internal static ValueInfoProto FloatValue(string name, long?[] dims) => TypedValue(name, FloatType, dims);
 
-    private static ValueInfoProto TypedValue(string name, int elementType, long?[] dims)
+    internal static ValueInfoProto TypedValue(string name, int elementType, long?[] dims)
     {
         var shape = new TensorShapeProto();
         foreach (long? d in dims)

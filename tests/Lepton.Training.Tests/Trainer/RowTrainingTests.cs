@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -187,6 +188,89 @@ public sealed class RowTrainingTests(ITestOutputHelper output) : IDisposable
         var cardJson = JsonDocument.Parse(await card.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal("income", cardJson.GetProperty("columnImportance")[0].GetProperty("column").GetString());
         Assert.Equal(prepared.TestExamples, cardJson.GetProperty("dataset").GetProperty("testClassCounts").EnumerateObject().Sum(p => p.Value.GetInt32()));
+    }
+
+    [Fact]
+    public async Task Table_ThresholdDecides_GradientBoostedTreesLearnIt_AndAreServedByColumn()
+    {
+        var prepared = DatasetPreparation.Prepare(RowDatasets.WriteTable(Path.Combine(_dir, "table.csv"), 600), Path.Combine(_dir, "work"));
+
+        var metrics = Train(prepared, GradientBoostedTrees.Name, epochs: 1, lr: 0.01, "gbdt");
+        output.WriteLine($"{metrics.Architecture}: test accuracy {metrics.Test.Accuracy:F4} on {metrics.Test.Examples}, ML.NET {metrics.TorchTestAccuracy:F4}, " +
+            $"parity {metrics.Parity.MaxAbsDifference:E2} / {metrics.Parity.PredictionMismatches}, {metrics.TrainSeconds:F1} s; importance {string.Join(", ", metrics.ColumnImportance!.Select(c => $"{c.Column} {c.AccuracyDrop:F3}"))}");
+        Assert.Equal("tabular-gbdt", metrics.Architecture);
+        Assert.True(metrics.Test.Accuracy >= 0.9, $"test accuracy {metrics.Test.Accuracy}");
+        Assert.Equal(metrics.Test.Examples, metrics.Parity.Examples);
+        Assert.Equal(0, metrics.Parity.PredictionMismatches);
+        Assert.True(metrics.Parity.MaxAbsDifference < 1e-4, $"parity {metrics.Parity.MaxAbsDifference}"); // probabilities: ML.NET against softmax of the file's logits
+        Assert.Equal("income", metrics.ColumnImportance![0].Column);
+        var history = LeptonJson.ReadFile<TrainingHistory>(Path.Combine(_dir, "gbdt", RunFolder.History));
+        Assert.Single(history.Epochs);
+        Assert.Equal(JobState.Succeeded, LeptonJson.ReadFile<TrainingStatus>(Path.Combine(_dir, "gbdt", RunFolder.Status)).State);
+        Assert.Equal(prepared.TestExamples, JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "gbdt", RunFolder.Predictions))).RootElement.GetProperty("inputs").GetArrayLength());
+
+        // The file follows the contract: one input 'features' [N,F], one output 'logits' [N,2], Lepton's metadata.
+        var described = ModelInspector.Describe(File.ReadAllBytes(Path.Combine(_dir, "gbdt", RunFolder.Model)));
+        Assert.Equal(["features"], described.Inputs.Select(i => i.Name));
+        Assert.Equal(["logits"], described.Outputs.Select(o => o.Name));
+        Assert.Equal(12, described.Opset); // ML.NET's converter writes ai.onnx 12 (+ ai.onnx.ml 2)
+        Assert.Equal("tabular-gbdt", described.Architecture);
+        Assert.Equal(ModelKind.Classifier, described.Signature.Kind);
+        Assert.Equal(InputKind.Table, described.Signature.Input.Kind);
+        Assert.Equal("features", described.Signature.Input.Tensor);
+        Assert.Equal(["income", "age", "city"], described.Signature.Input.Table!.Columns.Select(c => c.Name));
+        Assert.Equal(["high", "low"], described.Signature.Output.Labels);
+        Assert.Equal(OutputKind.Logits, described.Signature.Output.Kind);
+        using (var scorer = new OnnxRowScorer(Path.Combine(_dir, "gbdt", RunFolder.Model)))
+        {
+            Assert.Equal("features", scorer.InputName);
+            Assert.Equal(described.Signature.Input.Table.FeatureCount, scorer.Width);
+            Assert.Equal(2, scorer.Classes);
+        }
+
+        string store = Path.Combine(_dir, "store");
+        var (code, published) = LeptonCli.Run("models", "publish", "--store", store, "--name", "trees", "--run", Path.Combine(_dir, "gbdt"));
+        Assert.True(code == 0, published);
+        await using var server = await ServerProcess.StartAsync(store);
+        var (status, body) = await PostAsync(server, "/api/models/trees/predict",
+            """{"instances":[{"income": 90, "age": 30, "city": "north"}, {"income": "10.5", "city": "east"}, {"income": 80, "age": null, "city": "nowhere"}]}""");
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+        Assert.Equal(["high", "low", "high"], body.GetProperty("predictions").EnumerateArray().Select(p => p.GetProperty("label").GetString()));
+        var (explainStatus, explained) = await PostAsync(server, "/api/models/trees/explain", """{"instances":[{"income": 97, "age": 33, "city": "east"}]}""");
+        Assert.True(explainStatus == HttpStatusCode.OK, explained.ToString());
+        Assert.Equal("income", explained.GetProperty("columns")[0].GetProperty("column").GetString());
+
+        // The card counts the trees' thresholds and leaf values (node attributes, not initializers).
+        using var card = await server.Client.GetAsync("/api/models/trees/versions/1/card");
+        var cardJson = JsonDocument.Parse(await card.Content.ReadAsStringAsync()).RootElement;
+        Assert.True(cardJson.GetProperty("parameters").GetInt64() > 100, cardJson.GetProperty("parameters").ToString());
+        Assert.Equal("income", cardJson.GetProperty("columnImportance")[0].GetProperty("column").GetString());
+    }
+
+    [Fact]
+    public void Table_ThreeClasses_GradientBoostedTrees_ScoreInLeptonsLabelOrder()
+    {
+        // Three bands of x; the first rows are the last label, so ML.NET's first-appearance order would differ from Lepton's.
+        var random = new Random(5);
+        var csv = new StringBuilder("x,noise,label\n");
+        for (int i = 0; i < 450; i++)
+        {
+            double x = i < 20 ? 90 + random.NextDouble() * 10 : random.NextDouble() * 100;
+            csv.Append(CultureInfo.InvariantCulture, $"{x:F2},{random.Next(10)},{(x > 66 ? "top" : x > 33 ? "middle" : "bottom")}\n");
+        }
+
+        string path = Path.Combine(_dir, "bands.csv");
+        File.WriteAllText(path, csv.ToString());
+        var prepared = DatasetPreparation.Prepare(path, Path.Combine(_dir, "work"));
+        Assert.Equal(["bottom", "middle", "top"], prepared.Labels);
+
+        var metrics = Train(prepared, GradientBoostedTrees.Name, epochs: 1, lr: 0.01, "bands");
+        output.WriteLine($"test accuracy {metrics.Test.Accuracy:F4} on {metrics.Test.Examples}, parity {metrics.Parity.MaxAbsDifference:E2} / {metrics.Parity.PredictionMismatches}");
+        Assert.True(metrics.Test.Accuracy >= 0.9, $"test accuracy {metrics.Test.Accuracy}"); // scores out of Lepton's order would miss most rows
+        Assert.Equal(0, metrics.Parity.PredictionMismatches);
+        Assert.Equal("x", metrics.ColumnImportance![0].Column);
+        using var scorer = new OnnxRowScorer(Path.Combine(_dir, "bands", RunFolder.Model));
+        Assert.Equal(3, scorer.Classes);
     }
 
     [Fact]

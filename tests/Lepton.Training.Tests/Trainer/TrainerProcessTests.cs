@@ -172,6 +172,7 @@ public sealed class TrainerProcessTests : IDisposable
         Assert.Equal(0, code);
         Assert.Contains("cnn-bn", stdout, StringComparison.Ordinal);
         Assert.Contains("conv 32@5x5", stdout, StringComparison.Ordinal);
+        Assert.Contains("tabular-gbdt table: gradient-boosted trees", stdout, StringComparison.Ordinal); // ML.NET's family, beside the registry's
     }
 
     [Fact]
