@@ -15,6 +15,7 @@ namespace Lepton.Training.Models;
 /// [N,C,H,W] in [0,1] to one real/fake logit [N,1]; null for classifiers.</param>
 /// <param name="Backbone">For a transfer family: the frozen pretrained feature extractor (<see cref="Transfer.TransferBackbone"/>);
 /// <see cref="Create"/> then builds the head, features [N,512] to logits, trained on features computed once.</param>
+/// <param name="WeightDecay">Decoupled weight decay (AdamW) of the family's optimizer; 0: plain Adam.</param>
 public sealed record Architecture(
     string Name,
     string Description,
@@ -22,7 +23,8 @@ public sealed record Architecture(
     bool UsesAugmentation = false,
     LearningRateSchedule Schedule = LearningRateSchedule.Constant,
     Func<ModelOptions, nn.Module<Tensor, Tensor>>? CreateDiscriminator = null,
-    string? Backbone = null)
+    string? Backbone = null,
+    double WeightDecay = 0)
 {
     /// <summary>Whether the family trains a head on a frozen pretrained backbone's features.</summary>
     public bool IsTransfer => Backbone is not null;

@@ -62,7 +62,9 @@ public sealed class ModelTrainer(Architecture architecture, ModelOptions modelOp
 
     private TrainingOutcome TrainModel(nn.Module<Tensor, Tensor> model, TensorDataset train, TensorDataset? validation, CancellationToken cancellationToken)
     {
-        using var optimizer = torch.optim.Adam(model.parameters(), options.LearningRate);
+        using var optimizer = architecture.WeightDecay > 0
+            ? torch.optim.AdamW(model.parameters(), options.LearningRate, weight_decay: architecture.WeightDecay)
+            : (OptimizerHelper)torch.optim.Adam(model.parameters(), options.LearningRate);
         var history = new List<EpochRecord>();
         int startEpoch = 0;
         int? bestEpoch = null;
