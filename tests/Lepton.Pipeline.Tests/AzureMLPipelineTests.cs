@@ -15,28 +15,19 @@ namespace Lepton.Pipeline.Tests;
 /// </summary>
 public sealed class AzureMLPipelineTests : IAsyncLifetime
 {
-    private readonly string _work = Directory.CreateTempSubdirectory("lepton-aml-pipeline-").FullName;
-    private FakeArm _arm = null!;
-    private DurableTaskTestHost _host = null!;
-    private PipelineWorkspace _workspace = null!;
-    private string _dataset = null!;
+    private FakeArmPipeline _aml = null!;
 
-    public async Task InitializeAsync()
-    {
-        _arm = await FakeArm.StartAsync();
-        var registry = new ModelRegistry(new FolderArtifactStore(Path.Combine(_work, "store")));
-        _workspace = new PipelineWorkspace(registry.Store, Path.Combine(_work, "work"));
-        _dataset = TestDatasets.WriteSlice(Path.Combine(_work, "upload"), train: 300, test: 100);
-        var compute = FakeArmTarget.Create(_arm, registry.Store, new AzureMLComputeTargetTests.RecordingCredential());
-        _host = await Lepton.Cli.InProcessEngine.StartAsync(tasks => tasks.AddTrainingPipeline(registry, compute, _workspace));
-    }
+    private FakeArm _arm => _aml.Arm;
 
-    public async Task DisposeAsync()
-    {
-        await _host.DisposeAsync();
-        await _arm.DisposeAsync();
-        Directory.Delete(_work, recursive: true);
-    }
+    private DurableTaskTestHost _host => _aml.Host;
+
+    private PipelineWorkspace _workspace => _aml.Workspace;
+
+    private string _dataset => _aml.Dataset;
+
+    public async Task InitializeAsync() => _aml = await FakeArmPipeline.StartAsync("lepton-aml-pipeline-", train: 300, test: 100);
+
+    public async Task DisposeAsync() => await _aml.DisposeAsync();
 
     private PipelineRequest Request() => new()
     {
