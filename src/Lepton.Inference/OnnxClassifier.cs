@@ -68,18 +68,10 @@ public sealed class OnnxClassifier : IDisposable
     {
         ArgumentNullException.ThrowIfNull(images);
         var scores = new float[images.Count * Classes];
-        int perImage = images.PixelsPerImage;
         for (int start = 0; start < images.Count; start += batchSize)
         {
             int n = Math.Min(batchSize, images.Count - start);
-            var batch = new float[n * perImage];
-            var source = images.Pixels.AsSpan(start * perImage, n * perImage);
-            for (int i = 0; i < batch.Length; i++)
-            {
-                batch[i] = source[i] / 255f;
-            }
-
-            Run(batch, n).CopyTo(scores.AsSpan(start * Classes));
+            Run(images.ToScaledFloats(start, n), n).CopyTo(scores.AsSpan(start * Classes));
         }
 
         return scores;

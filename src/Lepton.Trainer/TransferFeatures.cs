@@ -70,18 +70,10 @@ public sealed class TransferFeatures : IDisposable
         }
 
         var result = new float[(long)images.Count * TransferBackbone.Features];
-        int perImage = images.PixelsPerImage;
         for (int start = 0; start < images.Count; start += BatchSize)
         {
             int n = Math.Min(BatchSize, images.Count - start);
-            var batch = new float[n * perImage];
-            var source = images.Pixels.AsSpan(start * perImage, n * perImage);
-            for (int i = 0; i < batch.Length; i++)
-            {
-                batch[i] = source[i] / 255f;
-            }
-
-            var tensor = new DenseTensor<float>(batch, [n, _shape.Channels, _shape.Height, _shape.Width]);
+            var tensor = new DenseTensor<float>(images.ToScaledFloats(start, n), [n, _shape.Channels, _shape.Height, _shape.Width]);
             using var outputs = _session.Run([NamedOnnxValue.CreateFromTensor(ModelContract.InputName, tensor)]);
             outputs.Single(o => o.Name == TransferBackbone.FeaturesName).AsTensor<float>().ToArray()
                 .CopyTo(result.AsSpan(start * TransferBackbone.Features));

@@ -22,12 +22,16 @@ public sealed record ImageArray(byte[] Pixels, int Count, int Rows, int Columns,
     }
 
     /// <summary>Pixels scaled to [0,1] as float32, the model contract's input.</summary>
-    public float[] ToScaledFloats()
+    public float[] ToScaledFloats() => ToScaledFloats(0, Count);
+
+    /// <summary>The pixels of <paramref name="count"/> images from <paramref name="start"/>, scaled to [0,1] (a batch of the model contract's input).</summary>
+    public float[] ToScaledFloats(int start, int count)
     {
-        var result = new float[Pixels.Length];
-        for (int i = 0; i < Pixels.Length; i++)
+        var source = Pixels.AsSpan(start * PixelsPerImage, count * PixelsPerImage);
+        var result = new float[source.Length];
+        for (int i = 0; i < source.Length; i++)
         {
-            result[i] = Pixels[i] / 255f;
+            result[i] = source[i] / 255f;
         }
 
         return result;
