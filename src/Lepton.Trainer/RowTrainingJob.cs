@@ -88,9 +88,13 @@ internal sealed class RowTrainingJob(TrainingJobSpec spec, TextWriter log)
         }
 
         var architecture = ArchitectureRegistry.Get(name);
-        torch.Tensor Inputs(IReadOnlyList<LabeledRow> rows) => kind == DataKind.Text
-            ? torch.tensor(tokenizer!.Encode([.. rows.Select(r => r.Cells[textColumn] ?? string.Empty)]), [rows.Count, tokenizer.MaxTokens])
-            : torch.tensor(Featurize(featurizer!, usedIndex, rows), [rows.Count, featurizer!.FeatureCount]);
+        // Each split is tokenized or featurized once: the test split's ids or features feed both TorchSharp and ONNX Runtime.
+        (long[]? Ids, float[]? Features) Encode(IReadOnlyList<LabeledRow> rows) => kind == DataKind.Text
+            ? (tokenizer!.Encode([.. rows.Select(r => r.Cells[textColumn] ?? string.Empty)]), null)
+            : (null, Featurize(featurizer!, usedIndex, rows));
+        torch.Tensor Inputs((long[]? Ids, float[]? Features) encoded, int count) => encoded.Ids is { } ids
+            ? torch.tensor(ids, [count, tokenizer!.MaxTokens])
+            : torch.tensor(encoded.Features!, [count, featurizer!.FeatureCount]);
 
         var options = new TrainerOptions(spec.Epochs, spec.BatchSize, spec.LearningRate, spec.Seed, Augment: false, spec.Patience, spec.Resume, spec.Schedule ?? architecture.Schedule);
         var trainer = new ModelTrainer(architecture, modelOptions, options, new Checkpoints(spec.Output));
@@ -101,9 +105,10 @@ internal sealed class RowTrainingJob(TrainingJobSpec spec, TextWriter log)
             JobEnvelope.WriteStatus(spec, statusPath, JobState.Running, "training", record.Epoch, record, null);
         };
 
-        using var trainSet = new TensorDataset(Inputs(train), TabularDataset.LabelBytes(train));
-        using var validationSet = new TensorDataset(Inputs(validation), TabularDataset.LabelBytes(validation));
-        using var testSet = new TensorDataset(Inputs(test), TabularDataset.LabelBytes(test));
+        var testInputs = Encode(test);
+        using var trainSet = new TensorDataset(Inputs(Encode(train), train.Length), TabularDataset.LabelBytes(train));
+        using var validationSet = new TensorDataset(Inputs(Encode(validation), validation.Length), TabularDataset.LabelBytes(validation));
+        using var testSet = new TensorDataset(Inputs(testInputs, test.Length), TabularDataset.LabelBytes(test));
         JobEnvelope.WriteStatus(spec, statusPath, JobState.Running, "training", 0, null, null);
         var clock = Stopwatch.StartNew();
         var outcome = trainer.Train(trainSet, validationSet, cancellationToken);
@@ -126,7 +131,7 @@ internal sealed class RowTrainingJob(TrainingJobSpec spec, TextWriter log)
         var torchResult = Evaluator.Evaluate(model, testSet);
         using var onnx = new OnnxRowScorer(modelPath, spec.Threads);
         var testLabels = TabularDataset.LabelBytes(test);
-        float[] onnxScores = Score(onnx, kind, tokenizer, featurizer, usedIndex, textColumn, test);
+        float[] onnxScores = testInputs.Ids is { } testIds ? onnx.Score(testIds, test.Length) : onnx.Score(testInputs.Features!, test.Length);
         var report = ClassificationReport.Compute(testLabels, ClassificationReport.ArgMax(onnxScores, onnx.Classes), schema.Labels);
         var parity = Parity.Compare(torchResult.Scores, onnxScores, onnx.Classes);
         IReadOnlyList<ColumnImportance>? importance = featurizer is null ? null : PermutationImportance(onnx, featurizer, usedIndex, test, testLabels, report.Accuracy, spec.Seed);
@@ -250,11 +255,6 @@ internal sealed class RowTrainingJob(TrainingJobSpec spec, TextWriter log)
 
         return features;
     }
-
-    private static float[] Score(OnnxRowScorer onnx, DataKind kind, TextTokenizer? tokenizer, TableFeaturizer? featurizer, int[] usedIndex, int textColumn, LabeledRow[] rows) =>
-        kind == DataKind.Text
-            ? onnx.Score(tokenizer!.Encode([.. rows.Select(r => r.Cells[textColumn] ?? string.Empty)]), rows.Length)
-            : onnx.Score(Featurize(featurizer!, usedIndex, rows), rows.Length);
 
     /// <summary>Test accuracy lost when one column's values are shuffled across the test rows (seeded), per column.</summary>
     private static ColumnImportance[] PermutationImportance(OnnxRowScorer onnx, TableFeaturizer featurizer, int[] usedIndex, LabeledRow[] test, byte[] labels, double accuracy, int seed)
