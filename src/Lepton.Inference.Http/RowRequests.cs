@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Lepton.Core.Contracts;
 using Lepton.Core.Data.Tables;
@@ -353,6 +352,4 @@ public static class RowRequests
             ? [new { name = text.Field, datatype = "BYTES", shape = new[] { -1 } }]
             : [.. signature.Input.Table!.Columns.Select(c => (object)new { name = c.Name, datatype = c.Type == ColumnType.Number ? "FP32" : "BYTES", shape = new[] { -1 } })];
     }
-
-    internal static string Invariant(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }

@@ -49,9 +49,6 @@ public sealed class TableFeaturizer
 
     public int FeatureCount => FeatureNames.Count;
 
-    /// <summary>The columns a request must or may send (text columns of a table are not used).</summary>
-    public IEnumerable<TableColumn> UsedColumns => Columns.Where(c => c.FeatureCount > 0);
-
     /// <summary>Writes one row's features; a cell is the column's value as text (null: missing).</summary>
     public void Featurize(IReadOnlyList<string?> cells, Span<float> features)
     {

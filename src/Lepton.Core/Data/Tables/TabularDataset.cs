@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Lepton.Core.Contracts;
@@ -335,6 +334,4 @@ public sealed record TabularDataset(TableSchema Schema, IReadOnlyList<LabeledRow
 
         throw new KeyNotFoundException($"no column '{column}'");
     }
-
-    internal static string Invariant(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }
