@@ -59,9 +59,9 @@ internal sealed class RowTrainingJob(TrainingJobSpec spec, TextWriter log)
             // A bag of units is cheap at any length; a recurrence pays per step, so it reads at most RecurrentMaxTokens.
             bool pairs = RowFamilies.UsesWordPairs(name);
             tokenizer = TextTokenizer.Learn([.. train.Select(r => r.Cells[textColumn] ?? string.Empty)], spec.VocabularySize ?? TextTokenizer.DefaultVocabularySize, pairs,
-                pairs ? 512 : RowFamilies.RecurrentMaxTokens);
+                subwords: true, maxLength: pairs ? 512 : RowFamilies.RecurrentMaxTokens);
             signature = ModelSignature.TextClassifier(
-                new TextInputSpec(TextInputSpec.DefaultField, tokenizer.MaxTokens, TextInputSpec.DefaultMaxCharacters, tokenizer.WordPairs ? "words+pairs" : "words", tokenizer.Vocabulary.Count),
+                new TextInputSpec(TextInputSpec.DefaultField, tokenizer.MaxTokens, TextInputSpec.DefaultMaxCharacters, tokenizer.UnitsName, tokenizer.Vocabulary.Count),
                 schema.Labels);
             modelOptions = new ModelOptions(schema.Labels.Count, new Normalization(0, 1), HiddenSize: spec.HiddenSize ?? RowFamilies.DefaultTextHiddenSize)
             {

@@ -91,7 +91,7 @@ public sealed record ImageInputSpec(ImageShape Shape, ResizePolicy Resize = Resi
 /// <param name="Field">The JSON field (and Open Inference Protocol BYTES input) holding the text.</param>
 /// <param name="MaxTokens">T: ids per text (cut or padded).</param>
 /// <param name="MaxCharacters">The longest text a request may send.</param>
-/// <param name="Units">How the text is cut: "words" or "words+pairs".</param>
+/// <param name="Units">How the text is cut: "words", then "+subwords" (unknown words cut into known pieces), then "+pairs" (neighbouring word pairs).</param>
 public sealed record TextInputSpec(string Field, int MaxTokens, int MaxCharacters, string Units, int VocabularySize)
 {
     public const string DefaultField = "text";

@@ -1,3 +1,4 @@
+using Lepton.Core.Contracts;
 using Lepton.Core.Data;
 using Lepton.Core.Data.Tables;
 using Lepton.Tests;
@@ -178,6 +179,47 @@ public sealed class TableDataTests : IDisposable
         var pairIds = new long[pairs.MaxTokens];
         Assert.Equal(4, pairs.Encode("great coffee tea", pairIds)); // great, coffee, tea, then the pair "great coffee" (the unknown pair "coffee tea" is skipped)
         Assert.Equal(pairs.Vocabulary.ToList().IndexOf("great coffee") + 2, pairIds[3]);
+    }
+
+    [Fact]
+    public void Tokenizer_WithSubwords_CutsUnknownWordsIntoKnownPieces_AndRoundTripsThroughJson()
+    {
+        // "tasty" and "tea" are words; the words seen once share the start "tast" and the ending "iest".
+        string[] texts = ["tasty tea", "tasty tea", "tastiest cake", "tastier pie", "healthiest snack", "oddest iest"];
+
+        var tokenizer = TextTokenizer.Learn(texts, vocabularySize: 400, wordPairs: false, subwords: true);
+
+        Assert.Equal("words+subwords", tokenizer.UnitsName);
+        Assert.Contains("tasty", tokenizer.Vocabulary);
+        Assert.Contains("tast", tokenizer.Vocabulary); // a start seen in two words
+        Assert.Contains("##iest", tokenizer.Vocabulary); // an ending seen in two
+        Assert.DoesNotContain("tastiest", tokenizer.Vocabulary); // seen once: not a word of the vocabulary
+        // A word never seen: its longest known pieces, left to right; a known word stays whole.
+        var units = tokenizer.Units(TextTokenizer.Words("tasty tastiest tea")).ToList();
+        Assert.Equal("tasty", units[0]);
+        Assert.Equal("tea", units[^1]);
+        var pieces = units[1..^1];
+        Assert.Equal("tastiest", string.Concat(pieces.Select(p => p.Replace(TextTokenizer.ContinuationMark, string.Empty, StringComparison.Ordinal))));
+        Assert.DoesNotContain(TextTokenizer.ContinuationMark, pieces[0], StringComparison.Ordinal);
+        Assert.All(pieces.Skip(1), p => Assert.StartsWith(TextTokenizer.ContinuationMark, p, StringComparison.Ordinal));
+        Assert.InRange(pieces.Count, 2, 3); // longer pieces than letters
+        // A character no training text had is an unknown unit of its own.
+        var ids = new long[tokenizer.MaxTokens];
+        Assert.Equal(3, tokenizer.Encode("t\u00e9a", ids));
+        Assert.Equal(TextTokenizer.Unknown, ids[1]);
+        Assert.All(ids.Take(3).Where((_, i) => i != 1), id => Assert.True(id > TextTokenizer.Unknown));
+
+        // What serving reads from the model's metadata tokenizes the same.
+        var read = LeptonJson.Deserialize<TextTokenizer>(LeptonJson.Serialize(tokenizer), "tokenizer");
+        var again = new long[read.MaxTokens];
+        Assert.True(read.Subwords);
+        read.Encode("tasty tastiest t\u00e9a", again);
+        tokenizer.Encode("tasty tastiest t\u00e9a", ids);
+        Assert.Equal(ids, again);
+
+        // A tokenizer stored before subwords existed (no such field) reads as words only.
+        var old = LeptonJson.Deserialize<TextTokenizer>("""{"vocabulary": ["a"], "maxTokens": 8, "wordPairs": false}""", "old tokenizer");
+        Assert.False(old.Subwords);
     }
 
     [Fact]
