@@ -8,7 +8,8 @@
 # rounds) with the lowest and highest per-round ratio, and each server's resident memory after the runs.
 #
 #   bench/peer.sh [run folder, default runs/cnn]
-#   BENCH_SECONDS (default 5) a figure, BENCH_ROUNDS (default 3)
+#   BENCH_SECONDS (default 5) a figure, BENCH_ROUNDS (default 3), BENCH_ROWS (default every row; e.g. "infer 1,predict 1")
+#   Lepton's settings apply to its server as usual (e.g. Lepton__Inference__IntraOpThreads=1).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -56,7 +57,7 @@ peer_pid=
 trap 'kill $lepton_pid $peer_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # Request bodies (infer.json: the first test image as UINT8; predict.png: it as a 112x112 photo).
-$lepton bench-onnx "$run/model.onnx" --data "$data" --out "$work" --seconds 1 >/dev/null
+$lepton bench-onnx "$run/model.onnx" --data "$data" --out "$work" --seconds 3 >"$work/bench-onnx.txt"
 $lepton models publish --store "$work/store" --name fashion --run "$run" >/dev/null 2>&1
 python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(json.dumps(m["labels"]))' "$run/metrics.json" >"$work/labels.json" 2>/dev/null || echo '[]' >"$work/labels.json"
 
@@ -74,10 +75,14 @@ for port in "$lepton_port" "$peer_port"; do
     "http://127.0.0.1:$port/api/models/fashion/predict" || { cat "$work"/*.log >&2; log "the server on port $port does not answer"; exit 1; }
 done
 
-# rps CONNECTIONS PORT PATH BODY CONTENT-TYPE SECONDS: requests/s (non-2xx answers fail the run).
+# rps CONNECTIONS PORT PATH BODY CONTENT-TYPE SECONDS: requests/s (non-2xx answers fail the run; body -: a GET).
 rps() {
   local c=$1 threads=$(( $1 < 2 ? 1 : 2 ))
-  BODY_FILE=$4 CONTENT_TYPE=$5 wrk -t"$threads" -c"$c" -d"$6s" -s bench/post.lua "http://127.0.0.1:$2$3" >"$work/wrk.txt"
+  if [ "$4" = - ]; then
+    wrk -t"$threads" -c"$c" -d"$6s" "http://127.0.0.1:$2$3" >"$work/wrk.txt"
+  else
+    BODY_FILE=$4 CONTENT_TYPE=$5 wrk -t"$threads" -c"$c" -d"$6s" -s bench/post.lua "http://127.0.0.1:$2$3" >"$work/wrk.txt"
+  fi
   if grep -q 'Non-2xx' "$work/wrk.txt"; then
     cat "$work/wrk.txt" >&2
     log "non-2xx answers from port $2"
@@ -87,6 +92,7 @@ rps() {
 }
 
 rows=("infer 1" "infer 16" "infer 64" "predict 1" "predict 16" "predict 64")
+if [ -n "${BENCH_ROWS:-}" ]; then IFS=, read -r -a rows <<<"$BENCH_ROWS"; fi  # e.g. BENCH_ROWS="infer 1,predict 1"
 row_args() { # ROW -> connections path body content-type
   set -- $1
   if [ "$1" = infer ]; then
@@ -134,6 +140,26 @@ for row in "${rows[@]}"; do
   awk -v n="$name" -v c="$2" -v l="${lepton_sum[$row]}" -v p="${peer_sum[$row]}" -v r="$rounds" -v lo="${ratio_min[$row]}" -v hi="${ratio_max[$row]}" \
     'BEGIN{printf "| %s | %s | %.0f | %.0f | %.2fx | %s-%s |\n", n, c, l/r, p/r, l/p, lo, hi}'
 done
+
+# Where one connection's time goes: a request at 1 connection costs the HTTP round trip (client, loopback,
+# server; measured by GET /v2/health/live, which both servers answer with a constant) plus the model's run
+# (ONNX Runtime in process, one image at a time, from bench-onnx) plus the server's own work (parsing,
+# writing). The first two no server can remove, so they bound the infer ratio at 1 connection.
+live_l=0 live_p=0
+for round in $(seq 1 "$rounds"); do
+  live_l=$(awk -v a="$live_l" -v b="$(rps 1 "$lepton_port" /v2/health/live - - "$duration")" 'BEGIN{print a+b}')
+  live_p=$(awk -v a="$live_p" -v b="$(rps 1 "$peer_port" /v2/health/live - - "$duration")" 'BEGIN{print a+b}')
+done
+ort=$(sed -n 's/.*in process: \([0-9]*\) images\/s one at a time.*/\1/p' "$work/bench-onnx.txt")
+echo
+echo "one connection, in microseconds a request (from requests/s over the rounds):"
+awk -v ll="$live_l" -v lp="$live_p" -v r="$rounds" -v ort="$ort" -v il="${lepton_sum[infer 1]}" -v ip="${peer_sum[infer 1]}" 'BEGIN{
+  printf "| | lepton serve | peer |\n|---|---|---|\n";
+  printf "| GET /v2/health/live (HTTP round trip, no model) | %.0f | %.0f |\n", 1e6*r/ll, 1e6*r/lp;
+  printf "| OIP v2 infer, 1 image | %.0f | %.0f |\n", 1e6*r/il, 1e6*r/ip;
+  printf "| ONNX Runtime run in process (bench-onnx, one image at a time) | %.0f | |\n", 1e6/ort;
+  printf "| the server'"'"'s own work (infer less round trip less run) | %.0f | %.0f |\n", 1e6*r/il - 1e6*r/ll - 1e6/ort, 1e6*r/ip - 1e6*r/lp - 1e6/ort;
+  printf "\nbound on the infer ratio at 1 connection with no work of our own: peer infer / (our round trip + the run) = %.2fx\n", (1e6*r/ip) / (1e6*r/ll + 1e6/ort) }'
 
 rss() { awk '/VmRSS/{printf "%d", $2/1024}' "/proc/$1/status"; }
 echo

@@ -128,6 +128,8 @@ async function main() {
         await infer(req, res, m[1]);
       } else if (req.method === 'POST' && (m = /^\/api\/models\/([A-Za-z0-9_-]+)\/predict$/.exec(path))) {
         await predict(req, res, m[1]);
+      } else if (req.method === 'GET' && path === '/v2/health/live') {
+        answer(res, 200, { live: true });
       } else {
         answer(res, 404, { error: 'no such route' });
       }
