@@ -166,6 +166,27 @@ public sealed class TrainingPipelineTests(PipelineHost host) : IClassFixture<Pip
     }
 
     [Fact]
+    public async Task CsvUpload_WithLeptonJson_NamingTheLabelColumnAndTask_TrainsOnThatColumn()
+    {
+        // The class is in "target", not "label": lepton.json beside the upload says so (and the task).
+        string path = RowDatasets.WriteTable(Path.Combine(host.Work, "row-uploads", "target", "credit.csv"), 240);
+        var lines = File.ReadAllLines(path);
+        File.WriteAllLines(path, lines.Skip(1).Prepend(lines[0].Replace("label", "target", StringComparison.Ordinal)));
+        var settings = UploadSettings.Parse("""{"labelColumn": "target", "task": "table", "epochs": 15, "learningRate": 0.01, "batchSize": 16}""", "lepton.json");
+
+        var run = await RunAsync(settings.ApplyTo(Request("target-column", path) with { Training = new TrainingJobSpec() }));
+
+        Assert.True(run.RuntimeStatus == OrchestrationRuntimeStatus.Completed, run.FailureDetails?.ErrorMessage);
+        var result = run.ReadOutputAs<PipelineResult>()!;
+        Assert.Equal(PipelineOutcome.Published, result.Outcome);
+        var manifest = await host.Registry.GetManifestAsync("target-column", result.Version!.Value);
+        Assert.Equal("tabular-mlp", manifest.Architecture);
+        Assert.Equal(["income", "age", "city"], manifest.Signature.Input.Table!.Columns.Select(c => c.Name));
+        Assert.Equal(["high", "low"], manifest.Signature.Output.Labels.Order(StringComparer.Ordinal));
+        Assert.True(result.Accuracy >= 0.85, $"accuracy {result.Accuracy}");
+    }
+
+    [Fact]
     public async Task CsvUpload_WithAnImageArchitecture_FailsNamingTheFamiliesThatReadIt()
     {
         string texts = RowDatasets.WriteTexts(Path.Combine(host.Work, "row-uploads", "wrong.csv"), 60);
