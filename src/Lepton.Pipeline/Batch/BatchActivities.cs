@@ -31,7 +31,7 @@ public sealed class PlanBatchActivity(ModelRuntime runtime, PipelineWorkspace wo
             local = await workspace.DownloadToWorkAsync(request.Input, etag).ConfigureAwait(false);
         }
 
-        var inputs = BatchInputs.Open(local);
+        var inputs = BatchInputs.Open(local, input.JobId);
         await runtime.UseAsync(request.ModelName, version, model =>
         {
             BatchScorer.Check(model, inputs);
@@ -63,7 +63,7 @@ public sealed class ScoreBatchChunkActivity(ModelRuntime runtime, PipelineWorksp
         }
 
         string local = plan.InputETag is { } etag ? await workspace.DownloadToWorkAsync(plan.Input, etag).ConfigureAwait(false) : plan.Input;
-        var inputs = BatchInputs.Open(local);
+        var inputs = BatchInputs.Open(local, plan.JobId);
         if (inputs.Count != plan.Inputs)
         {
             throw new InvalidOperationException($"the input has {inputs.Count} inputs now, {plan.Inputs} when the job was planned: it changed while the job ran");

@@ -8,8 +8,8 @@ namespace Lepton.Pipeline.Batch;
 /// <summary>
 /// A job's inputs, read where they are: the pictures of a folder or a .zip (names in ordinal order) or
 /// the rows of a table file (file order, each named <c>line N</c>). Chunks are ranges of this order, so
-/// nothing is copied before scoring; <see cref="Open"/> keeps the last few listings of this process, so
-/// the chunks of one job list (or parse) the input once.
+/// nothing is copied before scoring; <see cref="Open"/> keeps the listings of the last few jobs of this
+/// process, so the chunks of one job list (or parse) the input once.
 /// </summary>
 public sealed class BatchInputs
 {
@@ -46,13 +46,15 @@ public sealed class BatchInputs
     public static BatchInputKind KindOf(string path) =>
         File.Exists(path) && TableFile.IsTableFile(path) ? BatchInputKind.Rows : BatchInputKind.Images;
 
-    /// <summary>The inputs of a local folder or file, listed (or parsed) once per version of it in this process.</summary>
-    public static BatchInputs Open(string path)
+    /// <summary>
+    /// The inputs of a local folder or file for job <paramref name="jobId"/>, listed (or parsed) once per job in
+    /// this process (the job's id covers the input's content, so another content is another job and another listing).
+    /// </summary>
+    public static BatchInputs Open(string path, string jobId)
     {
         ArgumentNullException.ThrowIfNull(path);
-        string key = Directory.Exists(path)
-            ? $"{System.IO.Path.GetFullPath(path)}|dir|{Directory.GetLastWriteTimeUtc(path).Ticks}"
-            : File.Exists(path) ? $"{System.IO.Path.GetFullPath(path)}|{new FileInfo(path).Length}|{File.GetLastWriteTimeUtc(path).Ticks}" : path;
+        ArgumentNullException.ThrowIfNull(jobId);
+        string key = $"{jobId}|{System.IO.Path.GetFullPath(path)}";
         if (Cache.Count > 8)
         {
             Cache.Clear(); // a few jobs' listings at most
