@@ -53,7 +53,7 @@ $lepton models publish --store "$work/store" --name fashion --run "$run" >/dev/n
 cat >"$work/app.settings.json" <<JSON
 {"IsEncrypted": false, "Values": {"AzureWebJobsStorage": "UseDevelopmentStorage=true", "FUNCTIONS_WORKER_RUNTIME": "dotnet-isolated",
  "LEPTON_STORE": "$work/store", "TASKHUB_NAME": "bench$RANDOM", "LEPTON_COMPUTE_TARGET": "process", "LEPTON_GATE_MIN_ACCURACY": "0.85",
- "AzureWebJobs.DatasetUploaded.Disabled": "true"}}
+ "AzureWebJobs.DatasetUploaded.Disabled": "true", "AzureWebJobs.BatchUploaded.Disabled": "true"}}
 JSON
 cat >"$work/ceiling.settings.json" <<JSON
 {"IsEncrypted": false, "Values": {"AzureWebJobsStorage": "UseDevelopmentStorage=true", "FUNCTIONS_WORKER_RUNTIME": "dotnet-isolated"}}

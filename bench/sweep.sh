@@ -9,7 +9,8 @@
 # finished before the crash are not trained again (their history.json says resumed from the last epoch).
 #
 #   bench/sweep.sh [train limit, default 2000] [test limit, default 500] [epochs, default 2] [arch, default cnn]
-#   PARTS="compare early crash" (the default) picks what to run.
+#   PARTS="compare early crash" (the default) picks what to run; SWEEP_THREADS=N gives the sweeps' trainers
+#   --threads N (by default each of the 2 at once gets max(1, cores / 2)).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,6 +33,7 @@ lepton() { scripts/torch-run.sh dotnet src/Lepton.Cli/bin/Release/net10.0/lepton
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 common=(--data "$data" --arch "$arch" --epochs "$epochs" --train-limit "$train" --test-limit "$test" --plain)
+swept=(${SWEEP_THREADS:+--threads "$SWEEP_THREADS"})
 now() { date +%s%N; }
 seconds() { awk -v ns="$1" 'BEGIN { printf "%.1f", ns / 1e9 }'; }
 
@@ -39,7 +41,7 @@ sweep_ns=0; sequential_ns=0; early_ns=0
 if has compare; then
 log "sweep: ${#rates[@]} x ${#batches[@]} trials, $arch, $epochs epoch(s), $train train / $test test images, 2 at once"
 start=$(now)
-lepton pipeline run --name swept "${common[@]}" --sweep "lr=$(IFS=,; echo "${rates[*]}")" --sweep "batch-size=$(IFS=,; echo "${batches[*]}")" \
+lepton pipeline run --name swept "${common[@]}" "${swept[@]}" --sweep "lr=$(IFS=,; echo "${rates[*]}")" --sweep "batch-size=$(IFS=,; echo "${batches[*]}")" \
   --max-concurrent 2 --store "$work/sweep/store" --work "$work/sweep/work" >"$work/sweep.log" 2>&1 || { cat "$work/sweep.log"; exit 1; }
 sweep_ns=$(( $(now) - start ))
 sed -n '/^trial  settings/,/^best:/p' "$work/sweep.log" >&2
@@ -58,7 +60,7 @@ fi
 if has early; then
 log "the sweep with early termination (median stopping)"
 start=$(now)
-lepton pipeline run --name stopped "${common[@]}" --sweep "lr=$(IFS=,; echo "${rates[*]}")" --sweep "batch-size=$(IFS=,; echo "${batches[*]}")" \
+lepton pipeline run --name stopped "${common[@]}" "${swept[@]}" --sweep "lr=$(IFS=,; echo "${rates[*]}")" --sweep "batch-size=$(IFS=,; echo "${batches[*]}")" \
   --max-concurrent 2 --early-termination --store "$work/early/store" --work "$work/early/work" >"$work/early.log" 2>&1 || { cat "$work/early.log"; exit 1; }
 early_ns=$(( $(now) - start ))
 sed -n '/^trial  settings/,/^best:/p' "$work/early.log" >&2
@@ -67,7 +69,7 @@ fi
 # Epochs trained: the trials table's "epochs" column (done/total) of each sweep.
 trained() { sed -n '/^trial  settings/,/^best:/p' "$1" | awk '$0 !~ /^(trial|best)/ { split($(NF-1), e, "/"); done += e[1]; total += e[2] } END { printf "%d of %d", done, total }'; }
 best() { sed -n 's/^best: trial \([0-9]*\) (\(.*\)), run .*/trial \1 (\2)/p' "$1"; }
-stopped=$(grep -c '^ *[0-9*]*  .* stopped ' "$work/early.log" || true)
+stopped=$( (has early && grep -c '^ *[0-9*]*  .* stopped ' "$work/early.log") || true)
 if has crash; then
   log "the sweep killed once 3 trials have finished, then run again"
   args=(pipeline run --name crashed "${common[@]}" --sweep "lr=$(IFS=,; echo "${rates[*]}")" --sweep "batch-size=$(IFS=,; echo "${batches[*]}")" \
@@ -94,8 +96,14 @@ PY
   printf 're-run after the kill: %s s; %s\n' "$(seconds $crash_ns)" "$(grep '^published\|^already' "$work/crash2.log")"
 fi
 
-has compare && has early || exit 0
-printf '| run | wall time (s) | epochs trained | best trial | published test accuracy |\n|---|---|---|---|---|\n'
-printf '| sweep, 8 trials, 2 at once | %s | %s | %s | %s |\n' "$(seconds $sweep_ns)" "$(trained "$work/sweep.log")" "$(best "$work/sweep.log")" "$(sed -n 's/.*test accuracy \([0-9.]*\) (ONNX.*/\1/p' "$work/sweep.log")"
-printf '| 8 pipeline runs, one after another | %s | %d of %d | - | - |\n' "$(seconds $sequential_ns)" $(( ${#rates[@]} * ${#batches[@]} * epochs )) $(( ${#rates[@]} * ${#batches[@]} * epochs ))
-printf '| sweep with early termination, 2 at once | %s | %s (%s trial(s) stopped) | %s | %s |\n' "$(seconds $early_ns)" "$(trained "$work/early.log")" "$stopped" "$(best "$work/early.log")" "$(sed -n 's/.*test accuracy \([0-9.]*\) (ONNX.*/\1/p' "$work/early.log")"
+has compare || has early || exit 0
+# The threads each trial's trainer ran with (its job.json; max(1, cores / 2) unless --threads is given).
+threads() { python3 -c "import json,sys; print(','.join(sorted({str(json.load(open(f)).get('threads')) for f in sys.argv[1:]})))" "$1"/runs/*-t0?/job.json; }
+printf '| run | wall time (s) | epochs trained | threads per trainer | best trial | published test accuracy |\n|---|---|---|---|---|---|\n'
+if has compare; then
+  printf '| sweep, 8 trials, 2 at once | %s | %s | %s | %s | %s |\n' "$(seconds $sweep_ns)" "$(trained "$work/sweep.log")" "$(threads "$work/sweep/work")" "$(best "$work/sweep.log")" "$(sed -n 's/.*test accuracy \([0-9.]*\) (ONNX.*/\1/p' "$work/sweep.log")"
+  printf '| 8 pipeline runs, one after another | %s | %d of %d | all cores | - | - |\n' "$(seconds $sequential_ns)" $(( ${#rates[@]} * ${#batches[@]} * epochs )) $(( ${#rates[@]} * ${#batches[@]} * epochs ))
+fi
+if has early; then
+  printf '| sweep with early termination, 2 at once | %s | %s (%s trial(s) stopped) | %s | %s | %s |\n' "$(seconds $early_ns)" "$(trained "$work/early.log")" "$stopped" "$(threads "$work/early/work")" "$(best "$work/early.log")" "$(sed -n 's/.*test accuracy \([0-9.]*\) (ONNX.*/\1/p' "$work/early.log")"
+fi

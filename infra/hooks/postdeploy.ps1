@@ -1,6 +1,7 @@
 # azd postdeploy hook, pwsh variant of postdeploy.sh (which says what it does and why): waits for the app's
-# blobs_extension key, then subscribes DatasetUploaded to BlobCreated in 'datasets' through Event Grid,
-# retrying the creation, at the host the deployment reports (AZURE_FUNCTION_APP_URL).
+# blobs_extension key, then subscribes DatasetUploaded to BlobCreated in 'datasets' and BatchUploaded to
+# BlobCreated in 'batch' through Event Grid, retrying each creation, at the host the deployment reports
+# (AZURE_FUNCTION_APP_URL).
 . (Join-Path $PSScriptRoot 'common.ps1')
 
 $app = Required $env:AZURE_FUNCTION_APP_NAME 'the Bicep output AZURE_FUNCTION_APP_NAME is missing: run azd provision'
@@ -25,21 +26,27 @@ for ($i = 1; $i -le $attempts; $i++) {
   Start-Sleep -Seconds $delay
 }
 if (-not $key) {
-  Fail "no blobs_extension system key on $app after $attempts attempts$(AzSaid); the Event Grid subscription for uploads to 'datasets' was not made. Check that the app started (its log stream or Application Insights) and run 'azd hooks run postdeploy' again."
+  Fail "no blobs_extension system key on $app after $attempts attempts$(AzSaid); the Event Grid subscriptions for uploads to 'datasets' and 'batch' were not made. Check that the app started (its log stream or Application Insights) and run 'azd hooks run postdeploy' again."
 }
 
-$endpoint = Format-CmdArgument "$url/runtime/webhooks/blobs?functionName=Host.Functions.$function&code=$key"
-for ($n = 1; ; $n++) {
-  az eventgrid system-topic event-subscription create `
-    -g $group --system-topic-name $topic -n datasets-blob-created `
-    --endpoint-type webhook --endpoint $endpoint `
-    --included-event-types Microsoft.Storage.BlobCreated `
-    --subject-begins-with /blobServices/default/containers/datasets/ `
-    --subscription $subscription --output none
-  if ($LASTEXITCODE -eq 0) { break }
-  if ($n -ge $subscribeAttempts) { Fail "Event Grid refused the subscription $subscribeAttempts times (az's errors above); run 'azd hooks run postdeploy' again" }
-  Say "Event Grid could not create the subscription (attempt $n of $subscribeAttempts; the webhook's validation may have timed out on a cold instance): retrying in ${delay}s"
-  Start-Sleep -Seconds $delay
+# BlobCreated in $container delivered to $target's webhook, as subscription $name.
+function Subscribe([string] $name, [string] $target, [string] $container) {
+  $endpoint = Format-CmdArgument "$url/runtime/webhooks/blobs?functionName=Host.Functions.$target&code=$key"
+  for ($n = 1; ; $n++) {
+    az eventgrid system-topic event-subscription create `
+      -g $group --system-topic-name $topic -n $name `
+      --endpoint-type webhook --endpoint $endpoint `
+      --included-event-types Microsoft.Storage.BlobCreated `
+      --subject-begins-with "/blobServices/default/containers/$container/" `
+      --subscription $subscription --output none
+    if ($LASTEXITCODE -eq 0) { break }
+    if ($n -ge $subscribeAttempts) { Fail "Event Grid refused the subscription $subscribeAttempts times ($name; az's errors above); run 'azd hooks run postdeploy' again" }
+    Say "Event Grid could not create the subscription $name (attempt $n of $subscribeAttempts; the webhook's validation may have timed out on a cold instance): retrying in ${delay}s"
+    Start-Sleep -Seconds $delay
+  }
+  Say "Event Grid delivers BlobCreated in '$container' to $target at $url"
 }
+
+Subscribe 'datasets-blob-created' $function 'datasets'
+Subscribe 'batch-blob-created' 'BatchUploaded' 'batch'
 Remove-Item -LiteralPath $err -ErrorAction SilentlyContinue
-Say "Event Grid delivers BlobCreated in 'datasets' to $function at $url"

@@ -1,6 +1,6 @@
 #!/bin/sh
-# azd postdeploy hook: subscribes the blob-triggered function to BlobCreated events of the datasets
-# container. Flex Consumption runs blob triggers only with the Event Grid source, and the webhook
+# azd postdeploy hook: subscribes the blob-triggered functions to BlobCreated events: DatasetUploaded
+# to the datasets container (training runs), BatchUploaded to the batch container (batch jobs). Flex Consumption runs blob triggers only with the Event Grid source, and the webhook
 # needs the deployed app's blobs_extension system key, which the host creates only once it has started
 # with the blob extension loaded: this waits for it (30 tries, 10 s apart) and fails if it never comes,
 # since without the subscription uploads would never train. Event Grid validates the webhook when the
@@ -36,21 +36,27 @@ while [ $i -lt "$attempts" ]; do
 done
 
 if [ -z "$key" ]; then
-  fail "no blobs_extension system key on $app after $attempts attempts$(az_said); the Event Grid subscription for uploads to 'datasets' was not made. Check that the app started (its log stream or Application Insights) and run 'azd hooks run postdeploy' again."
+  fail "no blobs_extension system key on $app after $attempts attempts$(az_said); the Event Grid subscriptions for uploads to 'datasets' and 'batch' were not made. Check that the app started (its log stream or Application Insights) and run 'azd hooks run postdeploy' again."
 fi
 
-endpoint="$url/runtime/webhooks/blobs?functionName=Host.Functions.$function&code=$key"
-n=0
-until az eventgrid system-topic event-subscription create \
-  -g "$group" --system-topic-name "$topic" -n datasets-blob-created \
-  --endpoint-type webhook --endpoint "$endpoint" \
-  --included-event-types Microsoft.Storage.BlobCreated \
-  --subject-begins-with /blobServices/default/containers/datasets/ \
-  --subscription "$subscription" --output none; do
-  n=$((n + 1))
-  [ $n -lt "$subscribe_attempts" ] ||
-    fail "Event Grid refused the subscription $subscribe_attempts times (az's errors above); run 'azd hooks run postdeploy' again"
-  say "Event Grid could not create the subscription (attempt $n of $subscribe_attempts; the webhook's validation may have timed out on a cold instance): retrying in ${delay}s"
-  sleep "$delay"
-done
-say "Event Grid delivers BlobCreated in 'datasets' to $function at $url"
+# subscribe NAME FUNCTION CONTAINER: BlobCreated in CONTAINER delivered to FUNCTION's webhook.
+subscribe() {
+  endpoint="$url/runtime/webhooks/blobs?functionName=Host.Functions.$2&code=$key"
+  n=0
+  until az eventgrid system-topic event-subscription create \
+    -g "$group" --system-topic-name "$topic" -n "$1" \
+    --endpoint-type webhook --endpoint "$endpoint" \
+    --included-event-types Microsoft.Storage.BlobCreated \
+    --subject-begins-with "/blobServices/default/containers/$3/" \
+    --subscription "$subscription" --output none; do
+    n=$((n + 1))
+    [ $n -lt "$subscribe_attempts" ] ||
+      fail "Event Grid refused the subscription $subscribe_attempts times ($1; az's errors above); run 'azd hooks run postdeploy' again"
+    say "Event Grid could not create the subscription $1 (attempt $n of $subscribe_attempts; the webhook's validation may have timed out on a cold instance): retrying in ${delay}s"
+    sleep "$delay"
+  done
+  say "Event Grid delivers BlobCreated in '$3' to $2 at $url"
+}
+
+subscribe datasets-blob-created "$function" datasets
+subscribe batch-blob-created BatchUploaded batch

@@ -1,7 +1,7 @@
 // The Event Grid system topic of the storage account. Flex Consumption runs blob triggers only with
-// the Event Grid source; the subscription to the function's webhook (BlobCreated in the datasets
-// container) needs the deployed app's blobs_extension key, so the azd postdeploy hook creates it
-// (infra/hooks/postdeploy.sh).
+// the Event Grid source; the subscriptions to the functions' webhooks (BlobCreated in the datasets
+// container for DatasetUploaded, in the batch container for BatchUploaded) need the deployed app's
+// blobs_extension key, so the azd postdeploy hook creates them (infra/hooks/postdeploy.sh).
 param name string
 param location string
 param tags object

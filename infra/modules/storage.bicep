@@ -1,11 +1,12 @@
-// The app's storage: artifact containers (datasets, prepared, runs, models), the deployment package
+// The app's storage: artifact containers (datasets, prepared, runs, models, batch: inputs uploaded for
+// batch scoring and the jobs' results), the deployment package
 // container, and the Durable Functions backend's queues and tables. Shared keys are disabled: only
 // Entra ID identities get in.
 param name string
 param location string
 param tags object
 
-var containers = ['datasets', 'prepared', 'runs', 'models', 'deploymentpackage']
+var containers = ['datasets', 'prepared', 'runs', 'models', 'batch', 'deploymentpackage']
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name

@@ -20,14 +20,14 @@ public static class BatchCommand
     public static Command Create(Option<string?> store)
     {
         var name = CliOptions.Positional<string>("name", "the model", ArgumentArity.ExactlyOne);
-        var input = CliOptions.Positional<string>("input", "a folder or .zip of PNG or JPEG images (or a stored batch/{model}/{file}.zip)", ArgumentArity.ExactlyOne);
+        var input = CliOptions.Positional<string>("input", "a folder or .zip of PNG or JPEG images, a table file (.csv, .tsv, .jsonl) of rows for a text or table model, or a stored batch/{model}/{file}", ArgumentArity.ExactlyOne);
         var output = CliOptions.Required("--out", "results.jsonl", "where the results go: one JSON line per input (input, label, probability, top; or error)");
         var version = CliOptions.Whole("--version", "a version", "the alias's", 1);
         var alias = CliOptions.Optional("--alias", "alias", "an alias, when no --version", "production, else the latest version");
         var chunk = CliOptions.Whole("--chunk-size", "images per chunk (one activity each)", BatchRequest.DefaultChunkSize, 1, BatchRequest.MaxChunkSize);
         var concurrent = CliOptions.Whole("--max-concurrent", "chunks scored at once", Math.Max(1, Environment.ProcessorCount), 1, 64);
         var work = CliOptions.Text("--work", "folder", "downloads of stored inputs", ".lepton-runs");
-        var score = new Command("score", "score every image of a folder or archive with a model, in chunks, resumably") { name, input, output, version, alias, chunk, concurrent, work };
+        var score = new Command("score", "score every image of a folder or archive (or every row of a table file) with a model, in chunks, resumably") { name, input, output, version, alias, chunk, concurrent, work };
         score.SetAction(async (result, _) => await RunAsync(
             new BatchRequest(result.GetValue(name)!, result.GetValue(input)!, result.GetValue(version), result.GetValue(alias), result.GetValue(chunk), result.GetValue(concurrent)),
             result.GetValue(output)!, result.GetValue(work)!, LeptonCommand.Registry(result, store), Console.Out).ConfigureAwait(false));

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Azure.Storage.Blobs;
 using Lepton.Core.Contracts;
 using Lepton.Core.Registry;
 using Lepton.Core.Storage;
@@ -10,15 +11,19 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
 
 namespace Lepton.Functions;
 
 /// <summary>
 /// Batch scoring in Azure Functions: the orchestration and its activities as Durable Functions over the
-/// host-neutral code in Lepton.Pipeline, and the admin routes that start and watch a job.
+/// host-neutral code in Lepton.Pipeline, the admin routes that start and watch a job, and the blob trigger
+/// that starts a job for each upload to <c>batch/{model}/{file}</c>.
 /// </summary>
-public sealed class BatchFunctions(PlanBatchActivity plan, ScoreBatchChunkActivity score, MergeBatchActivity merge, PipelineWorkspace workspace)
+public sealed partial class BatchFunctions(PlanBatchActivity plan, ScoreBatchChunkActivity score, MergeBatchActivity merge, PipelineWorkspace workspace, ILogger<BatchFunctions> logger)
 {
+    public const string UploadPath = BatchPaths.Container + "/{model}/{file}";
+
     [Function(nameof(BatchScoring))]
     public static Task<BatchSummary> OrchestrateAsync([OrchestrationTrigger] TaskOrchestrationContext context)
     {
@@ -35,10 +40,50 @@ public sealed class BatchFunctions(PlanBatchActivity plan, ScoreBatchChunkActivi
     [Function(nameof(MergeBatchActivity))]
     public Task<BatchSummary> MergeAsync([ActivityTrigger] MergeBatchInput input) => merge.ExecuteAsync(input);
 
+    /// <summary>
+    /// An upload in Azure (Event Grid, as for datasets; the postdeploy hook subscribes it to BlobCreated in
+    /// <c>batch</c>). A job's own files in the container (its results) are not uploads and are ignored.
+    /// Locally, src/Lepton.Functions.Local scans the container instead.
+    /// </summary>
+    [Function("BatchUploaded")]
+    public Task BatchUploadedAsync(
+        [BlobTrigger(UploadPath, Source = BlobTriggerSource.EventGrid, Connection = "AzureWebJobsStorage")] BlobClient blob,
+        string model, string file, [DurableClient] DurableTaskClient client) =>
+        StartForUploadAsync(model, file, client);
+
+    /// <summary>Starts (once per upload content) the batch job of an upload; its id, or null when the file is not a job's input or was refused.</summary>
+    public async Task<string?> StartForUploadAsync(string model, string file, DurableTaskClient client, CancellationToken cancellationToken = default)
+    {
+        var run = await BatchUploads.StartAsync(client, workspace, model, file, cancellationToken).ConfigureAwait(false);
+        if (run is null)
+        {
+            LogIgnored(model, file);
+        }
+        else if (run.Error is not null)
+        {
+            LogRejected(model, file, run.Error);
+        }
+        else
+        {
+            LogStarted(model, file, run.InstanceId!, run.Started);
+        }
+
+        return run?.InstanceId;
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Blob batch/{Model}/{File} is not a batch input; ignored")]
+    private partial void LogIgnored(string model, string file);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upload batch/{Model}/{File}: batch job {InstanceId} (started now: {Started})")]
+    private partial void LogStarted(string model, string file, string instanceId, bool started);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upload batch/{Model}/{File} rejected: {Reason}")]
+    private partial void LogRejected(string model, string file, string reason);
+
     /// <summary>The body of <c>POST /api/models/{name}/batch</c>.</summary>
     public sealed record StartBody(string? Input, int? Version, string? Alias, int? ChunkSize, int? MaxConcurrentChunks);
 
-    /// <summary><c>POST /api/models/{name}/batch</c> (admin) with <c>{"input": "batch/{name}/file.zip"}</c>: starts a job, 202 with its status URL.</summary>
+    /// <summary><c>POST /api/models/{name}/batch</c> (admin) with <c>{"input": "batch/{name}/file.zip"}</c> (or a table file): starts a job, 202 with its status URL.</summary>
     [Function(nameof(ApiRoutes.StartBatch))]
     public async Task<IActionResult> StartAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = ApiRoutes.StartBatch)] HttpRequest request, string name, [DurableClient] DurableTaskClient client)
@@ -52,12 +97,12 @@ public sealed class BatchFunctions(PlanBatchActivity plan, ScoreBatchChunkActivi
         }
         catch (InvalidDataException ex)
         {
-            return AdminJson.Error(400, $"the body must be {{\"input\": \"batch/{{model}}/{{file}}.zip\", ...}}: {ex.Message}");
+            return AdminJson.Error(400, $"the body must be {{\"input\": \"batch/{{model}}/{{file}}\", ...}}: {ex.Message}");
         }
 
         if (body.Input is not { } input || !BatchPaths.IsStoredInput(input))
         {
-            return AdminJson.Error(400, $"input must be a stored archive under {BatchPaths.Container}/ (upload it to {BatchPaths.Container}/{name}/{{file}}.zip)");
+            return AdminJson.Error(400, $"input must be a stored file under {BatchPaths.Container}/ (upload a .zip of pictures or a table file of rows to {BatchPaths.Container}/{name}/{{file}})");
         }
 
         var batch = new BatchRequest(name, input, body.Version, body.Alias, body.ChunkSize ?? BatchRequest.DefaultChunkSize, body.MaxConcurrentChunks ?? 2);

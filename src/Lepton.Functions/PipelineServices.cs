@@ -14,6 +14,9 @@ using Microsoft.Extensions.Options;
 
 namespace Lepton.Functions;
 
+/// <summary>The local app's scans of the upload containers: <c>datasets</c> (training runs) and <c>batch</c> (batch jobs).</summary>
+public sealed record UploadScanners(UploadScanner Datasets, UploadScanner Batch);
+
 /// <summary>Settings of pipeline runs the app starts itself (blob uploads).</summary>
 public sealed record PipelineDefaults(double MinimumAccuracy, TimeSpan PollInterval);
 
@@ -39,13 +42,15 @@ public static class PipelineServices
         services.AddSingleton(sp => new PipelineWorkspace(
             sp.GetRequiredService<IArtifactStore>(),
             Settings(sp).WorkFolder is { Length: > 0 } work ? work : Path.Combine(Path.GetTempPath(), "lepton")));
-        // The local app's upload scan (src/Lepton.Functions.Local); unused in Azure, where Event Grid triggers.
-        services.AddSingleton(sp => new UploadScanner(sp.GetRequiredService<IArtifactStore>(), TimeSpan.FromSeconds(3)));
+        // The local app's upload scans (src/Lepton.Functions.Local); unused in Azure, where Event Grid triggers.
+        services.AddSingleton(sp => new UploadScanners(
+            new UploadScanner(sp.GetRequiredService<IArtifactStore>(), TimeSpan.FromSeconds(3)),
+            new UploadScanner(sp.GetRequiredService<IArtifactStore>(), TimeSpan.FromSeconds(3), BatchPaths.Container)));
         services.AddSingleton(CreateComputeTarget);
         services.AddSingleton(sp => new PipelineActivities(
             sp.GetRequiredService<ModelRegistry>(), sp.GetRequiredService<IComputeTarget>(), sp.GetRequiredService<PipelineWorkspace>(), sp.GetService<Microsoft.Extensions.Logging.ILoggerFactory>()));
         services.AddSingleton(sp => new PlanBatchActivity(sp.GetRequiredService<ModelRuntime>(), sp.GetRequiredService<PipelineWorkspace>()));
-        services.AddSingleton(sp => new ScoreBatchChunkActivity(sp.GetRequiredService<ModelRuntime>(), sp.GetRequiredService<IArtifactStore>()));
+        services.AddSingleton(sp => new ScoreBatchChunkActivity(sp.GetRequiredService<ModelRuntime>(), sp.GetRequiredService<PipelineWorkspace>()));
         services.AddSingleton(sp => new MergeBatchActivity(sp.GetRequiredService<IArtifactStore>()));
         services.AddSingleton(sp => new PipelineDefaults(Settings(sp).GateMinimumAccuracy!.Value, Settings(sp).PollInterval));
         return services;

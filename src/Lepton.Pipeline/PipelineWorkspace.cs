@@ -37,12 +37,35 @@ public sealed class PipelineWorkspace(IArtifactStore store, string workFolder)
         return local;
     }
 
-    /// <summary>A stored file (a batch job's input) as a local file of the work folder.</summary>
-    public async Task<string> DownloadToWorkAsync(string path, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// A stored file (a batch job's input) at version <paramref name="etag"/> as a local file of the work
+    /// folder, downloaded once per version (the chunks of a job on one machine share it); the file's
+    /// extension is kept. Throws when the stored file is no longer that version.
+    /// </summary>
+    public async Task<string> DownloadToWorkAsync(string path, string etag, CancellationToken cancellationToken = default)
     {
         ArtifactPath.Validate(path);
-        string local = Path.Combine(WorkFolder, "downloads", path.Replace('/', '_'));
+        ArgumentNullException.ThrowIfNull(etag);
+        string version = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(etag)))[..12];
+        string extension = Path.GetExtension(path);
+        string local = Path.Combine(WorkFolder, "downloads", $"{path[..^extension.Length].Replace('/', '_')}@{version}{extension}");
+        if (File.Exists(local))
+        {
+            return local;
+        }
+
+        if ((await store.GetInfoAsync(path, cancellationToken).ConfigureAwait(false))?.ETag != etag)
+        {
+            throw new ArtifactNotFoundException($"{path} (the version {etag} this job reads was replaced or deleted)");
+        }
+
         await DownloadAsync(path, local, cancellationToken).ConfigureAwait(false);
+        if ((await store.GetInfoAsync(path, cancellationToken).ConfigureAwait(false))?.ETag != etag)
+        {
+            File.Delete(local); // replaced while it was read: the bytes may be of either version
+            throw new ArtifactNotFoundException($"{path} (the version {etag} this job reads was replaced while it was read)");
+        }
+
         return local;
     }
 

@@ -1,21 +1,27 @@
 using System.Collections.Concurrent;
 using Lepton.Core.Storage;
+using Lepton.Pipeline.Batch;
 
 namespace Lepton.Pipeline;
 
 /// <summary>
-/// Finds dataset uploads (<c>datasets/{model}/{archive}</c>) that are ready to start their run, by
-/// listing the store: an upload is ready once neither the archive nor the model's <c>lepton.json</c> has
-/// changed for <see cref="SettleTime"/> (so settings uploaded in the same second as the archive, in
-/// either order, are part of its run), and it is reported once per archive and settings version
-/// (their ETags). Used where no event source exists (Azurite has no Event Grid); a missed event cannot
-/// happen because every scan looks at every upload.
+/// Finds uploads that are ready to start their work, by listing the store: dataset uploads
+/// (<c>datasets/{model}/{archive}</c>, which start training runs) or, with <see cref="BatchPaths.Container"/>,
+/// batch inputs (<c>batch/{model}/{file}</c>, which start batch jobs; a job's own files there are not
+/// uploads, see <see cref="BatchPaths.ParseUpload"/>). An upload is ready once neither the file nor (for
+/// datasets) the model's <c>lepton.json</c> has changed for <see cref="SettleTime"/> (so settings uploaded
+/// in the same second as the archive, in either order, are part of its run), and it is reported once per
+/// file and settings version (their ETags). Used where no event source exists (Azurite has no Event
+/// Grid); a missed event cannot happen because every scan looks at every upload.
 /// </summary>
-public sealed class UploadScanner(IArtifactStore store, TimeSpan settleTime)
+public sealed class UploadScanner(IArtifactStore store, TimeSpan settleTime, string container = PipelineWorkspace.UploadsContainer)
 {
     private readonly ConcurrentDictionary<string, bool> _seen = new(StringComparer.Ordinal);
 
     public TimeSpan SettleTime { get; } = settleTime;
+
+    /// <summary>The container scanned: <c>datasets</c> or <c>batch</c>.</summary>
+    public string Container { get; } = container;
 
     /// <summary>True for the upload formats a run accepts: archives (.zip, .tar.gz, .tgz) and table files (.csv, .tsv, .jsonl, .ndjson).</summary>
     public static bool IsArchive(string file)
@@ -35,7 +41,8 @@ public sealed class UploadScanner(IArtifactStore store, TimeSpan settleTime)
     {
         var archives = new List<ArtifactInfo>();
         var settings = new Dictionary<string, ArtifactInfo>(StringComparer.Ordinal);
-        await foreach (string path in store.ListAsync(PipelineWorkspace.UploadsContainer + "/", cancellationToken).ConfigureAwait(false))
+        bool datasets = Container == PipelineWorkspace.UploadsContainer;
+        await foreach (string path in store.ListAsync(Container + "/", cancellationToken).ConfigureAwait(false))
         {
             string[] parts = path.Split('/');
             if (parts.Length != 3)
@@ -43,8 +50,8 @@ public sealed class UploadScanner(IArtifactStore store, TimeSpan settleTime)
                 continue;
             }
 
-            bool isSettings = parts[2] == UploadSettings.FileName;
-            if (!isSettings && !IsArchive(parts[2]))
+            bool isSettings = datasets && parts[2] == UploadSettings.FileName;
+            if (!isSettings && !(datasets ? IsArchive(parts[2]) : BatchPaths.ParseUpload(path) is not null))
             {
                 continue;
             }
@@ -94,7 +101,7 @@ public sealed class UploadScanner(IArtifactStore store, TimeSpan settleTime)
     }
 }
 
-/// <summary>One archive upload with the versions (ETags) of its bytes and of its model's settings file.</summary>
+/// <summary>One upload with the versions (ETags) of its bytes and of its model's settings file (datasets only).</summary>
 public sealed record DatasetUpload(string Model, string File, string ETag, string? SettingsETag)
 {
     public string Key => $"{Model}/{File}|{ETag}|{SettingsETag}";

@@ -53,6 +53,18 @@ public sealed class FunctionsMetadataTests
     }
 
     [Fact]
+    public void Metadata_BatchUploadsStartJobsThroughEventGrid()
+    {
+        var function = Functions()["BatchUploaded"];
+        var trigger = Trigger(function);
+
+        Assert.Equal("blobTrigger", trigger.GetProperty("type").GetString());
+        Assert.Equal("batch/{model}/{file}", trigger.GetProperty("path").GetString());
+        Assert.Equal("EventGrid", trigger.GetProperty("source").GetString());
+        Assert.Contains(function.GetProperty("bindings").EnumerateArray(), b => b.GetProperty("type").GetString() == "durableClient");
+    }
+
+    [Fact]
     public void Metadata_DeployedApp_HasOnlyTriggersFlexConsumptionAccepts()
     {
         // Flex Consumption refuses any blob trigger whose source is not Event Grid (even a disabled one),
@@ -67,7 +79,7 @@ public sealed class FunctionsMetadataTests
     [Fact]
     public void Metadata_HasNoUnexpectedFunctions()
     {
-        var expected = ApiRoutes.On(ApiHost.Functions).Select(r => r.Name).Concat(Activities).Concat(["TrainingPipeline", "SweepTrial", "BatchScoring", "DatasetUploaded"]);
+        var expected = ApiRoutes.On(ApiHost.Functions).Select(r => r.Name).Concat(Activities).Concat(["TrainingPipeline", "SweepTrial", "BatchScoring", "DatasetUploaded", "BatchUploaded"]);
 
         Assert.Equal(expected.Order(), Functions().Keys.Order());
     }

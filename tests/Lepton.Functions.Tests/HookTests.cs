@@ -475,10 +475,15 @@ public sealed partial class HookTests
 
         Assert.True(run.ExitCode == 0, run.Output);
         var creates = run.CallsOf("az eventgrid").ToList();
-        Assert.Equal(3, creates.Count);
-        Assert.All(creates, c => Assert.Contains(
+        Assert.Equal(4, creates.Count); // datasets: two refusals and the subscription; then batch
+        Assert.All(creates.Take(3), c => Assert.Contains(
             "--endpoint https://func-lepton-abc-h3b4c5d6e7f8a9b0.eastus-01.azurewebsites.net/runtime/webhooks/blobs?functionName=Host.Functions.DatasetUploaded&code=blobkey-123 ",
             c, StringComparison.Ordinal));
+        Assert.All(creates.Take(3), c => Assert.Contains("--subject-begins-with /blobServices/default/containers/datasets/ ", c, StringComparison.Ordinal));
+        Assert.Contains(
+            "--endpoint https://func-lepton-abc-h3b4c5d6e7f8a9b0.eastus-01.azurewebsites.net/runtime/webhooks/blobs?functionName=Host.Functions.BatchUploaded&code=blobkey-123 ",
+            creates[3], StringComparison.Ordinal);
+        Assert.Contains("--subject-begins-with /blobServices/default/containers/batch/ ", creates[3], StringComparison.Ordinal);
         Assert.DoesNotContain(run.Calls, c => c.Contains("func-lepton-abc.azurewebsites.net", StringComparison.Ordinal));
         Assert.All(run.Calls, c => Assert.Contains($"--subscription {Subscription}", c, StringComparison.Ordinal));
         Assert.Contains("Webhook validation handshake failed", run.Stderr, StringComparison.Ordinal); // az's errors are shown

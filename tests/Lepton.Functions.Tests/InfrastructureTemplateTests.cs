@@ -64,6 +64,20 @@ public sealed class InfrastructureTemplateTests
     private static string Parameter(JsonObject module, string name) => module["properties"]!["parameters"]![name]!["value"]!.ToString();
 
     [Fact]
+    public void Storage_HasTheUploadContainersTheEventGridSubscriptionsWatch()
+    {
+        var storage = Module("storage");
+        var containers = storage["properties"]!["template"]!["variables"]!["containers"]!.AsArray().Select(c => (string?)c).ToArray();
+        string postdeploy = File.ReadAllText(Path.Combine(RepositoryRoot(), "infra", "hooks", "postdeploy.sh"));
+
+        // datasets/ starts training runs (DatasetUploaded), batch/ starts batch jobs (BatchUploaded).
+        Assert.Contains("datasets", containers);
+        Assert.Contains("batch", containers);
+        Assert.Contains("subscribe datasets-blob-created \"$function\" datasets", postdeploy, StringComparison.Ordinal);
+        Assert.Contains("subscribe batch-blob-created BatchUploaded batch", postdeploy, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Workspace_HasIdentityBasedDatastoresForPreparedAndRuns()
     {
         var ml = Module("ml");

@@ -43,6 +43,7 @@ public sealed class HostsFixture : IAsyncLifetime, IDisposable
         ["LEPTON_GATE_MIN_ACCURACY"] = "0.5",
         ["LEPTON_POLL_INTERVAL"] = "00:00:01",
         ["AzureWebJobs.DatasetUploaded.Disabled"] = "true",
+        ["AzureWebJobs.BatchUploaded.Disabled"] = "true",
         ["Lepton__Inference__AliasCacheDuration"] = "00:00:00.200",
         ["Lepton__Inference__MaxRequestBytes"] = MaxRequestBytes.ToString(CultureInfo.InvariantCulture),
     };

@@ -251,4 +251,56 @@ public sealed class RowConformanceTests(HostsFixture fixture)
         Assert.True(predicted == HttpStatusCode.OK, body.ToString());
         Assert.Equal("metal", body.GetProperty("predictions")[0].GetProperty("label").GetString());
     }
+
+    [FunctionsHostFact]
+    public async Task CsvUploadToTheBatchContainer_ScoresEveryRow_OfATableAndATextModel_BadRowsRecorded()
+    {
+        var host = await fixture.FunctionsAsync();
+        var (text, table) = await ModelsAsync();
+        var store = fixture.Registry.Store;
+        // Table rows (income decides: above 50 is high), one whose income is not a number; then texts, one empty.
+        var rows = new StringBuilder("city,income,age\n");
+        for (int i = 0; i < 30; i++)
+        {
+            rows.Append(i % 3 == 0 ? "north" : "east").Append(',').Append(i < 15 ? 10 + i : 70 + i).Append(',').Append(30 + i).Append('\n');
+        }
+
+        rows.Append("south,lots,40\n");
+        var texts = new StringBuilder("id,text\n");
+        var random = new Random(5);
+        for (int i = 0; i < 9; i++)
+        {
+            texts.Append(i).Append(",\"").Append(RowDatasets.Text(random, RowDatasets.TextClasses[i % 3].Keyword).Replace("\"", "\"\"", StringComparison.Ordinal)).Append("\"\n");
+        }
+
+        texts.Append("9,\n");
+        string file = $"rows-{Guid.NewGuid():N}.csv";
+        await store.WriteAsync($"batch/{table}/{file}", new MemoryStream(Encoding.UTF8.GetBytes(rows.ToString())));
+        await store.WriteAsync($"batch/{text}/{file}", new MemoryStream(Encoding.UTF8.GetBytes(texts.ToString())));
+
+        var tableRun = await BatchScoringHostTests.WaitForUploadRunAsync(store, table, file, TimeSpan.FromSeconds(60));
+        var textRun = await BatchScoringHostTests.WaitForUploadRunAsync(store, text, file, TimeSpan.FromSeconds(60));
+        var tableJob = await BatchScoringHostTests.WaitForJobAsync(host, tableRun.InstanceId!, TimeSpan.FromMinutes(2));
+        var textJob = await BatchScoringHostTests.WaitForJobAsync(host, textRun.InstanceId!, TimeSpan.FromMinutes(2));
+
+        Assert.True(tableJob.GetProperty("status").GetString() == "Completed", tableJob.ToString());
+        Assert.True(textJob.GetProperty("status").GetString() == "Completed", textJob.ToString());
+        var tableLines = await LinesAsync(tableJob);
+        Assert.Equal(31, tableLines.Length);
+        Assert.Equal(Enumerable.Range(2, 31).Select(n => $"line {n}"), tableLines.Select(l => l.GetProperty("input").GetString()));
+        Assert.Contains("lots", tableLines[30].GetProperty("error").GetString(), StringComparison.Ordinal);
+        int right = tableLines.Take(30).Select((l, i) => l.GetProperty("label").GetString() == (i < 15 ? "low" : "high") ? 1 : 0).Sum();
+        Assert.True(right >= 27, $"{right} of 30 rows scored as their income says");
+        Assert.Equal(1, tableJob.GetProperty("summary").GetProperty("failures").GetArrayLength());
+
+        var textLines = await LinesAsync(textJob);
+        Assert.Equal(10, textLines.Length);
+        int texted = textLines.Take(9).Select((l, i) => l.GetProperty("label").GetString() == RowDatasets.TextClasses[i % 3].Label ? 1 : 0).Sum();
+        Assert.True(texted >= 8, $"{texted} of 9 texts scored as their keyword says");
+        Assert.Contains("empty", textLines[9].GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    private async Task<JsonElement[]> LinesAsync(JsonElement job) =>
+        [.. (await fixture.Registry.Store.ReadAsync(job.GetProperty("summary").GetProperty("results").GetString()!))!.Data.ToString()
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone())];
 }

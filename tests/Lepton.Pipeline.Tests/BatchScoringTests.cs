@@ -108,6 +108,18 @@ public sealed class BatchScoringTests : IDisposable
         Assert.Equal((first.Scored, first.Failures.Count), (again.Scored, again.Failures.Count));
     }
 
+    [Theory]
+    [InlineData("batch/digits/photos.zip", true)]
+    [InlineData("batch/reviews/rows.csv", true)]
+    [InlineData("batch/reviews/rows.jsonl", true)]
+    [InlineData("batch/digits/notes.txt", false)] // not an input
+    [InlineData("batch/digits/sub/photos.zip", false)] // nested
+    [InlineData("batch/Bad Name/photos.zip", false)]
+    [InlineData("batch/digits-batch-0123456789abcdef01234567/results.jsonl", false)] // a job's own results
+    [InlineData("datasets/digits/photos.zip", false)]
+    public void ParseUpload_TakesInputsOfAModel_NotAJobsOwnFiles(string path, bool isUpload) =>
+        Assert.Equal(isUpload, BatchPaths.ParseUpload(path) is not null);
+
     [Fact]
     public async Task Start_BadRequest_IsRefusedNamingEachProblem()
     {

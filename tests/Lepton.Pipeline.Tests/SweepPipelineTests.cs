@@ -22,7 +22,6 @@ public sealed class SweepPipelineTests(PipelineHost host) : IClassFixture<Pipeli
             Epochs = 1,
             TrainLimit = 400,
             TestLimit = 100,
-            Threads = 1,
             Sweep = new SweepSpec
             {
                 Parameters = new Dictionary<string, IReadOnlyList<JsonElement>> { ["learningRate"] = Values(0.0003, 0.003), ["batchSize"] = Values(32, 128) },
@@ -56,6 +55,9 @@ public sealed class SweepPipelineTests(PipelineHost host) : IClassFixture<Pipeli
         double best = sweep.Trials.Max(t => t.ValidationAccuracy!.Value);
         Assert.Equal(sweep.Trials.First(t => t.ValidationAccuracy == best).Trial, sweep.BestTrial);
         Assert.Equal([1], await host.Registry.ListVersionsAsync("swept"));
+        // No threads in the spec: two trials at once share the cores, max(1, cores / 2) threads each (the trainer's job.json).
+        Assert.All(sweep.Trials, t => Assert.Equal(Math.Max(1, Environment.ProcessorCount / 2),
+            JsonDocument.Parse(File.ReadAllText(Path.Combine(RunFolder.Under(host.Workspace.WorkFolder, t.RunId).Path, "job.json"))).RootElement.GetProperty("threads").GetInt32()));
         var manifest = await host.Registry.GetManifestAsync("swept", 1);
         Assert.Equal(result.RunId, manifest.RunId);
         Assert.Equal(new Core.Registry.SweepOrigin(result.RunId, sweep.BestTrial, sweep.Best.Settings, sweep.Best.RunId, 4), manifest.Sweep);

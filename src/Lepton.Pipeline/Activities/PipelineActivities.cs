@@ -38,7 +38,7 @@ public sealed class PrepareDatasetActivity(PipelineWorkspace workspace, ILogger?
 }
 
 /// <summary>Input of <see cref="SubmitTrainingActivity"/>.</summary>
-public sealed record SubmitTrainingInput(PipelineRequest Request, PreparedDataset Dataset, string RunId, string JobName, int Attempt);
+public sealed record SubmitTrainingInput(PipelineRequest Request, PreparedDataset Dataset, string RunId, string JobName, int Attempt, int? SharedBy = null);
 
 /// <summary>Submits the training job to the compute target: the request's job spec, as the target's job.json.</summary>
 public sealed class SubmitTrainingActivity(IComputeTarget compute, ILogger? logger = null) : PipelineActivity<SubmitTrainingInput, TrainingJobHandle>
@@ -48,7 +48,7 @@ public sealed class SubmitTrainingActivity(IComputeTarget compute, ILogger? logg
         ArgumentNullException.ThrowIfNull(input);
         var r = input.Request;
         var job = await compute.SubmitAsync(new TrainingJobSubmission(
-            input.RunId, input.JobName, input.Attempt, input.Dataset.Folder, input.Dataset.StorePath, r.Training, r.CrashFirstAttemptAfterEpoch)).ConfigureAwait(false);
+            input.RunId, input.JobName, input.Attempt, input.Dataset.Folder, input.Dataset.StorePath, r.Training, r.CrashFirstAttemptAfterEpoch, input.SharedBy)).ConfigureAwait(false);
         (logger ?? NullLogger.Instance).Submitted(job.JobId, input.RunId, input.Attempt, compute.Name, r.Training.Architecture, r.Training.Epochs);
         return job;
     }

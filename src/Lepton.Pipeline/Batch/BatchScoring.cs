@@ -13,7 +13,7 @@ namespace Lepton.Pipeline.Batch;
 public sealed record BatchJobProgress(int Version, int Inputs, int Chunks, int ChunksDone);
 
 /// <summary>
-/// Batch scoring: plan (the version production points to now, the input in chunks), fan out one activity
+/// Batch scoring: plan (the version production points to now, the input pinned and counted), fan out one activity
 /// per chunk with at most <see cref="BatchRequest.MaxConcurrentChunks"/> at once, fan in, merge. A chunk
 /// scored before a crash is not scored again (its results are in the store); the merged results hold every
 /// input once.
@@ -44,23 +44,23 @@ public sealed class BatchScoring : TaskOrchestrator<BatchRequest, BatchSummary>
         var all = new List<Task<BatchChunkResult>>();
         var running = new List<Task<BatchChunkResult>>();
         int done = 0;
-        context.SetCustomStatus(new BatchJobProgress(plan.Version, plan.Inputs, plan.Chunks.Count, 0));
-        for (int i = 0; i < plan.Chunks.Count; i++)
+        context.SetCustomStatus(new BatchJobProgress(plan.Version, plan.Inputs, plan.Chunks, 0));
+        for (int i = 0; i < plan.Chunks; i++)
         {
             if (running.Count >= input.MaxConcurrentChunks)
             {
                 var finished = await Task.WhenAny(running).ConfigureAwait(true);
                 running.Remove(finished);
-                context.SetCustomStatus(new BatchJobProgress(plan.Version, plan.Inputs, plan.Chunks.Count, ++done));
+                context.SetCustomStatus(new BatchJobProgress(plan.Version, plan.Inputs, plan.Chunks, ++done));
             }
 
-            var chunk = context.CallActivityAsync<BatchChunkResult>(nameof(ScoreBatchChunkActivity), new BatchChunkInput(plan.JobId, plan.ModelName, plan.Version, i, plan.Chunks[i]), Retry);
+            var chunk = context.CallActivityAsync<BatchChunkResult>(nameof(ScoreBatchChunkActivity), new BatchChunkInput(plan, i), Retry);
             all.Add(chunk);
             running.Add(chunk);
         }
 
         var results = await Task.WhenAll(all).ConfigureAwait(true);
-        context.SetCustomStatus(new BatchJobProgress(plan.Version, plan.Inputs, plan.Chunks.Count, plan.Chunks.Count));
+        context.SetCustomStatus(new BatchJobProgress(plan.Version, plan.Inputs, plan.Chunks, plan.Chunks));
         return await context.CallActivityAsync<BatchSummary>(nameof(MergeBatchActivity), new MergeBatchInput(plan, results), Retry).ConfigureAwait(true);
     }
 }
@@ -74,7 +74,7 @@ public static class BatchEngine
         ArgumentNullException.ThrowIfNull(registry);
         tasks.AddOrchestrator<BatchScoring>();
         tasks.AddActivity(nameof(PlanBatchActivity), new PlanBatchActivity(runtime, workspace));
-        tasks.AddActivity(nameof(ScoreBatchChunkActivity), new ScoreBatchChunkActivity(runtime, registry.Store));
+        tasks.AddActivity(nameof(ScoreBatchChunkActivity), new ScoreBatchChunkActivity(runtime, workspace));
         tasks.AddActivity(nameof(MergeBatchActivity), new MergeBatchActivity(registry.Store));
         return tasks;
     }

@@ -32,7 +32,8 @@ public sealed class ProcessComputeTarget(TrainerCommand trainer, string workFold
         // The job contract: job.json in the run's folder, read by the trainer (which rewrites it with the
         // effective spec); only the process option --parent-pid is on the command line.
         string spec = new RunFolder(output).SpecPath;
-        LeptonJson.WriteFile(spec, submission.Spec with { Data = submission.DatasetFolder, Output = output });
+        // Trials of a sweep that train together share this machine's cores (unless the spec sets threads).
+        LeptonJson.WriteFile(spec, submission.SpecOn(Environment.ProcessorCount) with { Data = submission.DatasetFolder, Output = output });
         var args = new List<string>
         {
             "train", "--spec", spec,

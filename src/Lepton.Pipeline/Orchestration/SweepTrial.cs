@@ -4,7 +4,7 @@ using Microsoft.DurableTask;
 namespace Lepton.Pipeline.Orchestration;
 
 /// <summary>Input of a <see cref="SweepTrial"/>: the trial's request (its own training spec), the data, its run id, and the sweep to report to.</summary>
-public sealed record SweepTrialInput(string SweepInstanceId, int Trial, string Settings, PipelineRequest Request, PreparedDataset Dataset, string RunId, bool PreparesOwnData);
+public sealed record SweepTrialInput(string SweepInstanceId, int Trial, string Settings, PipelineRequest Request, PreparedDataset Dataset, string RunId, bool PreparesOwnData, int SharedBy = 1);
 
 /// <summary>How a trial ended: its progress (state, validation accuracy per epoch), its last job and the attempts made.</summary>
 public sealed record SweepTrialResult(TrialProgress Progress, TrainingJobHandle? Job, int Attempts);
@@ -63,7 +63,7 @@ public sealed class SweepTrial : TaskOrchestrator<SweepTrialInput, SweepTrialRes
                 dataset = await context.CallActivityAsync<PreparedDataset>(nameof(PrepareDatasetActivity), request, TrainingAttempts.Retry).ConfigureAwait(true);
             }
 
-            var trained = await TrainingAttempts.RunAsync(context, request, dataset, input.RunId, cancel, Report, log).ConfigureAwait(true);
+            var trained = await TrainingAttempts.RunAsync(context, request, dataset, input.RunId, cancel, Report, log, input.SharedBy).ConfigureAwait(true);
             if (trained.CanceledBecause is { } reason)
             {
                 return new SweepTrialResult(progress with { State = TrialState.Stopped, Message = reason }, trained.Job, trained.Attempt);

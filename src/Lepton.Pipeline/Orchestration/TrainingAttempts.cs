@@ -17,8 +17,9 @@ internal static class TrainingAttempts
     public static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(3, TimeSpan.FromSeconds(1), 2.0));
 
     /// <param name="report">Called after every poll with the attempt and the job's status.</param>
+    /// <param name="sharedBy">How many jobs train at once (a sweep's trials), for the compute target's share of cores.</param>
     public static async Task<TrainingAttemptsOutcome> RunAsync(
-        TaskOrchestrationContext context, PipelineRequest request, PreparedDataset dataset, string runId, Task<string> cancel, Action<int, TrainingJobStatus?> report, ILogger log)
+        TaskOrchestrationContext context, PipelineRequest request, PreparedDataset dataset, string runId, Task<string> cancel, Action<int, TrainingJobStatus?> report, ILogger log, int? sharedBy = null)
     {
         var deadline = context.CurrentUtcDateTime + request.Deadline;
         TrainingJobHandle? job = null;
@@ -35,7 +36,7 @@ internal static class TrainingAttempts
             // A job name of its own per instance and attempt (replay-safe): a re-run after a failure submits
             // new jobs, never an update of the failed one (Azure ML would only replace its tags).
             string jobName = TrainingPipeline.JobName(runId, attempt, context.NewGuid());
-            job = await context.CallActivityAsync<TrainingJobHandle>(nameof(SubmitTrainingActivity), new SubmitTrainingInput(request, dataset, runId, jobName, attempt), Retry).ConfigureAwait(true);
+            job = await context.CallActivityAsync<TrainingJobHandle>(nameof(SubmitTrainingActivity), new SubmitTrainingInput(request, dataset, runId, jobName, attempt, sharedBy), Retry).ConfigureAwait(true);
             while (true)
             {
                 using var timerCancel = new CancellationTokenSource();

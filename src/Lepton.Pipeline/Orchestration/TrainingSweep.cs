@@ -48,7 +48,7 @@ internal static class TrainingSweep
             {
                 var plan = plans[next++];
                 string childId = $"{context.InstanceId}-t{plan.Trial.ToString("00", CultureInfo.InvariantCulture)}-{context.NewGuid().ToString("N")[..8]}";
-                var input = new SweepTrialInput(context.InstanceId, plan.Trial, plan.Settings, request with { Training = plan.Spec }, dataset, trials[plan.Trial - 1].RunId, plan.PreparesOwnData);
+                var input = new SweepTrialInput(context.InstanceId, plan.Trial, plan.Settings, request with { Training = plan.Spec }, dataset, trials[plan.Trial - 1].RunId, plan.PreparesOwnData, limit);
                 running[plan.Trial] = (context.CallSubOrchestratorAsync<SweepTrialResult>(nameof(SweepTrial), input, new TaskOptions().WithInstanceId(childId)), childId);
                 trials[plan.Trial - 1] = trials[plan.Trial - 1] with { State = TrialState.Running };
             }
