@@ -10,54 +10,22 @@ using Lepton.Tests;
 using Lepton.Trainer;
 using SkiaSharp;
 using Xunit.Abstractions;
+using static Lepton.Tests.ColorDatasets;
 
 namespace Lepton.Training.Tests.Trainer;
 
 /// <summary>
-/// Color through every layer: class folders of noisy squares whose class only their hue tells (red,
-/// green and blue of the same luma, brightness varied, sizes varied) prepared from PNGs, trained with
+/// Color through every layer: class folders of noisy squares whose class only their hue tells
+/// (<see cref="ColorDatasets"/>) prepared from PNGs, trained with
 /// cnn, published to a folder store, and served by 'lepton serve' from PNG, alpha PNG and OIP v2 tensors.
 /// </summary>
 public sealed class ColorTrainingTests(ITestOutputHelper output) : IDisposable
 {
-    /// <summary>Red, green and blue of about the same luma (76, 76, 73): a gray picture hardly tells them apart.</summary>
-    private static readonly (string Name, SKColor Color)[] Classes = [("blue", new SKColor(50, 50, 255)), ("green", new SKColor(0, 130, 0)), ("red", new SKColor(255, 0, 0))];
-
     private readonly string _dir = Directory.CreateTempSubdirectory("lepton-color-train-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static SKColor Scaled(SKColor color, double brightness, Random random, byte alpha = 255)
-    {
-        byte Channel(byte v) => (byte)Math.Clamp((v * brightness) + random.Next(-20, 21), 0, 255);
-        return new SKColor(Channel(color.Red), Channel(color.Green), Channel(color.Blue), alpha);
-    }
-
-    /// <summary>A square of the colour on noisy light gray, the picture <paramref name="width"/> x <paramref name="height"/>.</summary>
-    private static byte[] Square(SKColor color, int width, int height, Random random, byte alpha = 255)
-    {
-        double brightness = 0.6 + (0.4 * random.NextDouble());
-        int side = Math.Min(width, height) * 2 / 3, left = (width - side) / 2, top = (height - side) / 2;
-        return ImageFiles.EncodeColor((x, y) => x >= left && x < left + side && y >= top && y < top + side
-            ? Scaled(color, brightness, random, alpha)
-            : Scaled(new SKColor(220, 220, 220), 1, random, alpha), width, height);
-    }
-
-    private string Folders(int perClass)
-    {
-        var random = new Random(7);
-        string root = Path.Combine(_dir, "colors");
-        foreach (var (name, color) in Classes)
-        {
-            string folder = Directory.CreateDirectory(Path.Combine(root, name)).FullName;
-            for (int i = 0; i < perClass; i++)
-            {
-                File.WriteAllBytes(Path.Combine(folder, $"{i:D3}.png"), Square(color, random.Next(20, 41), random.Next(20, 41), random));
-            }
-        }
-
-        return root;
-    }
+    private string Folders(int perClass) => ColorDatasets.WriteFolders(Path.Combine(_dir, "colors"), perClass);
 
     [Fact]
     public async Task ColorFolders_TrainedWithCnn_AreServedInColorFromPngAndTensors()
