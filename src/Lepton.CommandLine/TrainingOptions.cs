@@ -51,6 +51,7 @@ public sealed class TrainingOptions
         Add(nameof(TrainingJobSpec.Augment), CliOptions.Switch("--augment", "augment the training images (--augment, --no-augment, --augment true|false; which: --augmentations)", "per architecture; cnn-bn, resnet: on (transfer cannot: it trains on features computed once)"), (s, v) => s with { Augment = v });
         Add(nameof(TrainingJobSpec.Augmentations), CliOptions.Optional("--augmentations", "a,b,...", $"which augmentations when augmenting: {string.Join(", ", TrainingJobSpec.AugmentationNames)}", "gray: flip,shift; color: crop,flip,jitter"),
             (s, v) => s with { Augmentations = v!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) });
+        Add(nameof(TrainingJobSpec.FineTune), CliOptions.Switch("--fine-tune", "transfer: also train the backbone's last residual stage (layer4), from its pretrained weights, on activations cached per dataset", "off: a frozen backbone"), (s, v) => s with { FineTune = v });
         Add(nameof(TrainingJobSpec.Schedule), CliOptions.Choice("--schedule", "learning rate over the epochs", "per architecture; cnn-bn, resnet, transfer, gru, lstm: cosine; others: constant",
             new Dictionary<string, LearningRateSchedule>(StringComparer.Ordinal) { ["constant"] = LearningRateSchedule.Constant, ["cosine"] = LearningRateSchedule.Cosine }), (s, v) => s with { Schedule = v });
         Add(nameof(TrainingJobSpec.Labels), CliOptions.Optional("--labels", "a,b,...", "class names in label order", "the dataset's labels.txt, else its defaults"),
