@@ -129,6 +129,39 @@ public sealed class ColorTrainingTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void ColorFolders_TrainedWithTransferFineTuned_TrainTheLastStageAndExportIt()
+    {
+        var prepared = DatasetPreparation.Prepare(Folders(perClass: 12), Path.Combine(_dir, "work"));
+        string run = Path.Combine(_dir, "fine-tuned");
+        var log = new StringWriter();
+        var spec = new TrainingJobSpec { Architecture = "transfer", FineTune = true, Data = prepared.Folder, Output = run, Epochs = 3, BatchSize = 8, LearningRate = 0.001, Seed = 3, Threads = 2 };
+        var metrics = new TrainingJob(spec, log).Run();
+        output.WriteLine(log.ToString());
+        output.WriteLine($"transfer --fine-tune: test accuracy {metrics.Test.Accuracy:F4} on {metrics.Test.Examples} images; parity max |diff| {metrics.Parity.MaxAbsDifference:E2}; {metrics.TrainSeconds:F1} s");
+
+        Assert.True(metrics.Test.Accuracy >= 0.8, $"test accuracy {metrics.Test.Accuracy}");
+        Assert.True(metrics.Parity.MaxAbsDifference < 1e-3, $"parity max |diff| {metrics.Parity.MaxAbsDifference}");
+        Assert.Contains("features: 30 images through resnet18-imagenet", log.ToString(), StringComparison.Ordinal); // stage inputs of the training images
+        Assert.True(JsonDocument.Parse(File.ReadAllText(Path.Combine(run, RunFolder.Spec))).RootElement.GetProperty("fineTune").GetBoolean());
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(Path.Combine(run, RunFolder.Model));
+        Assert.Equal("layer4", session.ModelMetadata.CustomMetadataMap["lepton.backbone.fineTuned"]);
+    }
+
+    [Fact]
+    public void Trainer_FineTuneOfAnotherFamily_IsAJobSpecError()
+    {
+        var prepared = DatasetPreparation.Prepare(Folders(perClass: 10), Path.Combine(_dir, "work"));
+
+        var spec = new TrainingJobSpec { Architecture = "cnn", FineTune = true, Data = prepared.Folder, Output = Path.Combine(_dir, "run") };
+        var ex = Assert.Throws<JobSpecException>(() => new TrainingJob(spec, TextWriter.Null).Run());
+        var (code, text) = LeptonCli.Run("pipeline", "run", "--name", "colors", "--data", prepared.Folder, "--arch", "resnet", "--fine-tune", "--store", Path.Combine(_dir, "store"));
+
+        Assert.Contains("fine-tune trains the last stage of the pretrained backbone of 'transfer': it does not apply to 'cnn'", ex.Message, StringComparison.Ordinal);
+        Assert.NotEqual(0, code);
+        Assert.Contains("it does not apply to 'resnet'", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ColorFolders_PreparedGray_LeaveTheModelNearChance()
     {
         var prepared = DatasetPreparation.Prepare(Folders(perClass: 180), Path.Combine(_dir, "work"), images: new ImageFolderOptions(Channels: 1));
