@@ -26,7 +26,7 @@ public static class TransferBackbone
     public const string FeaturesName = "features";
 
     /// <summary>The metadata key of a transfer classifier whose last stage was trained (<c>--fine-tune</c>): which stage.</summary>
-    public const string FineTunedKey = "lepton.backbone.fineTuned";
+    public const string FineTunedKey = Lepton.Core.Contracts.ModelContract.FineTunedKey;
 
     /// <summary>The stage <c>--fine-tune</c> trains.</summary>
     public const string FineTunedStage = "layer4";
