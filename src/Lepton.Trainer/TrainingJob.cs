@@ -56,9 +56,13 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
             throw new JobSpecException([$"'{architecture.Name}' is a generator: it is trained by {nameof(GeneratorJob)}"]);
         }
 
-        if (architecture.IsTransfer && spec.Augment == true)
+        // A transfer family trains on what the frozen part computed once per image: its one augmentation is the
+        // training images mirrored left-right, computed (and cached) once too.
+        bool mirror = architecture.IsTransfer && spec.Augment == true;
+        if (mirror && spec.Augmentations is { } asked && !asked.SequenceEqual(["flip"]))
         {
-            throw new JobSpecException([$"augment: '{architecture.Name}' trains its head on features computed once per image, so it cannot augment"]);
+            throw new JobSpecException([$"augmentations: '{architecture.Name}' trains on features computed once per image; " +
+                $"the one augmentation it takes is flip (the mirrored training images featurized once too), not {string.Join(", ", asked)}"]);
         }
 
         var dataset = MnistDataset.Load(spec.Data, spec.Labels);
@@ -117,8 +121,18 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
             using var featurizer = new TransferFeatures(image.Shape, spec.Threads, stageInput: fineTune);
             long[] shape = fineTune ? [StageGraph.Channels, StageGraph.Size, StageGraph.Size] : [TransferBackbone.Features];
             float[] allFeatures = featurizer.Compute(all.Images, log);
-            train = Rows(allFeatures, trainIndices, shape, trainSet.Labels, device);
             validation = Rows(allFeatures, validationIndices, shape, validationSet.Labels, device);
+            if (mirror)
+            {
+                // Each training image and its mirror image (validation and test as they are).
+                float[] both = [.. allFeatures, .. featurizer.Compute(all.Images.MirroredLeftRight(), log)];
+                train = Rows(both, [.. trainIndices, .. trainIndices.Select(i => i + all.Count)], shape, [.. trainSet.Labels, .. trainSet.Labels], device);
+            }
+            else
+            {
+                train = Rows(allFeatures, trainIndices, shape, trainSet.Labels, device);
+            }
+
             allFeatures = [];
             test = Rows(featurizer.Compute(testSet.Images, log), null, shape, testSet.Labels, device);
         }

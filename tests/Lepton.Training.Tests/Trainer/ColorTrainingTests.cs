@@ -110,7 +110,11 @@ public sealed class ColorTrainingTests(ITestOutputHelper output) : IDisposable
         var prepared = DatasetPreparation.Prepare(Folders(perClass: 20), Path.Combine(_dir, "work"));
         var image = MnistDataset.Load(prepared.Folder).Image;
         string run = Path.Combine(_dir, "transfer");
-        var metrics = new TrainingJob(new TrainingJobSpec { Architecture = "transfer", Data = prepared.Folder, Output = run, Epochs = 8, BatchSize = 16, LearningRate = 0.01, Seed = 3 }, TextWriter.Null).Run();
+        var log = new StringWriter();
+        // With augment: the training images mirrored too (featurized once; 17 of the 20 a class train).
+        var metrics = new TrainingJob(new TrainingJobSpec { Architecture = "transfer", Data = prepared.Folder, Output = run, Epochs = 8, BatchSize = 16, LearningRate = 0.01, Seed = 3, Augment = true }, log).Run();
+        Assert.Contains("features: 51 images", log.ToString(), StringComparison.Ordinal); // 3 x 17, then their mirror images
+        Assert.Equal(2, log.ToString().Split('\n').Count(l => l.StartsWith("features: 51 images", StringComparison.Ordinal)));
         output.WriteLine($"transfer: test accuracy {metrics.Test.Accuracy:F4} on {metrics.Test.Examples} images; parity max |diff| {metrics.Parity.MaxAbsDifference:E2}");
         Assert.True(metrics.Test.Accuracy >= 0.8, $"test accuracy {metrics.Test.Accuracy}");
         Assert.True(metrics.Parity.MaxAbsDifference < 1e-4, $"parity max |diff| {metrics.Parity.MaxAbsDifference}");
@@ -153,6 +157,16 @@ public sealed class ColorTrainingTests(ITestOutputHelper output) : IDisposable
         Assert.Equal("layer4", JsonDocument.Parse(show).RootElement.GetProperty("versions")[0].GetProperty("fineTuned").GetString());
         var card = JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(store, "card.json", SearchOption.AllDirectories).Single())).RootElement;
         Assert.True(card.GetProperty("training").GetProperty("fineTune").GetBoolean(), card.ToString());
+    }
+
+    [Fact]
+    public void Trainer_TransferAugmentationOtherThanFlip_IsAJobSpecError()
+    {
+        var spec = new TrainingJobSpec { Architecture = "transfer", Augment = true, Augmentations = ["crop", "flip"], Data = Folders(perClass: 2), Output = Path.Combine(_dir, "run") };
+
+        var ex = Assert.Throws<JobSpecException>(() => new TrainingJob(spec, TextWriter.Null).Run());
+
+        Assert.Contains("the one augmentation it takes is flip", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
