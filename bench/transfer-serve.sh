@@ -79,12 +79,14 @@ if [ -z "${BENCH_AZURITE:-}" ]; then
 fi
 cat >"$work/app.settings.json" <<JSON
 {"IsEncrypted": false, "Values": {"AzureWebJobsStorage": "${BENCH_AZURITE:-UseDevelopmentStorage=true}", "FUNCTIONS_WORKER_RUNTIME": "dotnet-isolated",
- "LEPTON_STORE": "$work/store", "TASKHUB_NAME": "bench$RANDOM", "LEPTON_COMPUTE_TARGET": "process", "AzureWebJobs.DatasetUploaded.Disabled": "true"}}
+ "LEPTON_STORE": "$work/store", "TASKHUB_NAME": "bench$RANDOM", "LEPTON_COMPUTE_TARGET": "process", "LEPTON_GATE_MIN_ACCURACY": "0.5",
+ "AzureWebJobs.DatasetUploaded.Disabled": "true"}}
 JSON
 start=$(date +%s%N)
 "$host" --app src/Lepton.Functions/bin/Release/net10.0 --port "$app_port" --settings "$work/app.settings.json" --quiet >"$work/app.log" 2>&1 &
 pids+=($!)
-until curl -fsS -o /dev/null "http://127.0.0.1:$app_port/v2/health/live" 2>/dev/null; do sleep 0.05; done
+for _ in $(seq 1 1200); do curl -fsS -o /dev/null "http://127.0.0.1:$app_port/v2/health/live" 2>/dev/null && break; sleep 0.1; done
+curl -fsS -o /dev/null "http://127.0.0.1:$app_port/v2/health/live" || { tail -40 "$work/app.log" >&2; log "the Functions app did not start"; exit 1; }
 live=$(( ($(date +%s%N) - start) / 1000000 ))
 loaded=$(date +%s%N)
 first "$start" "http://127.0.0.1:$app_port/api/models/transfer/predict" "Functions host"

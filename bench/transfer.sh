@@ -7,7 +7,7 @@
 # Each architecture runs 'lepton pipeline run' from the class folders to a published model (prepare, train,
 # export, ONNX Runtime evaluation, publish); the transfer model is then served and asked about a Twemoji PNG.
 #
-#   bench/transfer.sh [archs, default "cnn resnet transfer"; also "finetune": transfer --fine-tune]
+#   bench/transfer.sh [archs, default "cnn resnet transfer"; also "finetune": transfer --fine-tune; "heads": other frozen heads and --augment]
 # BENCH_SPLIT=same instead trains and tests on the Google set alone (a stratified sixth of the emoji held out:
 # other emoji by the same artist).
 # Environment: BENCH_THREADS (default: all cores), BENCH_RESNET_EPOCHS (10), BENCH_PORT (18473, must be free),
@@ -69,6 +69,11 @@ for arch in $archs; do
     transfer)
       run transfer-color64 --arch transfer --epochs "${BENCH_TRANSFER_EPOCHS:-30}" --lr "${BENCH_TRANSFER_LR:-0.003}"
       run transfer-cached --arch transfer --epochs "${BENCH_TRANSFER_EPOCHS:-30}" --lr "${BENCH_TRANSFER_LR:-0.003}"
+      ;;
+    heads) # other heads on the frozen features (one featurization, then the cache), and the mirrored training images
+      run transfer-e60-lr001 --arch transfer --epochs 60 --lr 0.001
+      run transfer-e30-lr01 --arch transfer --epochs 30 --lr 0.01
+      run transfer-flip --arch transfer --epochs 30 --lr 0.003 --augment
       ;;
     finetune) run transfer-finetune --arch transfer --fine-tune --epochs "${BENCH_FT_EPOCHS:-4}" --lr "${BENCH_FT_LR:-0.0005}" ;;
     *) log "unknown arch $arch"; exit 2 ;;
