@@ -7,10 +7,12 @@
 # Each architecture runs 'lepton pipeline run' from the class folders to a published model (prepare, train,
 # export, ONNX Runtime evaluation, publish); the transfer model is then served and asked about a Twemoji PNG.
 #
-#   bench/transfer.sh [archs, default "cnn resnet transfer"]
+#   bench/transfer.sh [archs, default "cnn resnet transfer"; also "finetune": transfer --fine-tune; "heads": other frozen heads and --augment]
 # BENCH_SPLIT=same instead trains and tests on the Google set alone (a stratified sixth of the emoji held out:
 # other emoji by the same artist).
-# Environment: BENCH_THREADS (default: all cores), BENCH_RESNET_EPOCHS (10), BENCH_PORT (18473, must be free).
+# Environment: BENCH_THREADS (default: all cores), BENCH_RESNET_EPOCHS (10), BENCH_PORT (18473, must be free),
+# BENCH_TRANSFER_EPOCHS (30) and BENCH_TRANSFER_LR (0.003) for the frozen backbone's head, BENCH_FT_EPOCHS (4)
+# and BENCH_FT_LR (0.0005) for --fine-tune (the last stage and the head, one Adam learning rate).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -65,20 +67,30 @@ for arch in $archs; do
     cnn) run cnn-gray28 --arch cnn --channels 1 --image-size 28 --epochs 15 ;;
     resnet) run resnet-color32 --arch resnet --image-size 32 --epochs "${BENCH_RESNET_EPOCHS:-10}" --lr 0.003 ;;
     transfer)
-      run transfer-color64 --arch transfer --epochs 30 --lr 0.003
-      run transfer-cached --arch transfer --epochs 30 --lr 0.003
+      run transfer-color64 --arch transfer --epochs "${BENCH_TRANSFER_EPOCHS:-30}" --lr "${BENCH_TRANSFER_LR:-0.003}"
+      run transfer-cached --arch transfer --epochs "${BENCH_TRANSFER_EPOCHS:-30}" --lr "${BENCH_TRANSFER_LR:-0.003}"
       ;;
+    heads) # other heads on the frozen features (one featurization, then the cache), and the mirrored training images
+      run transfer-e60-lr001 --arch transfer --epochs 60 --lr 0.001
+      run transfer-e30-lr01 --arch transfer --epochs 30 --lr 0.01
+      run transfer-flip --arch transfer --epochs 30 --lr 0.003 --augment
+      ;;
+    finetune) run transfer-finetune --arch transfer --fine-tune --epochs "${BENCH_FT_EPOCHS:-4}" --lr "${BENCH_FT_LR:-0.0005}" ;;
     *) log "unknown arch $arch"; exit 2 ;;
   esac
 done
 
-case " $archs " in *" transfer "*)
+case " $archs " in *" transfer "* | *" finetune "*)
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then log "port $port is taken: set BENCH_PORT"; exit 1; fi
   $lepton serve --store "$work/store" --port "$port" >"$work/serve.log" 2>&1 &
   server=$!
   picture=$(find "$work/emoji" -path '*/animals-nature/*' -name '*.png' | sort | head -1) # a test image of the cross split
   for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$port/api/models" && break; sleep 0.1; done
-  echo "served transfer-color64, $(basename "$picture") (animals-nature): $(curl -sf -X POST -H 'Content-Type: image/png' --data-binary "@$picture" "http://127.0.0.1:$port/api/models/transfer-color64/predict")"
+  for served in transfer-color64 transfer-finetune; do
+    if [ -d "$work/store/models/$served" ] || $lepton models show "$served" --store "$work/store" >/dev/null 2>&1; then
+      echo "served $served, $(basename "$picture") (animals-nature): $(curl -sf -X POST -H 'Content-Type: image/png' --data-binary "@$picture" "http://127.0.0.1:$port/api/models/$served/predict")"
+    fi
+  done
   kill "$server"; server=
   ;;
 esac

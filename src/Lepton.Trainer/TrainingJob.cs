@@ -40,14 +40,29 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
         }
 
         var architecture = ArchitectureRegistry.Get(name);
+        bool fineTune = spec.FineTune == true;
+        if (fineTune && !architecture.IsTransfer)
+        {
+            throw new JobSpecException([$"fine-tune trains the last stage of the pretrained backbone of 'transfer': it does not apply to '{architecture.Name}' (use --arch transfer, or leave out --fine-tune)"]);
+        }
+
+        if (fineTune)
+        {
+            // The same family and head, with the backbone's last stage in front of it, trained together.
+            architecture = architecture with { Create = TransferHead.CreateFineTuned };
+        }
         if (architecture.IsGenerator)
         {
             throw new JobSpecException([$"'{architecture.Name}' is a generator: it is trained by {nameof(GeneratorJob)}"]);
         }
 
-        if (architecture.IsTransfer && spec.Augment == true)
+        // A transfer family trains on what the frozen part computed once per image: its one augmentation is the
+        // training images mirrored left-right, computed (and cached) once too.
+        bool mirror = architecture.IsTransfer && spec.Augment == true;
+        if (mirror && spec.Augmentations is { } asked && !asked.SequenceEqual(["flip"]))
         {
-            throw new JobSpecException([$"augment: '{architecture.Name}' trains its head on features computed once per image, so it cannot augment"]);
+            throw new JobSpecException([$"augmentations: '{architecture.Name}' trains on features computed once per image; " +
+                $"the one augmentation it takes is flip (the mirrored training images featurized once too), not {string.Join(", ", asked)}"]);
         }
 
         var dataset = MnistDataset.Load(spec.Data, spec.Labels);
@@ -100,14 +115,26 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
         TensorDataset train, validation, test;
         if (architecture.IsTransfer)
         {
-            // The backbone is frozen: each image's features once (cached by content), the head trains on those.
+            // The backbone is frozen: each image's features once (cached by content), the head trains on those. With
+            // fine-tune, the frozen part ends before the last stage: its activations are cached, stage and head train.
             WriteStatus(statusPath, JobState.Running, "featurizing", 0, null, null);
-            using var featurizer = new TransferFeatures(image.Shape, spec.Threads);
+            using var featurizer = new TransferFeatures(image.Shape, spec.Threads, stageInput: fineTune);
+            long[] shape = fineTune ? [StageGraph.Channels, StageGraph.Size, StageGraph.Size] : [TransferBackbone.Features];
             float[] allFeatures = featurizer.Compute(all.Images, log);
-            float[] testFeatures = featurizer.Compute(testSet.Images, log);
-            train = new TensorDataset(SelectRows(allFeatures, trainIndices), TransferBackbone.Features, trainSet.Labels, device);
-            validation = new TensorDataset(SelectRows(allFeatures, validationIndices), TransferBackbone.Features, validationSet.Labels, device);
-            test = new TensorDataset(testFeatures, TransferBackbone.Features, testSet.Labels, device);
+            validation = Rows(allFeatures, validationIndices, shape, validationSet.Labels, device);
+            if (mirror)
+            {
+                // Each training image and its mirror image (validation and test as they are).
+                float[] both = [.. allFeatures, .. featurizer.Compute(all.Images.MirroredLeftRight(), log)];
+                train = Rows(both, [.. trainIndices, .. trainIndices.Select(i => i + all.Count)], shape, [.. trainSet.Labels, .. trainSet.Labels], device);
+            }
+            else
+            {
+                train = Rows(allFeatures, trainIndices, shape, trainSet.Labels, device);
+            }
+
+            allFeatures = [];
+            test = Rows(featurizer.Compute(testSet.Images, log), null, shape, testSet.Labels, device);
         }
         else
         {
@@ -155,16 +182,20 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
         return metrics;
     }
 
-    /// <summary>The rows of a [N,F] feature matrix at the given indices, in that order.</summary>
-    private static float[] SelectRows(float[] features, int[] indices)
+    /// <summary>The rows of a feature matrix [N, ...<paramref name="shape"/>] at the given indices (null: all), in that order, as a dataset.</summary>
+    private static TensorDataset Rows(float[] features, int[]? indices, long[] shape, byte[] labels, torch.Device device)
     {
-        var rows = new float[indices.Length * TransferBackbone.Features];
-        for (int i = 0; i < indices.Length; i++)
+        long size = shape.Aggregate(1L, (a, b) => a * b);
+        long count = features.LongLength / size;
+        using var all = torch.tensor(features, [count, .. shape]);
+        var rows = indices is null ? all.clone() : all.index_select(0, torch.tensor(indices.Select(i => (long)i).ToArray()));
+        if (rows.device.type != device.type)
         {
-            features.AsSpan(indices[i] * TransferBackbone.Features, TransferBackbone.Features).CopyTo(rows.AsSpan(i * TransferBackbone.Features));
+            using var host = rows;
+            rows = host.to(device);
         }
 
-        return rows;
+        return new TensorDataset(rows, labels);
     }
 
     /// <summary>The data as prepared must be what the spec asks for (the trainer does not resize).</summary>

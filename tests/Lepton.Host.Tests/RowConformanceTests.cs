@@ -30,17 +30,10 @@ public sealed class RowConformanceTests(HostsFixture fixture)
         string root = Directory.CreateTempSubdirectory("lepton-row-models-").FullName;
         var texts = DatasetPreparation.Prepare(RowDatasets.WriteTexts(Path.Combine(root, "texts.csv"), 480), Path.Combine(root, "work"));
         var table = DatasetPreparation.Prepare(RowDatasets.WriteTable(Path.Combine(root, "table.csv"), 600), Path.Combine(root, "work"));
-        var trainer = TrainerCommand.Locate();
         foreach (var (data, run, epochs) in new[] { (texts.Folder, "texts", "4"), (table.Folder, "table", "25") })
         {
-            using var process = trainer.Start(["train", "--data", data, "--out", Path.Combine(root, run), "--epochs", epochs, "--lr", "0.01", "--batch-size", "32", "--threads", "1"],
-                new Dictionary<string, string>(), Path.Combine(root, run + ".log"));
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-            await process.WaitForExitAsync(timeout.Token);
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"the trainer exited with {process.ExitCode}: {await File.ReadAllTextAsync(Path.Combine(root, run + ".log"))}");
-            }
+            await TrainedRun.TrainerAsync(["train", "--data", data, "--out", Path.Combine(root, run), "--epochs", epochs, "--lr", "0.01", "--batch-size", "32", "--threads", "1"],
+                Path.Combine(root, run + ".log"));
         }
 
         return (Path.Combine(root, "texts"), Path.Combine(root, "table"), Path.Combine(root, "work", "prepared"));
@@ -62,12 +55,8 @@ public sealed class RowConformanceTests(HostsFixture fixture)
             var names = ("reviews-" + suffix, "credit-" + suffix);
             foreach (var (run, name) in new[] { (textRun, names.Item1), (tableRun, names.Item2) })
             {
-                byte[] bytes = await File.ReadAllBytesAsync(Path.Combine(run, "model.onnx"));
-                var metrics = RunMetrics.Parse(await File.ReadAllTextAsync(Path.Combine(run, "metrics.json")), "metrics.json");
-                var description = metrics.Describe(ModelInspector.Describe(bytes), Path.GetFileName(run), null);
                 string data = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(run, "job.json"))).RootElement.GetProperty("data").GetString()!;
-                var card = ModelCardMaker.Make(new CardSource(bytes, description, run, data));
-                await fixture.Registry.PublishAsync(name, new MemoryStream(bytes), description, card.Files);
+                await TrainedRun.PublishAsync(fixture.Registry, name, run, data);
             }
 
             s_published = names;

@@ -21,22 +21,39 @@ public static class TrainedRun
         string root = Directory.CreateTempSubdirectory("lepton-trained-run-").FullName;
         string data = TestDatasets.WriteSlice(Path.Combine(root, "fashion-mnist"), train: 3000, test: 500);
         string run = Path.Combine(root, "run");
-        var trainer = TrainerCommand.Locate();
-        using var process = trainer.Start(
-            ["train", "--arch", "mlp", "--data", data, "--out", run, "--epochs", "4", "--threads", "1"],
-            new Dictionary<string, string>(), Path.Combine(root, "trainer.log"));
+        await TrainerAsync(["train", "--arch", "mlp", "--data", data, "--out", run, "--epochs", "4", "--threads", "1"], Path.Combine(root, "trainer.log"));
+        return (run, data);
+    }
+
+    /// <summary>
+    /// Runs <c>lepton-trainer</c> as the pipeline starts it (<see cref="TrainerCommand"/>), at most five minutes;
+    /// throws with its log when it fails.
+    /// </summary>
+    public static async Task TrainerAsync(IReadOnlyList<string> args, string log, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        using var process = TrainerCommand.Locate().Start(args, environment ?? new Dictionary<string, string>(), log);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         await process.WaitForExitAsync(timeout.Token);
-        return process.ExitCode == 0 && File.Exists(Path.Combine(run, "metrics.json"))
-            ? (run, data)
-            : throw new InvalidOperationException($"the trainer exited with {process.ExitCode}: {await File.ReadAllTextAsync(Path.Combine(root, "trainer.log"))}");
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"the trainer exited with {process.ExitCode}: {await File.ReadAllTextAsync(log)}");
+        }
     }
 
     /// <summary>Publishes the run as the next version of <paramref name="model"/>, with its model card.</summary>
     public static async Task<ModelManifest> PublishAsync(ModelRegistry registry, string model)
     {
-        ArgumentNullException.ThrowIfNull(registry);
         var (run, data) = await Trained.Value;
+        return await PublishAsync(registry, model, run, data);
+    }
+
+    /// <summary>
+    /// Publishes the run folder <paramref name="run"/> (trained on the prepared <paramref name="data"/>) as the next
+    /// version of <paramref name="model"/>, with the card the publish step makes.
+    /// </summary>
+    public static async Task<ModelManifest> PublishAsync(ModelRegistry registry, string model, string run, string data)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
         byte[] bytes = await File.ReadAllBytesAsync(Path.Combine(run, "model.onnx"));
         var metrics = RunMetrics.Parse(await File.ReadAllTextAsync(Path.Combine(run, "metrics.json")), "metrics.json");
         var description = metrics.Describe(ModelInspector.Describe(bytes), Path.GetFileName(run), null);

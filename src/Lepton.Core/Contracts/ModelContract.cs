@@ -18,6 +18,9 @@ public static class ModelContract
     public const string OutputKindKey = "lepton.output";
     public const string OpsetKey = "lepton.opset";
 
+    /// <summary>A transfer classifier whose pretrained backbone's last stage was trained too (<c>--fine-tune</c>): which stage.</summary>
+    public const string FineTunedKey = "lepton.backbone.fineTuned";
+
     /// <summary>What the model does: a <see cref="ModelKind"/> in lower case (absent: classifier). Kept beside the signature for older readers.</summary>
     public const string KindKey = "lepton.kind";
 

@@ -63,6 +63,12 @@ public sealed record TrainingJobSpec
     /// </summary>
     public IReadOnlyList<string>? Augmentations { get; init; }
 
+    /// <summary>
+    /// For <c>transfer</c>: also train the backbone's last residual stage (initialised from the pretrained weights)
+    /// with the head, on the activations entering it (computed once per image, cached); null or false: a frozen backbone.
+    /// </summary>
+    public bool? FineTune { get; init; }
+
     /// <summary>The augmentations a job may name.</summary>
     public static IReadOnlyList<string> AugmentationNames { get; } = ["crop", "flip", "jitter", "shift"];
 
@@ -220,6 +226,11 @@ public sealed record TrainingJobSpec
         if (Augmentations?.FirstOrDefault(a => !AugmentationNames.Contains(a, StringComparer.Ordinal)) is { } unknownAugmentation)
         {
             errors.Add($"unknown augmentation '{unknownAugmentation}' (known: {string.Join(", ", AugmentationNames)})");
+        }
+
+        if (FineTune == true && Architecture is { } arch && arch is not ("transfer" or KnownArchitectures.Auto))
+        {
+            errors.Add($"fine-tune trains the last stage of the pretrained backbone of 'transfer': it does not apply to '{arch}' (use --arch transfer, or leave out --fine-tune)");
         }
 
         if (Sweep is not null)

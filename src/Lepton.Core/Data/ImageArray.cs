@@ -21,6 +21,21 @@ public sealed record ImageArray(byte[] Pixels, int Count, int Rows, int Columns,
         return new ImageArray(pixels, indices.Count, Rows, Columns, Channels);
     }
 
+    /// <summary>Every image mirrored left-right (each row of each plane reversed).</summary>
+    public ImageArray MirroredLeftRight()
+    {
+        var pixels = new byte[Pixels.Length];
+        for (int row = 0; row < Pixels.Length / Columns; row++)
+        {
+            var source = Pixels.AsSpan(row * Columns, Columns);
+            var target = pixels.AsSpan(row * Columns, Columns);
+            source.CopyTo(target);
+            target.Reverse();
+        }
+
+        return this with { Pixels = pixels };
+    }
+
     /// <summary>Pixels scaled to [0,1] as float32, the model contract's input.</summary>
     public float[] ToScaledFloats() => ToScaledFloats(0, Count);
 

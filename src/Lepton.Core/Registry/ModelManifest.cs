@@ -49,6 +49,9 @@ public sealed record ModelManifest
 
     public long? Opset { get; init; }
 
+    /// <summary>For a transfer model trained with <c>--fine-tune</c>: the backbone stage trained with the head (layer4); null: a frozen backbone.</summary>
+    public string? FineTuned { get; init; }
+
     /// <summary>What the model does (absent in old manifests: classifier).</summary>
     public ModelKind Kind { get; init; }
 
@@ -86,6 +89,9 @@ public sealed record ModelDescription
     public SweepOrigin? Sweep { get; init; }
 
     public long? Opset { get; init; }
+
+    /// <summary>For a transfer model trained with <c>--fine-tune</c>: the backbone stage trained with the head (layer4); null: a frozen backbone.</summary>
+    public string? FineTuned { get; init; }
 
     /// <summary>What the model takes and gives (its kind, latent size and labels are read from it).</summary>
     public required ModelSignature Signature { get; init; }

@@ -93,6 +93,7 @@ public sealed class ModelRegistry(IArtifactStore store, TimeProvider? clock = nu
                     Sha256 = sha256,
                     SizeBytes = size,
                     Opset = description.Opset,
+                    FineTuned = description.FineTuned,
                     Kind = description.Signature.Kind,
                     LatentSize = description.Signature.Input.LatentSize,
                     Signature = description.Signature,

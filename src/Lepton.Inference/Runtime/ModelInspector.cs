@@ -36,6 +36,7 @@ public static class ModelInspector
                 Outputs = outputs,
                 Normalization = meta.TryGetValue(ModelContract.NormalizationKey, out string? norm) ? ReadNormalization(norm) : null,
                 Opset = meta.TryGetValue(ModelContract.OpsetKey, out string? opset) && long.TryParse(opset, NumberStyles.Integer, CultureInfo.InvariantCulture, out long o) ? o : null,
+                FineTuned = meta.GetValueOrDefault(ModelContract.FineTunedKey),
                 Signature = ReadSignature(meta, inputs, outputs),
             };
         }

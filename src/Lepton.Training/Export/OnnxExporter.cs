@@ -43,12 +43,59 @@ public static class OnnxExporter
         ArgumentNullException.ThrowIfNull(options);
         var graph = new GraphProto { Name = options.Architecture };
         var state = new GraphBuilder(graph);
-        string features = TransferBackbone.AppendFeatures(state, "backbone", ModelContract.InputName, options.Channels);
-        string output = ExportModule(state, "head", head, features);
-        return Classifier(graph, state, output, options with
+        var metadata = new Dictionary<string, string>(options.Metadata) { [TransferBackbone.MetadataKey] = TransferBackbone.Name };
+        string features;
+        if (head is Models.FineTunedTransfer fineTuned)
         {
-            Metadata = new Dictionary<string, string>(options.Metadata) { [TransferBackbone.MetadataKey] = TransferBackbone.Name },
-        });
+            // The package's front, then its last stage with the trained weights, then the head.
+            features = TransferBackbone.AppendFeatures(state, "backbone", ModelContract.InputName, options.Channels, fineTuned.Stage.Weights);
+            head = fineTuned.Head;
+            metadata[TransferBackbone.FineTunedKey] = TransferBackbone.FineTunedStage;
+        }
+        else
+        {
+            features = TransferBackbone.AppendFeatures(state, "backbone", ModelContract.InputName, options.Channels);
+        }
+
+        string output = ExportModule(state, "head", head, features);
+        return Classifier(graph, state, output, options with { Metadata = metadata });
+    }
+
+    /// <summary>
+    /// The backbone's front alone, up to its last stage: input <see cref="ModelContract.InputName"/> [N,C,H,W] in
+    /// [0,1], output <see cref="TransferBackbone.StageInputName"/> [N,256,14,14] (what <c>--fine-tune</c> caches).
+    /// </summary>
+    public static ModelProto ExportFront(int channels, int height, int width)
+    {
+        var graph = new GraphProto { Name = TransferBackbone.Name };
+        var state = new GraphBuilder(graph);
+        string front = TransferBackbone.AppendFront(state, "backbone", ModelContract.InputName, channels);
+        state.Add("Identity", [front], TransferBackbone.StageInputName, "output");
+        graph.Input.Add(FloatValue(ModelContract.InputName, [null, channels, height, width]));
+        graph.Output.Add(FloatValue(TransferBackbone.StageInputName, [null, StageGraph.Channels, StageGraph.Size, StageGraph.Size]));
+        return Model(graph);
+    }
+
+    /// <summary>
+    /// The backbone's last stage alone (the package's weights, or <paramref name="weights"/>): input
+    /// <see cref="TransferBackbone.StageInputName"/> [N,256,14,14], output <see cref="TransferBackbone.FeaturesName"/> [N,512].
+    /// </summary>
+    public static ModelProto ExportStage(IReadOnlyDictionary<string, Tensor>? weights = null)
+    {
+        var graph = new GraphProto { Name = TransferBackbone.Name };
+        var state = new GraphBuilder(graph);
+        string features = TransferBackbone.AppendStage(state, "backbone", TransferBackbone.StageInputName, weights);
+        state.Add("Identity", [features], TransferBackbone.FeaturesName, "output");
+        graph.Input.Add(FloatValue(TransferBackbone.StageInputName, [null, StageGraph.Channels, StageGraph.Size, StageGraph.Size]));
+        graph.Output.Add(FloatValue(TransferBackbone.FeaturesName, [null, TransferBackbone.Features]));
+        return Model(graph);
+    }
+
+    private static ModelProto Model(GraphProto graph)
+    {
+        var proto = new ModelProto { IrVersion = OnnxExportOptions.IrVersion, ProducerName = "Lepton", Graph = graph };
+        proto.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = OnnxExportOptions.Opset });
+        return proto;
     }
 
     /// <summary>
@@ -63,9 +110,7 @@ public static class OnnxExporter
         state.Add("Identity", [features], TransferBackbone.FeaturesName, "output");
         graph.Input.Add(FloatValue(ModelContract.InputName, [null, channels, height, width]));
         graph.Output.Add(FloatValue(TransferBackbone.FeaturesName, [null, TransferBackbone.Features]));
-        var proto = new ModelProto { IrVersion = OnnxExportOptions.IrVersion, ProducerName = "Lepton", Graph = graph };
-        proto.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = OnnxExportOptions.Opset });
-        return proto;
+        return Model(graph);
     }
 
     private static ModelProto Classifier(GraphProto graph, GraphBuilder state, string output, OnnxExportOptions options)

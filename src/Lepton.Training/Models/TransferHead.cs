@@ -30,4 +30,38 @@ public static class TransferHead
             ("drop", Dropout(0.2)),
             ("fc", Linear(TransferBackbone.Features, options.Classes)));
     }
+
+    /// <summary>The model <c>--fine-tune</c> trains: the backbone's last stage and the head (<see cref="FineTunedTransfer"/>).</summary>
+    public static Module<Tensor, Tensor> CreateFineTuned(ModelOptions options) => new FineTunedTransfer(options);
+}
+
+/// <summary>
+/// <c>transfer --fine-tune</c>: the backbone's last residual stage (<see cref="BackboneStage"/>, initialised from
+/// the ONNX file's weights) and the head, trained together on the activations entering that stage
+/// ([N,256,14,14], computed once per image by the frozen front). Exported as one graph with the trained
+/// stage in place of the package's (<see cref="Export.OnnxExporter.ExportTransfer"/>).
+/// </summary>
+public sealed class FineTunedTransfer : Module<Tensor, Tensor>
+{
+    private readonly BackboneStage stage;
+    private readonly Module<Tensor, Tensor> head;
+
+    public FineTunedTransfer(ModelOptions options) : base(nameof(FineTunedTransfer))
+    {
+        stage = new BackboneStage(TransferBackbone.LastStage);
+        head = TransferHead.Create(options);
+        RegisterComponents();
+    }
+
+    /// <summary>The trained last stage.</summary>
+    public BackboneStage Stage => stage;
+
+    /// <summary>The head on its features.</summary>
+    public Module<Tensor, Tensor> Head => head;
+
+    public override Tensor forward(Tensor input)
+    {
+        using var features = stage.call(input);
+        return head.call(features);
+    }
 }

@@ -25,6 +25,15 @@ public static class TransferBackbone
     /// <summary>The featurizer's output name.</summary>
     public const string FeaturesName = "features";
 
+    /// <summary>The metadata key of a transfer classifier whose last stage was trained (<c>--fine-tune</c>): which stage.</summary>
+    public const string FineTunedKey = Lepton.Core.Contracts.ModelContract.FineTunedKey;
+
+    /// <summary>The stage <c>--fine-tune</c> trains.</summary>
+    public const string FineTunedStage = "layer4";
+
+    /// <summary>The front's output name: the activations entering the last stage.</summary>
+    public const string StageInputName = "stage_input";
+
     /// <summary>The side of the square the backbone takes.</summary>
     public const int InputSize = 224;
 
@@ -47,11 +56,20 @@ public static class TransferBackbone
 
     /// <summary>
     /// Appends the nodes from <paramref name="input"/> (pixels [N,<paramref name="channels"/>,H,W] in [0,1]) to the
-    /// features [N,512]; returns the features' value name.
+    /// features [N,512]; returns the features' value name. <paramref name="stageWeights"/> (by the package's
+    /// initializer names) replace the last stage's weights: a fine-tuned stage; null keeps the package's.
     /// </summary>
-    internal static string AppendFeatures(GraphBuilder g, string prefix, string input, int channels)
+    internal static string AppendFeatures(GraphBuilder g, string prefix, string input, int channels, IReadOnlyDictionary<string, TorchSharp.torch.Tensor>? stageWeights = null) =>
+        AppendStage(g, prefix, AppendFront(g, prefix, input, channels), stageWeights);
+
+    /// <summary>
+    /// Appends the nodes from <paramref name="input"/> (pixels [N,<paramref name="channels"/>,H,W] in [0,1]) to the
+    /// activations entering the last residual stage, [N,256,14,14]; returns their value name.
+    /// </summary>
+    internal static string AppendFront(GraphBuilder g, string prefix, string input, int channels)
     {
         var (backbone, preprocess) = Graphs.Value;
+        var stage = Stage.Value;
         string rgb = channels switch
         {
             3 => input,
@@ -76,29 +94,65 @@ public static class TransferBackbone
         g.AddInitializer(mean);
         string centered = g.Add("Sub", [bgr, mean.Name], $"{prefix}.centered", $"{prefix}.center");
 
-        // The backbone's nodes and weights under the prefix; its input is our centered pixels.
+        // The backbone's nodes up to the last stage, and their weights, under the prefix; its input is our centered pixels.
         string backboneInput = backbone.Graph.Input.Single().Name;
         string Rename(string value) => value.Length == 0 ? value : value == backboneInput ? centered : $"{prefix}/{value}";
-        foreach (var tensor in backbone.Graph.Initializer)
-        {
-            var copy = tensor.Clone();
-            copy.Name = Rename(tensor.Name);
-            g.AddInitializer(copy);
-        }
+        CopyNodes(g, backbone.Graph.Node.Take(stage.FrontNodes), Rename, null);
+        return Rename(stage.Input);
+    }
 
-        foreach (var node in backbone.Graph.Node)
-        {
-            var copy = new NodeProto { OpType = node.OpType, Name = Rename(node.Name.Length > 0 ? node.Name : node.Output[0]), Domain = node.Domain };
-            copy.Input.AddRange(node.Input.Select(Rename));
-            copy.Output.AddRange(node.Output.Select(Rename));
-            // Opset 8's BatchNormalization 'spatial' (always 1 here) is gone from opset 17: drop it.
-            copy.Attribute.AddRange(node.Attribute.Where(a => !(node.OpType == "BatchNormalization" && a.Name == "spatial")).Select(a => a.Clone()));
-            g.AddNode(copy);
-        }
-
+    /// <summary>
+    /// Appends the last residual stage from <paramref name="stageInput"/> ([N,256,14,14]) to the pooled features,
+    /// flattened to [N,512]; returns their value name.
+    /// </summary>
+    internal static string AppendStage(GraphBuilder g, string prefix, string stageInput, IReadOnlyDictionary<string, TorchSharp.torch.Tensor>? weights)
+    {
+        var (backbone, _) = Graphs.Value;
+        var stage = Stage.Value;
+        string Rename(string value) => value.Length == 0 ? value : value == stage.Input ? stageInput : $"{prefix}/{value}";
+        CopyNodes(g, backbone.Graph.Node.Skip(stage.FrontNodes), Rename, weights);
         string pooled = Rename(backbone.Graph.Output.Single().Name);
         return g.Add("Flatten", [pooled], $"{prefix}.features", $"{prefix}.features", Int("axis", 1));
     }
+
+    /// <summary>The package's last residual stage (layer4): its input, nodes and weights, for <see cref="BackboneStage"/>.</summary>
+    public static StageGraph LastStage => Stage.Value;
+
+    /// <summary>Copies <paramref name="nodes"/> and the initializers they read (renamed; replaced by <paramref name="weights"/> where given).</summary>
+    private static void CopyNodes(GraphBuilder g, IEnumerable<NodeProto> nodes, Func<string, string> rename, IReadOnlyDictionary<string, TorchSharp.torch.Tensor>? weights)
+    {
+        var (backbone, _) = Graphs.Value;
+        var initializers = backbone.Graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var copied = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var node in nodes)
+        {
+            foreach (string input in node.Input)
+            {
+                if (initializers.TryGetValue(input, out var tensor) && copied.Add(input))
+                {
+                    if (weights is not null && weights.TryGetValue(input, out var trained))
+                    {
+                        g.Initializer(rename(input), trained);
+                    }
+                    else
+                    {
+                        var copy = tensor.Clone();
+                        copy.Name = rename(input);
+                        g.AddInitializer(copy);
+                    }
+                }
+            }
+
+            var nodeCopy = new NodeProto { OpType = node.OpType, Name = rename(node.Name.Length > 0 ? node.Name : node.Output[0]), Domain = node.Domain };
+            nodeCopy.Input.AddRange(node.Input.Select(rename));
+            nodeCopy.Output.AddRange(node.Output.Select(rename));
+            // Opset 8's BatchNormalization 'spatial' (always 1 here) is gone from opset 17: drop it.
+            nodeCopy.Attribute.AddRange(node.Attribute.Where(a => !(node.OpType == "BatchNormalization" && a.Name == "spatial")).Select(a => a.Clone()));
+            g.AddNode(nodeCopy);
+        }
+    }
+
+    private static readonly Lazy<StageGraph> Stage = new(() => StageGraph.Find(Graphs.Value.Backbone));
 
     private static (ModelProto, ModelProto) Load()
     {

@@ -63,4 +63,17 @@ public sealed class PreprocessingTests
 
         Assert.Equal([0f, 0.2f, 1f, 0.4f], floats);
     }
+
+    [Fact]
+    public void MirroredLeftRight_ReversesEveryRowOfEveryPlane()
+    {
+        // Two 3-channel 1x3 images.
+        var images = new ImageArray([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18], 2, 1, 3, 3);
+
+        var mirrored = images.MirroredLeftRight();
+
+        Assert.Equal([3, 2, 1, 6, 5, 4, 9, 8, 7, 12, 11, 10, 15, 14, 13, 18, 17, 16], mirrored.Pixels);
+        Assert.Equal((2, 1, 3, 3), (mirrored.Count, mirrored.Rows, mirrored.Columns, mirrored.Channels));
+        Assert.Equal(1, images.Pixels[0]); // the original is left as it was
+    }
 }

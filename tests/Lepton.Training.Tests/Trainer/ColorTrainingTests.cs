@@ -10,54 +10,22 @@ using Lepton.Tests;
 using Lepton.Trainer;
 using SkiaSharp;
 using Xunit.Abstractions;
+using static Lepton.Tests.ColorDatasets;
 
 namespace Lepton.Training.Tests.Trainer;
 
 /// <summary>
-/// Color through every layer: class folders of noisy squares whose class only their hue tells (red,
-/// green and blue of the same luma, brightness varied, sizes varied) prepared from PNGs, trained with
+/// Color through every layer: class folders of noisy squares whose class only their hue tells
+/// (<see cref="ColorDatasets"/>) prepared from PNGs, trained with
 /// cnn, published to a folder store, and served by 'lepton serve' from PNG, alpha PNG and OIP v2 tensors.
 /// </summary>
 public sealed class ColorTrainingTests(ITestOutputHelper output) : IDisposable
 {
-    /// <summary>Red, green and blue of about the same luma (76, 76, 73): a gray picture hardly tells them apart.</summary>
-    private static readonly (string Name, SKColor Color)[] Classes = [("blue", new SKColor(50, 50, 255)), ("green", new SKColor(0, 130, 0)), ("red", new SKColor(255, 0, 0))];
-
     private readonly string _dir = Directory.CreateTempSubdirectory("lepton-color-train-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static SKColor Scaled(SKColor color, double brightness, Random random, byte alpha = 255)
-    {
-        byte Channel(byte v) => (byte)Math.Clamp((v * brightness) + random.Next(-20, 21), 0, 255);
-        return new SKColor(Channel(color.Red), Channel(color.Green), Channel(color.Blue), alpha);
-    }
-
-    /// <summary>A square of the colour on noisy light gray, the picture <paramref name="width"/> x <paramref name="height"/>.</summary>
-    private static byte[] Square(SKColor color, int width, int height, Random random, byte alpha = 255)
-    {
-        double brightness = 0.6 + (0.4 * random.NextDouble());
-        int side = Math.Min(width, height) * 2 / 3, left = (width - side) / 2, top = (height - side) / 2;
-        return ImageFiles.EncodeColor((x, y) => x >= left && x < left + side && y >= top && y < top + side
-            ? Scaled(color, brightness, random, alpha)
-            : Scaled(new SKColor(220, 220, 220), 1, random, alpha), width, height);
-    }
-
-    private string Folders(int perClass)
-    {
-        var random = new Random(7);
-        string root = Path.Combine(_dir, "colors");
-        foreach (var (name, color) in Classes)
-        {
-            string folder = Directory.CreateDirectory(Path.Combine(root, name)).FullName;
-            for (int i = 0; i < perClass; i++)
-            {
-                File.WriteAllBytes(Path.Combine(folder, $"{i:D3}.png"), Square(color, random.Next(20, 41), random.Next(20, 41), random));
-            }
-        }
-
-        return root;
-    }
+    private string Folders(int perClass) => ColorDatasets.WriteFolders(Path.Combine(_dir, "colors"), perClass);
 
     [Fact]
     public async Task ColorFolders_TrainedWithCnn_AreServedInColorFromPngAndTensors()
@@ -142,7 +110,11 @@ public sealed class ColorTrainingTests(ITestOutputHelper output) : IDisposable
         var prepared = DatasetPreparation.Prepare(Folders(perClass: 20), Path.Combine(_dir, "work"));
         var image = MnistDataset.Load(prepared.Folder).Image;
         string run = Path.Combine(_dir, "transfer");
-        var metrics = new TrainingJob(new TrainingJobSpec { Architecture = "transfer", Data = prepared.Folder, Output = run, Epochs = 8, BatchSize = 16, LearningRate = 0.01, Seed = 3 }, TextWriter.Null).Run();
+        var log = new StringWriter();
+        // With augment: the training images mirrored too (featurized once; 17 of the 20 a class train).
+        var metrics = new TrainingJob(new TrainingJobSpec { Architecture = "transfer", Data = prepared.Folder, Output = run, Epochs = 8, BatchSize = 16, LearningRate = 0.01, Seed = 3, Augment = true }, log).Run();
+        Assert.Contains("features: 51 images", log.ToString(), StringComparison.Ordinal); // 3 x 17, then their mirror images
+        Assert.Equal(2, log.ToString().Split('\n').Count(l => l.StartsWith("features: 51 images", StringComparison.Ordinal)));
         output.WriteLine($"transfer: test accuracy {metrics.Test.Accuracy:F4} on {metrics.Test.Examples} images; parity max |diff| {metrics.Parity.MaxAbsDifference:E2}");
         Assert.True(metrics.Test.Accuracy >= 0.8, $"test accuracy {metrics.Test.Accuracy}");
         Assert.True(metrics.Parity.MaxAbsDifference < 1e-4, $"parity max |diff| {metrics.Parity.MaxAbsDifference}");
@@ -158,6 +130,57 @@ public sealed class ColorTrainingTests(ITestOutputHelper output) : IDisposable
         Assert.Equal("red", jpeg.GetProperty("label").GetString());
         var tiny = await PredictAsync(server, Square(Classes[0].Color, 16, 16, random));
         Assert.Equal("blue", tiny.GetProperty("label").GetString());
+    }
+
+    [Fact]
+    public void ColorFolders_TrainedWithTransferFineTuned_TrainTheLastStageAndExportIt()
+    {
+        var prepared = DatasetPreparation.Prepare(Folders(perClass: 12), Path.Combine(_dir, "work"));
+        string run = Path.Combine(_dir, "fine-tuned");
+        var log = new StringWriter();
+        var spec = new TrainingJobSpec { Architecture = "transfer", FineTune = true, Data = prepared.Folder, Output = run, Epochs = 3, BatchSize = 8, LearningRate = 0.001, Seed = 3, Threads = 2 };
+        var metrics = new TrainingJob(spec, log).Run();
+        output.WriteLine(log.ToString());
+        output.WriteLine($"transfer --fine-tune: test accuracy {metrics.Test.Accuracy:F4} on {metrics.Test.Examples} images; parity max |diff| {metrics.Parity.MaxAbsDifference:E2}; {metrics.TrainSeconds:F1} s");
+
+        Assert.True(metrics.Test.Accuracy >= 0.8, $"test accuracy {metrics.Test.Accuracy}");
+        Assert.True(metrics.Parity.MaxAbsDifference < 1e-3, $"parity max |diff| {metrics.Parity.MaxAbsDifference}");
+        Assert.Contains("features: 30 images", log.ToString(), StringComparison.Ordinal); // the training images' stage inputs (computed, or from the cache)
+        Assert.True(JsonDocument.Parse(File.ReadAllText(Path.Combine(run, RunFolder.Spec))).RootElement.GetProperty("fineTune").GetBoolean());
+
+        // The model's metadata -> the manifest, and the card's training settings, say what was trained.
+        string store = Path.Combine(_dir, "store");
+        var (code, published) = LeptonCli.Run("models", "publish", "--store", store, "--name", "fine-tuned", "--run", run);
+        Assert.True(code == 0, published);
+        var (showCode, show) = LeptonCli.Run("models", "show", "fine-tuned", "--store", store);
+        Assert.True(showCode == 0, show);
+        Assert.Equal("layer4", JsonDocument.Parse(show).RootElement.GetProperty("versions")[0].GetProperty("fineTuned").GetString());
+        var card = JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(store, "card.json", SearchOption.AllDirectories).Single())).RootElement;
+        Assert.True(card.GetProperty("training").GetProperty("fineTune").GetBoolean(), card.ToString());
+    }
+
+    [Fact]
+    public void Trainer_TransferAugmentationOtherThanFlip_IsAJobSpecError()
+    {
+        var spec = new TrainingJobSpec { Architecture = "transfer", Augment = true, Augmentations = ["crop", "flip"], Data = Folders(perClass: 2), Output = Path.Combine(_dir, "run") };
+
+        var ex = Assert.Throws<JobSpecException>(() => new TrainingJob(spec, TextWriter.Null).Run());
+
+        Assert.Contains("the one augmentation it takes is flip", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Trainer_FineTuneOfAnotherFamily_IsAJobSpecError()
+    {
+        var prepared = DatasetPreparation.Prepare(Folders(perClass: 10), Path.Combine(_dir, "work"));
+
+        var spec = new TrainingJobSpec { Architecture = "cnn", FineTune = true, Data = prepared.Folder, Output = Path.Combine(_dir, "run") };
+        var ex = Assert.Throws<JobSpecException>(() => new TrainingJob(spec, TextWriter.Null).Run());
+        var (code, text) = LeptonCli.Run("pipeline", "run", "--name", "colors", "--data", prepared.Folder, "--arch", "resnet", "--fine-tune", "--store", Path.Combine(_dir, "store"));
+
+        Assert.Contains("fine-tune trains the last stage of the pretrained backbone of 'transfer': it does not apply to 'cnn'", ex.Message, StringComparison.Ordinal);
+        Assert.NotEqual(0, code);
+        Assert.Contains("it does not apply to 'resnet'", text, StringComparison.Ordinal);
     }
 
     [Fact]

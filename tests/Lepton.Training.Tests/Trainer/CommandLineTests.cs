@@ -34,6 +34,7 @@ public sealed class CommandLineTests : IDisposable
         [nameof(TrainingJobSpec.Threads)] = (["--threads", "1"], new() { Threads = 1 }),
         [nameof(TrainingJobSpec.Augment)] = (["--no-augment"], new() { Augment = false }),
         [nameof(TrainingJobSpec.Augmentations)] = (["--augmentations", "crop, flip"], new() { Augmentations = ["crop", "flip"] }),
+        [nameof(TrainingJobSpec.FineTune)] = (["--fine-tune"], new() { FineTune = true }),
         [nameof(TrainingJobSpec.Schedule)] = (["--schedule", "cosine"], new() { Schedule = LearningRateSchedule.Cosine }),
         [nameof(TrainingJobSpec.Labels)] = (["--labels", "a, b,c"], new() { Labels = ["a", "b", "c"] }),
         [nameof(TrainingJobSpec.Device)] = (["--device", "cpu"], new() { Device = "cpu" }),
