@@ -162,13 +162,7 @@ public sealed class ColorConformanceTests(HostsFixture fixture, ITestOutputHelpe
         Assert.Equal(probabilities[expected], alpha.GetProperty("probability").GetSingle(), 4);
 
         // OIP v2 [1,3,H,W]: a green square drawn straight into the tensor is green.
-        var green = new float[image.Shape.Values];
-        Array.Fill(green, 220 / 255f);
-        int plane = image.Shape.Height * image.Shape.Width;
-        for (int i = plane / 3; i < 2 * plane / 3; i++)
-        {
-            (green[i], green[plane + i], green[(2 * plane) + i]) = (0, 130 / 255f, 0);
-        }
+        var green = ColorDatasets.GreenBandTensor(image.Shape.Height, image.Shape.Width);
 
         float[] logits = await InferAsync(client, model, green, image.Shape);
         Assert.Equal(1, Array.IndexOf(logits, logits.Max()));

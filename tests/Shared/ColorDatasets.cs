@@ -21,6 +21,23 @@ internal static class ColorDatasets
         return new SKColor(Channel(color.Red), Channel(color.Green), Channel(color.Blue), alpha);
     }
 
+    /// <summary>
+    /// A [3,H,W] tensor in [0,1] drawn straight into a color model's input: light gray (220) with its middle
+    /// third green (0, 130, 0), the "green" class of <see cref="Classes"/>.
+    /// </summary>
+    public static float[] GreenBandTensor(int height, int width)
+    {
+        int plane = height * width;
+        var green = new float[3 * plane];
+        Array.Fill(green, 220 / 255f);
+        for (int i = plane / 3; i < 2 * plane / 3; i++)
+        {
+            (green[i], green[plane + i], green[(2 * plane) + i]) = (0, 130 / 255f, 0);
+        }
+
+        return green;
+    }
+
     /// <summary>A square of the colour on noisy light gray, the picture <paramref name="width"/> x <paramref name="height"/>.</summary>
     public static byte[] Square(SKColor color, int width, int height, Random random, byte alpha = 255, SKEncodedImageFormat format = SKEncodedImageFormat.Png)
     {

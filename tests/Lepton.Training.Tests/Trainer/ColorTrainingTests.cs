@@ -81,13 +81,7 @@ public sealed class ColorTrainingTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(probabilities[expected], alpha.GetProperty("probability").GetSingle(), 4);
 
         // OIP v2 takes [1,3,H,W]: a pure green tensor is green.
-        var green = new float[image.Shape.Values];
-        Array.Fill(green, 220 / 255f);
-        int plane = image.Shape.Height * image.Shape.Width;
-        for (int i = plane / 3; i < 2 * plane / 3; i++)
-        {
-            (green[i], green[plane + i], green[(2 * plane) + i]) = (0, 130 / 255f, 0);
-        }
+        var green = ColorDatasets.GreenBandTensor(image.Shape.Height, image.Shape.Width);
 
         var logits = (await InferAsync(server, green, image.Shape))[0];
         Assert.Equal(1, Array.IndexOf(logits, logits.Max()));
