@@ -65,29 +65,28 @@ public static class OnnxExporter
     /// The backbone's front alone, up to its last stage: input <see cref="ModelContract.InputName"/> [N,C,H,W] in
     /// [0,1], output <see cref="TransferBackbone.StageInputName"/> [N,256,14,14] (what <c>--fine-tune</c> caches).
     /// </summary>
-    public static ModelProto ExportFront(int channels, int height, int width)
-    {
-        var graph = new GraphProto { Name = TransferBackbone.Name };
-        var state = new GraphBuilder(graph);
-        string front = TransferBackbone.AppendFront(state, "backbone", ModelContract.InputName, channels);
-        state.Add("Identity", [front], TransferBackbone.StageInputName, "output");
-        graph.Input.Add(FloatValue(ModelContract.InputName, [null, channels, height, width]));
-        graph.Output.Add(FloatValue(TransferBackbone.StageInputName, [null, StageGraph.Channels, StageGraph.Size, StageGraph.Size]));
-        return Model(graph);
-    }
+    public static ModelProto ExportFront(int channels, int height, int width) =>
+        BackbonePiece(ModelContract.InputName, [null, channels, height, width], TransferBackbone.StageInputName, StageShape,
+            (state, input) => TransferBackbone.AppendFront(state, "backbone", input, channels));
 
     /// <summary>
     /// The backbone's last stage alone (the package's weights, or <paramref name="weights"/>): input
     /// <see cref="TransferBackbone.StageInputName"/> [N,256,14,14], output <see cref="TransferBackbone.FeaturesName"/> [N,512].
     /// </summary>
-    public static ModelProto ExportStage(IReadOnlyDictionary<string, Tensor>? weights = null)
+    public static ModelProto ExportStage(IReadOnlyDictionary<string, Tensor>? weights = null) =>
+        BackbonePiece(TransferBackbone.StageInputName, StageShape, TransferBackbone.FeaturesName, [null, TransferBackbone.Features],
+            (state, input) => TransferBackbone.AppendStage(state, "backbone", input, weights));
+
+    private static readonly long?[] StageShape = [null, StageGraph.Channels, StageGraph.Size, StageGraph.Size];
+
+    /// <summary>A graph of one part of the backbone: <paramref name="append"/> from the input, its result renamed to the output.</summary>
+    private static ModelProto BackbonePiece(string inputName, long?[] inputShape, string outputName, long?[] outputShape, Func<GraphBuilder, string, string> append)
     {
         var graph = new GraphProto { Name = TransferBackbone.Name };
         var state = new GraphBuilder(graph);
-        string features = TransferBackbone.AppendStage(state, "backbone", TransferBackbone.StageInputName, weights);
-        state.Add("Identity", [features], TransferBackbone.FeaturesName, "output");
-        graph.Input.Add(FloatValue(TransferBackbone.StageInputName, [null, StageGraph.Channels, StageGraph.Size, StageGraph.Size]));
-        graph.Output.Add(FloatValue(TransferBackbone.FeaturesName, [null, TransferBackbone.Features]));
+        state.Add("Identity", [append(state, inputName)], outputName, "output");
+        graph.Input.Add(FloatValue(inputName, inputShape));
+        graph.Output.Add(FloatValue(outputName, outputShape));
         return Model(graph);
     }
 
@@ -102,16 +101,9 @@ public static class OnnxExporter
     /// The backbone's front alone, for computing features: input <see cref="ModelContract.InputName"/> [N,C,H,W]
     /// in [0,1], output <see cref="TransferBackbone.FeaturesName"/> [N,512].
     /// </summary>
-    public static ModelProto ExportFeaturizer(int channels, int height, int width)
-    {
-        var graph = new GraphProto { Name = TransferBackbone.Name };
-        var state = new GraphBuilder(graph);
-        string features = TransferBackbone.AppendFeatures(state, "backbone", ModelContract.InputName, channels);
-        state.Add("Identity", [features], TransferBackbone.FeaturesName, "output");
-        graph.Input.Add(FloatValue(ModelContract.InputName, [null, channels, height, width]));
-        graph.Output.Add(FloatValue(TransferBackbone.FeaturesName, [null, TransferBackbone.Features]));
-        return Model(graph);
-    }
+    public static ModelProto ExportFeaturizer(int channels, int height, int width) =>
+        BackbonePiece(ModelContract.InputName, [null, channels, height, width], TransferBackbone.FeaturesName, [null, TransferBackbone.Features],
+            (state, input) => TransferBackbone.AppendFeatures(state, "backbone", input, channels));
 
     private static ModelProto Classifier(GraphProto graph, GraphBuilder state, string output, OnnxExportOptions options)
     {
