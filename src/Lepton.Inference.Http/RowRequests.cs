@@ -286,7 +286,7 @@ public static class RowRequests
         for (int c = 0; c < cells.Length; c++)
         {
             var column = featurizer.Columns[c];
-            if (cells[c] is null && column.Missing == 0)
+            if (cells[c] is null && column.Required)
             {
                 throw new InputException(InputProblem.Invalid, given[c]
                     ? $"{where}: column '{column.Name}' is empty, and the training data always had it"

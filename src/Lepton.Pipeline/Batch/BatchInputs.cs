@@ -13,9 +13,6 @@ namespace Lepton.Pipeline.Batch;
 /// </summary>
 public sealed class BatchInputs
 {
-    /// <summary>The extensions read as images; other files are left out.</summary>
-    public static readonly IReadOnlySet<string> ImageExtensions = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { ".png", ".jpg", ".jpeg" };
-
     /// <summary>The most bytes one picture may have (a larger one is recorded as undecodable).</summary>
     public const long MaxImageBytes = 32L * 1024 * 1024;
 
@@ -89,7 +86,7 @@ public sealed class BatchInputs
         if (Directory.Exists(input))
         {
             return Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories)
-                .Where(f => ImageExtensions.Contains(System.IO.Path.GetExtension(f)))
+                .Where(ImageFolders.IsImage)
                 .Select(f => System.IO.Path.GetRelativePath(input, f).Replace(System.IO.Path.DirectorySeparatorChar, '/'))
                 .Order(StringComparer.Ordinal)
                 .ToArray();
@@ -99,7 +96,7 @@ public sealed class BatchInputs
         {
             using var archive = ZipFile.OpenRead(input);
             return archive.Entries
-                .Where(e => e.Length > 0 && ImageExtensions.Contains(System.IO.Path.GetExtension(e.FullName)))
+                .Where(e => e.Length > 0 && ImageFolders.IsImage(e.FullName))
                 .Select(e => e.FullName)
                 .Distinct(StringComparer.Ordinal)
                 .Order(StringComparer.Ordinal)

@@ -52,7 +52,7 @@ public static class BatchScorer
                 throw new DatasetFormatException(inputs.Path, $"no column '{text.Field}' (the text {what} reads); the columns are {string.Join(", ", table.Header)}");
             }
 
-            if (model.Featurizer is { } featurizer && featurizer.Columns.FirstOrDefault(c => c.Missing == 0 && table.ColumnIndex(c.Name) < 0) is { } missing)
+            if (model.Featurizer is { } featurizer && featurizer.Columns.FirstOrDefault(c => c.Required && table.ColumnIndex(c.Name) < 0) is { } missing)
             {
                 throw new DatasetFormatException(inputs.Path, $"no column '{missing.Name}', which {what} needs (its columns: {string.Join(", ", featurizer.Columns.Select(c => c.Name))})");
             }
@@ -177,7 +177,7 @@ public static class BatchScorer
                 cells[c] = columns[c] >= 0 && columns[c] < row.Length ? row[columns[c]] : null;
             }
 
-            if (Enumerable.Range(0, columns.Length).FirstOrDefault(c => cells[c] is null && featurizer.Columns[c].Missing == 0, -1) is var empty and >= 0)
+            if (Enumerable.Range(0, columns.Length).FirstOrDefault(c => cells[c] is null && featurizer.Columns[c].Required, -1) is var empty and >= 0)
             {
                 errors[i] = $"column '{featurizer.Columns[empty].Name}' is empty, and the training data always had it";
                 continue;

@@ -50,6 +50,10 @@ public sealed record TableColumn
     [JsonIgnore]
     public bool HasIndicator => Type == ColumnType.Number && Missing > 0;
 
+    /// <summary>Whether a row must give the column: the training data never had it missing.</summary>
+    [JsonIgnore]
+    public bool Required => Missing == 0;
+
     /// <summary>How many features the column becomes (0 for a text column of a table: left out).</summary>
     [JsonIgnore]
     public int FeatureCount => Type switch
