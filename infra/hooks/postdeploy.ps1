@@ -29,15 +29,18 @@ if (-not $key) {
   Fail "no blobs_extension system key on $app after $attempts attempts$(AzSaid); the Event Grid subscriptions for uploads to 'datasets' and 'batch' were not made. Check that the app started (its log stream or Application Insights) and run 'azd hooks run postdeploy' again."
 }
 
-# BlobCreated in $container delivered to $target's webhook, as subscription $name.
-function Subscribe([string] $name, [string] $target, [string] $container) {
+# BlobCreated in $container delivered to $target's webhook, as subscription $name, except blobs whose
+# subject contains one of $skip.
+function Subscribe([string] $name, [string] $target, [string] $container, [string[]] $skip = @()) {
   $endpoint = Format-CmdArgument "$url/runtime/webhooks/blobs?functionName=Host.Functions.$target&code=$key"
+  $filter = if ($skip.Count -gt 0) { @('--advanced-filter', 'subject', 'StringNotContains') + $skip } else { @() }
   for ($n = 1; ; $n++) {
     az eventgrid system-topic event-subscription create `
       -g $group --system-topic-name $topic -n $name `
       --endpoint-type webhook --endpoint $endpoint `
       --included-event-types Microsoft.Storage.BlobCreated `
       --subject-begins-with "/blobServices/default/containers/$container/" `
+      @filter `
       --subscription $subscription --output none
     if ($LASTEXITCODE -eq 0) { break }
     if ($n -ge $subscribeAttempts) { Fail "Event Grid refused the subscription $subscribeAttempts times ($name; az's errors above); run 'azd hooks run postdeploy' again" }
@@ -48,5 +51,7 @@ function Subscribe([string] $name, [string] $target, [string] $container) {
 }
 
 Subscribe 'datasets-blob-created' $function 'datasets'
-Subscribe 'batch-blob-created' 'BatchUploaded' 'batch'
+# A batch job writes its results beside the uploads (batch/{jobId}/results/NNNNN.jsonl, summary.json):
+# those are not jobs to start, so Event Grid does not deliver them (one wasted invocation per chunk).
+Subscribe 'batch-blob-created' 'BatchUploaded' 'batch' @('/results/', '/summary.json')
 Remove-Item -LiteralPath $err -ErrorAction SilentlyContinue

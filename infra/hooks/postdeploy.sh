@@ -39,24 +39,31 @@ if [ -z "$key" ]; then
   fail "no blobs_extension system key on $app after $attempts attempts$(az_said); the Event Grid subscriptions for uploads to 'datasets' and 'batch' were not made. Check that the app started (its log stream or Application Insights) and run 'azd hooks run postdeploy' again."
 fi
 
-# subscribe NAME FUNCTION CONTAINER: BlobCreated in CONTAINER delivered to FUNCTION's webhook.
+# subscribe NAME FUNCTION CONTAINER [VALUE...]: BlobCreated in CONTAINER delivered to FUNCTION's webhook,
+# except blobs whose subject contains one of the VALUEs.
 subscribe() {
   endpoint="$url/runtime/webhooks/blobs?functionName=Host.Functions.$2&code=$key"
+  name=$1 target=$2 container=$3
+  shift 3
+  if [ $# -gt 0 ]; then set -- --advanced-filter subject StringNotContains "$@"; fi
   n=0
   until az eventgrid system-topic event-subscription create \
-    -g "$group" --system-topic-name "$topic" -n "$1" \
+    -g "$group" --system-topic-name "$topic" -n "$name" \
     --endpoint-type webhook --endpoint "$endpoint" \
     --included-event-types Microsoft.Storage.BlobCreated \
-    --subject-begins-with "/blobServices/default/containers/$3/" \
+    --subject-begins-with "/blobServices/default/containers/$container/" \
+    "$@" \
     --subscription "$subscription" --output none; do
     n=$((n + 1))
     [ $n -lt "$subscribe_attempts" ] ||
-      fail "Event Grid refused the subscription $subscribe_attempts times ($1; az's errors above); run 'azd hooks run postdeploy' again"
-    say "Event Grid could not create the subscription $1 (attempt $n of $subscribe_attempts; the webhook's validation may have timed out on a cold instance): retrying in ${delay}s"
+      fail "Event Grid refused the subscription $subscribe_attempts times ($name; az's errors above); run 'azd hooks run postdeploy' again"
+    say "Event Grid could not create the subscription $name (attempt $n of $subscribe_attempts; the webhook's validation may have timed out on a cold instance): retrying in ${delay}s"
     sleep "$delay"
   done
-  say "Event Grid delivers BlobCreated in '$3' to $2 at $url"
+  say "Event Grid delivers BlobCreated in '$container' to $target at $url"
 }
 
 subscribe datasets-blob-created "$function" datasets
-subscribe batch-blob-created BatchUploaded batch
+# A batch job writes its results beside the uploads (batch/{jobId}/results/NNNNN.jsonl, summary.json):
+# those are not jobs to start, so Event Grid does not deliver them (one wasted invocation per chunk).
+subscribe batch-blob-created BatchUploaded batch /results/ /summary.json

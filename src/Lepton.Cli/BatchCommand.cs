@@ -25,7 +25,7 @@ public static class BatchCommand
         var version = CliOptions.Whole("--version", "a version", "the alias's", 1);
         var alias = CliOptions.Optional("--alias", "alias", "an alias, when no --version", "production, else the latest version");
         var chunk = CliOptions.Whole("--chunk-size", "images per chunk (one activity each)", BatchRequest.DefaultChunkSize, 1, BatchRequest.MaxChunkSize);
-        var concurrent = CliOptions.Whole("--max-concurrent", "chunks scored at once", Math.Max(1, Environment.ProcessorCount), 1, 64);
+        var concurrent = CliOptions.Whole("--max-concurrent", "chunks scored at once", InProcessEngine.UnthrottledActivities, 1, 64);
         var work = CliOptions.Text("--work", "folder", "downloads of stored inputs", ".lepton-runs");
         var score = new Command("score", "score every image of a folder or archive (or every row of a table file) with a model, in chunks, resumably") { name, input, output, version, alias, chunk, concurrent, work };
         score.SetAction(async (result, _) => await RunAsync(

@@ -484,6 +484,8 @@ public sealed partial class HookTests
             "--endpoint https://func-lepton-abc-h3b4c5d6e7f8a9b0.eastus-01.azurewebsites.net/runtime/webhooks/blobs?functionName=Host.Functions.BatchUploaded&code=blobkey-123 ",
             creates[3], StringComparison.Ordinal);
         Assert.Contains("--subject-begins-with /blobServices/default/containers/batch/ ", creates[3], StringComparison.Ordinal);
+        Assert.Contains("--advanced-filter subject StringNotContains /results/ /summary.json --subscription", creates[3], StringComparison.Ordinal); // a job's own files start nothing
+        Assert.All(creates.Take(3), c => Assert.DoesNotContain("--advanced-filter", c, StringComparison.Ordinal));
         Assert.DoesNotContain(run.Calls, c => c.Contains("func-lepton-abc.azurewebsites.net", StringComparison.Ordinal));
         Assert.All(run.Calls, c => Assert.Contains($"--subscription {Subscription}", c, StringComparison.Ordinal));
         Assert.Contains("Webhook validation handshake failed", run.Stderr, StringComparison.Ordinal); // az's errors are shown
