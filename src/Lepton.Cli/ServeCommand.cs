@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using Lepton.CommandLine;
 using Lepton.Inference.Http;
+using Lepton.Inference.Runtime;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -52,9 +53,12 @@ public static class ServeCommand
         builder.Logging.AddFilter("Lepton", LogLevel.Information);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Listen(address, port);
+            k.Listen(address, port, listen => listen.Use(next => connection => ClientConnections.TrackAsync(() => next(connection))));
             k.AddServerHeader = false;
         });
+        // A lone client's single images run on a spinning session (InferenceOptions.SpinWhenAlone): Kestrel
+        // counts the connections above. Settings may still turn it off (Lepton__Inference__SpinWhenAlone=false).
+        builder.Configuration[$"{InferenceOptions.Section}:{nameof(InferenceOptions.SpinWhenAlone)}"] ??= "true";
         builder.Services.AddLeptonInference(store, builder.Configuration);
         await using var app = builder.Build();
         app.MapInferenceApi(admin.AuthorizeAsync);

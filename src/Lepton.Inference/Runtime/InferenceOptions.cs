@@ -30,6 +30,18 @@ public sealed class InferenceOptions
     /// </summary>
     public bool IntraOpSpinning { get; set; }
 
+    /// <summary>
+    /// A second session of each small model (at most <see cref="SpinWhenAloneMaxModelBytes"/>) whose
+    /// intra-op threads do spin, used for single images while exactly one client connection is open
+    /// (<see cref="ClientConnections"/>): a lone client's next request finds the pool awake instead of
+    /// waking a sleeping thread, and there is no other request for the spinning core to starve. On for
+    /// <c>lepton serve</c>; off where the server does not count its connections.
+    /// </summary>
+    public bool SpinWhenAlone { get; set; }
+
+    /// <summary>The largest model (ONNX bytes) that gets the spinning session of <see cref="SpinWhenAlone"/>: it holds a second copy of the weights.</summary>
+    public long SpinWhenAloneMaxModelBytes { get; set; } = 16 * 1024 * 1024;
+
     /// <summary>The largest request body accepted, in bytes (larger: 413).</summary>
     public long MaxRequestBytes { get; set; } = 8 * 1024 * 1024;
 
