@@ -150,7 +150,7 @@ for round in $(seq 1 "$rounds"); do
   live_l=$(awk -v a="$live_l" -v b="$(rps 1 "$lepton_port" /v2/health/live - - "$duration")" 'BEGIN{print a+b}')
   live_p=$(awk -v a="$live_p" -v b="$(rps 1 "$peer_port" /v2/health/live - - "$duration")" 'BEGIN{print a+b}')
 done
-ort=$(sed -n 's/.*in process: \([0-9]*\) images\/s one at a time.*/\1/p' "$work/bench-onnx.txt")
+ort=$(sed -n 's/.*in process: \([0-9.]*\) images\/s one at a time.*/\1/p' "$work/bench-onnx.txt")
 echo
 echo "one connection, in microseconds a request (from requests/s over the rounds):"
 awk -v ll="$live_l" -v lp="$live_p" -v r="$rounds" -v ort="$ort" -v il="${lepton_sum[infer 1]}" -v ip="${peer_sum[infer 1]}" 'BEGIN{

@@ -15,9 +15,28 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
     public static InferRequest Parse(byte[] body, LoadedModel model, int maxBatch)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(body);
         try
         {
-            return ParseCore(body, model, maxBatch);
+            // Pixel bytes as a flat array (the common body): read straight from the bytes, the reader
+            // walking the rest. Anything the fast path does not fully account for is parsed as sent.
+            if (TensorJson.TrySpliceWholeNumbers(body, "data"u8, maxBatch * model.ImageValues, out byte[] spliced, out int at, out float[] values))
+            {
+                try
+                {
+                    var fast = ParseCore(spliced, model, maxBatch, new KnownData(at, values));
+                    if (fast is not null)
+                    {
+                        return fast;
+                    }
+                }
+                catch (Exception ex) when (ex is InputException or JsonException)
+                {
+                    // the error is reported from the body as sent, below
+                }
+            }
+
+            return ParseCore(body, model, maxBatch, null)!;
         }
         catch (JsonException ex)
         {
@@ -25,7 +44,14 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
         }
     }
 
-    private static InferRequest ParseCore(byte[] body, LoadedModel model, int maxBatch)
+    /// <summary>The data array read by <see cref="TensorJson.TrySpliceWholeNumbers"/>, and where its placeholder stands.</summary>
+    private sealed record KnownData(int At, float[] Values)
+    {
+        public bool Used { get; set; }
+    }
+
+    /// <summary>The request; null when <paramref name="fastData"/> was given and not used where it stands (parse the body as sent).</summary>
+    private static InferRequest? ParseCore(byte[] body, LoadedModel model, int maxBatch, KnownData? fastData)
     {
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 16 });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -56,7 +82,7 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
                     while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                     {
                         inputCount++;
-                        input = ReadInput(ref reader);
+                        input = ReadInput(ref reader, fastData);
                     }
 
                     break;
@@ -70,6 +96,11 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
         }
 
         JsonProperties.EnsureEnd(ref reader);
+        if (fastData is { Used: false })
+        {
+            return null;
+        }
+
         if (inputCount != 1 || input is null)
         {
             throw new InputException(InputProblem.Invalid, $"expected exactly one input ('{model.InputName}'), got {inputCount}");
@@ -140,7 +171,7 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
 
     private sealed record RawInput(string? Name, long[]? Shape, string? Datatype, float[]? Data);
 
-    private static RawInput ReadInput(ref Utf8JsonReader reader)
+    private static RawInput ReadInput(ref Utf8JsonReader reader, KnownData? fastData)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
@@ -165,6 +196,10 @@ public sealed record InferRequest(string? Id, float[] Pixels, int Count, IReadOn
                     break;
                 case "shape":
                     shape = ReadShape(ref reader);
+                    break;
+                case "data" when fastData is not null && reader.TokenStartIndex == fastData.At && reader.TokenType == JsonTokenType.Number:
+                    data = fastData.Values;
+                    fastData.Used = true;
                     break;
                 case "data":
                     int expected = shape is not null && shape.All(d => d > 0) && shape.Aggregate(1L, (a, d) => a * d) is long n && n <= 10_000_000 ? (int)n : 0;

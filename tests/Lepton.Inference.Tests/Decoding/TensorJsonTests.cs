@@ -57,4 +57,66 @@ public sealed class TensorJsonTests
     {
         Assert.Throws<InputException>(() => Read(json, 1));
     }
+
+    // ---- the flat whole-number fast path (TrySpliceWholeNumbers) ----------------------------------
+
+    private static float[] ReadData(byte[] json)
+    {
+        var reader = new Utf8JsonReader(json);
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("data"))
+            {
+                reader.Read();
+                return TensorJson.ReadNumbers(ref reader, 0, "data", exact: false);
+            }
+        }
+
+        throw new InvalidOperationException("no data");
+    }
+
+    [Theory]
+    [InlineData("""{"inputs":[{"name":"pixels","shape":[1,4],"datatype":"UINT8","data":[0,7,255,123456789]}]}""")]
+    [InlineData("""{"id":"a \"data\": [9]","inputs":[{"data" : [ 1 , 2,3 ] ,"name":"pixels","shape":[1,3]}],"outputs":[{"name":"logits"}]}""")]
+    [InlineData("{\"inputs\":[{\"data\":\n[\t1,\r\n 0 ]}]}")]
+    public void Splice_ReadsWhatTheReaderReads_AndLeavesAValidBodyWithANumberWhereTheArrayWas(string json)
+    {
+        byte[] body = Encoding.UTF8.GetBytes(json);
+
+        Assert.True(TensorJson.TrySpliceWholeNumbers(body, "data"u8, 1000, out byte[] spliced, out int at, out float[] values));
+
+        Assert.Equal(ReadData(body), values);
+        using var document = JsonDocument.Parse(spliced); // still valid JSON
+        var reader = new Utf8JsonReader(spliced);
+        while (reader.Read() && !(reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("data")))
+        {
+        }
+
+        reader.Read();
+        Assert.Equal(JsonTokenType.Number, reader.TokenType);
+        Assert.Equal(at, reader.TokenStartIndex);
+        Assert.Equal(json.Replace(json[at..(json.IndexOf(']', at) + 1)], "0", StringComparison.Ordinal), Encoding.UTF8.GetString(spliced));
+    }
+
+    [Theory]
+    [InlineData("""{"data":[1,2.5]}""")] // a decimal
+    [InlineData("""{"data":[1,-2]}""")] // a sign
+    [InlineData("""{"data":[1,2e3]}""")] // an exponent
+    [InlineData("""{"data":[1,02]}""")] // a leading zero (not JSON)
+    [InlineData("""{"data":[1234567890]}""")] // more than 9 digits
+    [InlineData("""{"data":[[1,2],[3,4]]}""")] // nested
+    [InlineData("""{"data":[]}""")] // empty
+    [InlineData("""{"data":[1,2,]}""")] // a trailing comma
+    [InlineData("""{"data":[1 2]}""")] // no comma
+    [InlineData("""{"data":[1,2""")] // unterminated
+    [InlineData("""{"data":"1,2"}""")] // not an array
+    [InlineData("""{"inputs":[{"data":[1,2]}],"parameters":{"data":[3]}}""")] // the key twice
+    [InlineData("""{"inputs":[{"\"data":[1,2]}]}""")] // not the key
+    [InlineData("""{"inputs":[{"values":[1,2]}]}""")] // no such key
+    [InlineData("""{"data":[1,2,3,4,5]}""")] // more values than allowed (4)
+    public void Splice_RefusesWhatItDoesNotFullyAccountFor(string json)
+    {
+        Assert.False(TensorJson.TrySpliceWholeNumbers(Encoding.UTF8.GetBytes(json), "data"u8, 4, out _, out _, out _));
+    }
 }
+

@@ -44,6 +44,33 @@ public sealed class HardeningEndToEndTests(AzuriteServer fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Infer_PixelBytesReadByTheFastPath_AnswerAsTheGeneralParse()
+    {
+        // The same pixels three ways: flat whole numbers (read straight from the bytes), the same with a
+        // decimal point (the reader's own parse), and flat with a "data" key elsewhere too (parsed as sent).
+        int[] pixels = Enumerable.Range(0, 784).Select(i => (i * 37) % 256).ToArray();
+        string whole = string.Join(',', pixels);
+        string decimals = string.Join(',', pixels.Select(p => p.ToString(CultureInfo.InvariantCulture) + ".0"));
+        string Body(string data, string extra = "") =>
+            $$"""{"inputs":[{"name":"pixels","shape":[1,1,28,28],"datatype":"UINT8","data":[{{data}}]}]{{extra}}}""";
+
+        async Task<string> LogitsAsync(string body)
+        {
+            using var response = await Client.PostAsync($"/v2/models/{Model}/versions/1/infer", Json(body));
+            string text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+            return JsonDocument.Parse(text).RootElement.GetProperty("outputs")[0].GetProperty("data").GetRawText();
+        }
+
+        string fast = await LogitsAsync(Body(whole));
+        Assert.Equal(fast, await LogitsAsync(Body(decimals)));
+        Assert.Equal(fast, await LogitsAsync(Body(whole, ""","parameters":{"data":[1]}""")));
+        var (status, error) = await SendAsync(await Client.PostAsync($"/v2/models/{Model}/versions/1/infer", Json(Body(whole + ",256"))));
+        Assert.Equal(HttpStatusCode.BadRequest, status); // one value too many, and not a byte: the general parse says so
+        Assert.Contains("needs 784 values", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Predict_HugeFiniteValues_Is400()
     {
         var (status, error) = await SendAsync(await Client.PostAsync($"/api/models/{Model}/predict?version=1", Json($$"""{"instances":[[{{Values(3e38f)}}]]}""")));
