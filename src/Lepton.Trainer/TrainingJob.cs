@@ -49,7 +49,7 @@ public sealed class TrainingJob(TrainingJobSpec spec, TextWriter log)
         if (fineTune)
         {
             // The same family and head, with the backbone's last stage in front of it, trained together.
-            architecture = architecture with { Create = TransferHead.CreateFineTuned };
+            architecture = architecture with { Create = TransferHead.CreateFineTuned, Variant = $"fine-tuned {TransferBackbone.FineTunedStage}" };
         }
         if (architecture.IsGenerator)
         {

@@ -16,6 +16,8 @@ namespace Lepton.Training.Models;
 /// <param name="Backbone">For a transfer family: the frozen pretrained feature extractor (<see cref="Transfer.TransferBackbone"/>);
 /// <see cref="Create"/> then builds the head, features [N,512] to logits, trained on features computed once.</param>
 /// <param name="WeightDecay">Decoupled weight decay (AdamW) of the family's optimizer; 0: plain Adam.</param>
+/// <param name="Variant">What a job changed in the family's model (<c>transfer --fine-tune</c>: the backbone's last stage
+/// trained too), so that its checkpoints are told apart from the family's own; null: the family as it is.</param>
 public sealed record Architecture(
     string Name,
     string Description,
@@ -24,8 +26,13 @@ public sealed record Architecture(
     LearningRateSchedule Schedule = LearningRateSchedule.Constant,
     Func<ModelOptions, nn.Module<Tensor, Tensor>>? CreateDiscriminator = null,
     string? Backbone = null,
-    double WeightDecay = 0)
+    double WeightDecay = 0,
+    string? Variant = null)
 {
+    /// <summary>What checkpoints record and check on resume: the name, and the variant when there is one
+    /// (a fine-tuned model's weights do not load into a frozen head's, nor the other way).</summary>
+    public string CheckpointName => Variant is null ? Name : $"{Name} ({Variant})";
+
     /// <summary>Whether the family trains a head on a frozen pretrained backbone's features.</summary>
     public bool IsTransfer => Backbone is not null;
 

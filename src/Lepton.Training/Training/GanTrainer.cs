@@ -72,10 +72,10 @@ public sealed class GanTrainer(Architecture architecture, ModelOptions modelOpti
         int startEpoch = 0;
         if (options.Resume && checkpoints.Last() is { } last)
         {
-            if (last.Architecture != architecture.Name)
+            if (last.Architecture != architecture.CheckpointName)
             {
                 throw new InvalidOperationException(
-                    $"{checkpoints.Folder} holds a checkpoint of '{last.Architecture}', not '{architecture.Name}': use another output folder");
+                    $"{checkpoints.Folder} holds a checkpoint of '{last.Architecture}', not '{architecture.CheckpointName}': use another output folder");
             }
 
             checkpoints.RestoreParts(last, ("generator", generator, gOptimizer), ("discriminator", discriminator, dOptimizer));
@@ -89,7 +89,7 @@ public sealed class GanTrainer(Architecture architecture, ModelOptions modelOpti
             cancellationToken.ThrowIfCancellationRequested();
             var record = RunEpoch(generator, discriminator, gOptimizer, dOptimizer, train, epoch);
             history.Add(record);
-            checkpoints.SaveParts(new CheckpointState(architecture.Name, epoch, history.ToArray(), null, null, 0),
+            checkpoints.SaveParts(new CheckpointState(architecture.CheckpointName, epoch, history.ToArray(), null, null, 0),
                 ("generator", generator, gOptimizer), ("discriminator", discriminator, dOptimizer));
             if (SamplesGenerated is { } samples)
             {

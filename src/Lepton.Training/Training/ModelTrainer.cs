@@ -73,10 +73,10 @@ public sealed class ModelTrainer(Architecture architecture, ModelOptions modelOp
 
         if (options.Resume && checkpoints.Last() is { } last)
         {
-            if (last.Architecture != architecture.Name)
+            if (last.Architecture != architecture.CheckpointName)
             {
                 throw new InvalidOperationException(
-                    $"{checkpoints.Folder} holds a checkpoint of '{last.Architecture}', not '{architecture.Name}': use another output folder");
+                    $"{checkpoints.Folder} holds a checkpoint of '{last.Architecture}', not '{architecture.CheckpointName}': use another output folder");
             }
 
             checkpoints.Restore(model, optimizer, last);
@@ -107,7 +107,7 @@ public sealed class ModelTrainer(Architecture architecture, ModelOptions modelOp
             }
 
             stoppedEarly = usePatience && stale >= options.Patience && epoch < options.Epochs;
-            checkpoints.Save(model, optimizer, new CheckpointState(architecture.Name, epoch, history.ToArray(), bestEpoch, bestLoss, stale));
+            checkpoints.Save(model, optimizer, new CheckpointState(architecture.CheckpointName, epoch, history.ToArray(), bestEpoch, bestLoss, stale));
             EpochCompleted?.Invoke(record, history);
         }
 

@@ -154,6 +154,22 @@ public sealed class ColorTrainingTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void FineTune_IntoTheFolderOfAFrozenTransferRun_SaysSo_InsteadOfLoadingTheWrongWeights()
+    {
+        var prepared = DatasetPreparation.Prepare(Folders(perClass: 6), Path.Combine(_dir, "work"));
+        string run = Path.Combine(_dir, "same-folder");
+        var frozen = new TrainingJobSpec { Architecture = "transfer", Data = prepared.Folder, Output = run, Epochs = 1, BatchSize = 8, Seed = 3, Threads = 2 };
+        var first = new TrainingJob(frozen, TextWriter.Null).Run();
+
+        var ex = Assert.Throws<InvalidOperationException>(() => new TrainingJob(frozen with { FineTune = true }, TextWriter.Null).Run());
+
+        Assert.Contains("holds a checkpoint of 'transfer', not 'transfer (fine-tuned layer4)': use another output folder", ex.Message, StringComparison.Ordinal);
+        var again = new TrainingJob(frozen, TextWriter.Null).Run(); // the frozen run itself still resumes from its own checkpoint
+        Assert.Equal(0, again.TrainSeconds); // no epoch left to train
+        Assert.Equal(first.Test.Accuracy, again.Test.Accuracy);
+    }
+
+    [Fact]
     public void Trainer_TransferAugmentationOtherThanFlip_IsAJobSpecError()
     {
         var spec = new TrainingJobSpec { Architecture = "transfer", Augment = true, Augmentations = ["crop", "flip"], Data = Folders(perClass: 2), Output = Path.Combine(_dir, "run") };
