@@ -59,6 +59,16 @@ load() { # label, url, body, content type
 }
 
 # lepton serve
+ticks() { [ -n "$1" ] && awk '{print $14 + $15}' "/proc/$1/stat" || echo 0; } # user + system CPU of a process, in clock ticks
+cpu_load() { # like load, then the host's and the worker's CPU per request (ms), and everything else's on the machine
+  local h0 w0 a0 h1 w1 a1 n hz
+  hz=$(getconf CLK_TCK)
+  h0=$(ticks "$hostproc"); w0=$(ticks "$worker"); a0=$(awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat)
+  load "$@"
+  h1=$(ticks "$hostproc"); w1=$(ticks "$worker"); a1=$(awk '/^cpu /{print $2+$3+$4+$7+$8}' /proc/stat)
+  n=$(awk -v r="$(awk '/Requests\/sec/{print $2}' "$work/wrk.txt")" -v d="$duration" 'BEGIN{print r*d}')
+  awk -v h=$((h1 - h0)) -v w=$((w1 - w0)) -v a=$((a1 - a0)) -v n="$n" -v hz="$hz" 'BEGIN{printf "  CPU ms a request: host %.2f, worker %.2f, all else on the machine %.2f\n", 1000*h/hz/n, 1000*w/hz/n, 1000*(a-h-w)/hz/n}'
+}
 start=$(date +%s%N)
 $lepton serve --store "$work/store" --port "$port" >"$work/serve.log" 2>&1 &
 pids+=($!)
@@ -67,8 +77,9 @@ echo "answer: $(curl -sf -X POST -H 'Content-Type: image/png' --data-binary "@$w
 BODY_FILE="$work/predict.png" CONTENT_TYPE=image/png wrk -t2 -c"$connections" -d3s --timeout 30s -s bench/post.lua "http://127.0.0.1:$port/api/models/transfer/predict" >/dev/null
 echo "| host | connections | requests/s | p50 | p99 | non-2xx |"
 echo "|---|---|---|---|---|---|"
-load "lepton serve: predict (PNG)" "http://127.0.0.1:$port/api/models/transfer/predict" "$work/predict.png" image/png
-load "lepton serve: OIP infer (UINT8 JSON)" "http://127.0.0.1:$port/v2/models/transfer/infer" "$work/infer.json" application/json
+hostproc= worker=${pids[0]}
+cpu_load "lepton serve: predict (PNG)" "http://127.0.0.1:$port/api/models/transfer/predict" "$work/predict.png" image/png
+cpu_load "lepton serve: OIP infer (UINT8 JSON)" "http://127.0.0.1:$port/v2/models/transfer/infer" "$work/infer.json" application/json
 echo "lepton serve resident memory: $(( $(awk '/VmRSS/{print $2}' "/proc/${pids[0]}/status") / 1024 )) MB; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true; pids=()
 
@@ -80,7 +91,7 @@ fi
 cat >"$work/app.settings.json" <<JSON
 {"IsEncrypted": false, "Values": {"AzureWebJobsStorage": "${BENCH_AZURITE:-UseDevelopmentStorage=true}", "FUNCTIONS_WORKER_RUNTIME": "dotnet-isolated",
  "LEPTON_STORE": "$work/store", "TASKHUB_NAME": "bench$RANDOM", "LEPTON_COMPUTE_TARGET": "process", "LEPTON_GATE_MIN_ACCURACY": "0.5",
- "AzureWebJobs.DatasetUploaded.Disabled": "true"}}
+ "AzureWebJobs.DatasetUploaded.Disabled": "true"${BENCH_APP_VALUES:+, $BENCH_APP_VALUES}}}
 JSON
 start=$(date +%s%N)
 "$host" --app src/Lepton.Functions/bin/Release/net10.0 --port "$app_port" --settings "$work/app.settings.json" --quiet >"$work/app.log" 2>&1 &
@@ -92,9 +103,10 @@ loaded=$(date +%s%N)
 first "$start" "http://127.0.0.1:$app_port/api/models/transfer/predict" "Functions host"
 echo "Functions host: live after ${live} ms; the first prediction (model load included) $(( ($(date +%s%N) - loaded) / 1000000 )) ms after that"
 BODY_FILE="$work/predict.png" CONTENT_TYPE=image/png wrk -t2 -c"$connections" -d3s --timeout 30s -s bench/post.lua "http://127.0.0.1:$app_port/api/models/transfer/predict" >/dev/null
-load "Functions host: predict (PNG)" "http://127.0.0.1:$app_port/api/models/transfer/predict" "$work/predict.png" image/png
-load "Functions host: OIP infer (UINT8 JSON)" "http://127.0.0.1:$app_port/v2/models/transfer/infer" "$work/infer.json" application/json
 descendants() { local c; for c in $(ps -o pid= --ppid "$1"); do echo "$c"; descendants "$c"; done; }
 worker=$(for p in $(descendants "${pids[0]}"); do grep -q Lepton.Functions.dll "/proc/$p/cmdline" 2>/dev/null && echo "$p"; done | head -n 1 || true)
+hostproc=$(for p in "${pids[0]}" $(descendants "${pids[0]}"); do grep -q WebJobs.Script.WebHost "/proc/$p/cmdline" 2>/dev/null && echo "$p"; done | head -n 1 || true)
+cpu_load "Functions host: predict (PNG)" "http://127.0.0.1:$app_port/api/models/transfer/predict" "$work/predict.png" image/png
+cpu_load "Functions host: OIP infer (UINT8 JSON)" "http://127.0.0.1:$app_port/v2/models/transfer/infer" "$work/infer.json" application/json
 [ -n "$worker" ] && echo "Functions worker resident memory: $(( $(awk '/VmRSS/{print $2}' "/proc/$worker/status") / 1024 )) MB"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

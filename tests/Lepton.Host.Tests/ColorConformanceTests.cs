@@ -209,12 +209,19 @@ public sealed class ColorConformanceTests(HostsFixture fixture, ITestOutputHelpe
     }
 
     [BrowserFact]
-    public async Task Console_OnServe_TriesAColorModelWithAPictureAndNoCanvas()
+    public async Task Console_OnServe_TriesAColorModelWithAPictureAndNoCanvas() =>
+        await TryAColorModelInTheConsoleAsync((await fixture.ServeAsync()).Client.BaseAddress!, "serve-try-color");
+
+    [FunctionsBrowserFact]
+    public async Task Console_OnFunctionsHost_TriesAColorModelWithAPictureAndNoCanvas() =>
+        await TryAColorModelInTheConsoleAsync((await fixture.FunctionsAsync()).Client.BaseAddress!, "functions-try-color");
+
+    /// <summary>The console of the server at <paramref name="address"/>: a color model is tried with a picture (no canvas), its card's images load, and the preview is in color.</summary>
+    private async Task TryAColorModelInTheConsoleAsync(Uri address, string screenshot)
     {
         string model = await ModelAsync("cnn");
-        var serve = await fixture.ServeAsync();
         await using var browser = await ConsoleBrowser.LaunchAsync();
-        var page = await browser.OpenAsync(serve.Client.BaseAddress!);
+        var page = await browser.OpenAsync(address);
 
         await page.Locator($"#models tr[data-model='{model}'] button").ClickAsync();
         await Expect(page.Locator("#model-title")).ToHaveTextAsync(model);
@@ -240,7 +247,7 @@ public sealed class ColorConformanceTests(HostsFixture fixture, ITestOutputHelpe
         // The picture sent is previewed in color: the middle of the preview is red.
         int[] middle = await page.EvaluateAsync<int[]>("() => { const c = document.getElementById('input-view'); return [...c.getContext('2d').getImageData(c.width >> 1, c.height >> 1, 1, 1).data]; }");
         Assert.True(middle[0] > 150 && middle[1] < 100 && middle[2] < 100, string.Join(", ", middle));
-        await ConsoleBrowser.ScreenshotAsync(page, "serve-try-color", "#try");
+        await ConsoleBrowser.ScreenshotAsync(page, screenshot, "#try");
 
         var errors = browser.Errors.Where(e => !(e.Contains("status of 404", StringComparison.Ordinal) && e.Contains("/card", StringComparison.Ordinal))).ToList();
         Assert.True(errors.Count == 0, string.Join('\n', errors));
