@@ -9,7 +9,9 @@
 #   bench/transfer-serve.sh <run folder with model.onnx> <prepared dataset folder (its test images)>
 # Environment: BENCH_SECONDS (10 a measurement), BENCH_CONNECTIONS (16), BENCH_PORT (18490; +1 for the
 # Functions host), BENCH_AZURITE (a connection string for the Functions host's own storage; default: start
-# Azurite on 10000-10002 as scripts/lib.sh does), LEPTON_FUNCTIONS_HOST (default: /work/shared's func-host).
+# Azurite on 10000-10002 as scripts/lib.sh does), LEPTON_FUNCTIONS_HOST (default: /work/shared's func-host),
+# BENCH_WARMUP (3: seconds of load on each server before its figures), BENCH_APP_VALUES (more app settings
+# for the Functions app, as JSON members: '"Lepton__Inference__IntraOpThreads": "1"').
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -74,7 +76,7 @@ $lepton serve --store "$work/store" --port "$port" >"$work/serve.log" 2>&1 &
 pids+=($!)
 first "$start" "http://127.0.0.1:$port/api/models/transfer/predict" "lepton serve"
 echo "answer: $(curl -sf -X POST -H 'Content-Type: image/png' --data-binary "@$work/predict.png" "http://127.0.0.1:$port/api/models/transfer/predict?top=1")"
-BODY_FILE="$work/predict.png" CONTENT_TYPE=image/png wrk -t2 -c"$connections" -d3s --timeout 30s -s bench/post.lua "http://127.0.0.1:$port/api/models/transfer/predict" >/dev/null
+BODY_FILE="$work/predict.png" CONTENT_TYPE=image/png wrk -t2 -c"$connections" -d"${BENCH_WARMUP:-3}s" --timeout 30s -s bench/post.lua "http://127.0.0.1:$port/api/models/transfer/predict" >/dev/null
 echo "| host | connections | requests/s | p50 | p99 | non-2xx |"
 echo "|---|---|---|---|---|---|"
 hostproc= worker=${pids[0]}
@@ -102,7 +104,7 @@ live=$(( ($(date +%s%N) - start) / 1000000 ))
 loaded=$(date +%s%N)
 first "$start" "http://127.0.0.1:$app_port/api/models/transfer/predict" "Functions host"
 echo "Functions host: live after ${live} ms; the first prediction (model load included) $(( ($(date +%s%N) - loaded) / 1000000 )) ms after that"
-BODY_FILE="$work/predict.png" CONTENT_TYPE=image/png wrk -t2 -c"$connections" -d3s --timeout 30s -s bench/post.lua "http://127.0.0.1:$app_port/api/models/transfer/predict" >/dev/null
+BODY_FILE="$work/predict.png" CONTENT_TYPE=image/png wrk -t2 -c"$connections" -d"${BENCH_WARMUP:-3}s" --timeout 30s -s bench/post.lua "http://127.0.0.1:$app_port/api/models/transfer/predict" >/dev/null
 descendants() { local c; for c in $(ps -o pid= --ppid "$1"); do echo "$c"; descendants "$c"; done; }
 worker=$(for p in $(descendants "${pids[0]}"); do grep -q Lepton.Functions.dll "/proc/$p/cmdline" 2>/dev/null && echo "$p"; done | head -n 1 || true)
 hostproc=$(for p in "${pids[0]}" $(descendants "${pids[0]}"); do grep -q WebJobs.Script.WebHost "/proc/$p/cmdline" 2>/dev/null && echo "$p"; done | head -n 1 || true)
