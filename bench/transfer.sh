@@ -10,7 +10,7 @@
 #   bench/transfer.sh [archs, default "cnn resnet transfer"; also "finetune": transfer --fine-tune; "heads": other frozen heads and --augment]
 # BENCH_SPLIT=same instead trains and tests on the Google set alone (a stratified sixth of the emoji held out:
 # other emoji by the same artist).
-# Environment: BENCH_THREADS (default: all cores), BENCH_RESNET_EPOCHS (10), BENCH_PORT (18473, must be free),
+# Environment: BENCH_THREADS (default: all cores), BENCH_RESNET_EPOCHS (10), BENCH_RESNET_SIZE (32), BENCH_PORT (18473, must be free),
 # BENCH_TRANSFER_EPOCHS (30) and BENCH_TRANSFER_LR (0.003) for the frozen backbone's head, BENCH_FT_EPOCHS (4)
 # and BENCH_FT_LR (0.0005) for --fine-tune (the last stage and the head, one Adam learning rate).
 set -euo pipefail
@@ -65,7 +65,7 @@ run() { # name, then pipeline options
 for arch in $archs; do
   case $arch in
     cnn) run cnn-gray28 --arch cnn --channels 1 --image-size 28 --epochs 15 ;;
-    resnet) run resnet-color32 --arch resnet --image-size 32 --epochs "${BENCH_RESNET_EPOCHS:-10}" --lr 0.003 ;;
+    resnet) run "resnet-color${BENCH_RESNET_SIZE:-32}" --arch resnet --image-size "${BENCH_RESNET_SIZE:-32}" --epochs "${BENCH_RESNET_EPOCHS:-10}" --lr 0.003 ;;
     transfer)
       run transfer-color64 --arch transfer --epochs "${BENCH_TRANSFER_EPOCHS:-30}" --lr "${BENCH_TRANSFER_LR:-0.003}"
       run transfer-cached --arch transfer --epochs "${BENCH_TRANSFER_EPOCHS:-30}" --lr "${BENCH_TRANSFER_LR:-0.003}"
