@@ -39,7 +39,7 @@ public sealed class ColorConformanceTests(HostsFixture fixture, ITestOutputHelpe
 
     private static async Task<(string Run, string Data)> TrainAsync(string arch, int perClass, int mislabeledEvery, string[] options)
     {
-        string root = Directory.CreateTempSubdirectory($"lepton-color-{arch}-").FullName;
+        string root = TestDatasets.ProcessTempFolder($"lepton-color-{arch}-");
         var prepared = DatasetPreparation.Prepare(ColorDatasets.WriteFolders(Path.Combine(root, "colors"), perClass, mislabeledEvery), Path.Combine(root, "work"));
         string run = Path.Combine(root, "run");
         await TrainedRun.TrainerAsync(["train", "--arch", arch, "--data", prepared.Folder, "--out", run, "--seed", "3", "--threads", "1", .. options],

@@ -27,7 +27,7 @@ public sealed class RowConformanceTests(HostsFixture fixture)
 
     private static async Task<(string Texts, string Table, string Data)> TrainAsync()
     {
-        string root = Directory.CreateTempSubdirectory("lepton-row-models-").FullName;
+        string root = TestDatasets.ProcessTempFolder("lepton-row-models-");
         var texts = DatasetPreparation.Prepare(RowDatasets.WriteTexts(Path.Combine(root, "texts.csv"), 480), Path.Combine(root, "work"));
         var table = DatasetPreparation.Prepare(RowDatasets.WriteTable(Path.Combine(root, "table.csv"), 600), Path.Combine(root, "work"));
         foreach (var (data, run, epochs) in new[] { (texts.Folder, "texts", "4"), (table.Folder, "table", "25") })

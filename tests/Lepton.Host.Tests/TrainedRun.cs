@@ -18,7 +18,7 @@ public static class TrainedRun
 
     private static async Task<(string Run, string Data)> TrainAsync()
     {
-        string root = Directory.CreateTempSubdirectory("lepton-trained-run-").FullName;
+        string root = TestDatasets.ProcessTempFolder("lepton-trained-run-");
         string data = TestDatasets.WriteSlice(Path.Combine(root, "fashion-mnist"), train: 3000, test: 500);
         string run = Path.Combine(root, "run");
         await TrainerAsync(["train", "--arch", "mlp", "--data", data, "--out", run, "--epochs", "4", "--threads", "1"], Path.Combine(root, "trainer.log"));

@@ -8,6 +8,27 @@ namespace Lepton.Tests;
 /// </summary>
 internal static class TestDatasets
 {
+    /// <summary>
+    /// A new temporary folder deleted when the test process exits: for what a class's tests share (a model
+    /// trained once), which no single test can delete. A process killed before its end leaves it.
+    /// </summary>
+    public static string ProcessTempFolder(string prefix)
+    {
+        string folder = Directory.CreateTempSubdirectory(prefix).FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // still in use by a process of its own: left for the system's temporary-file cleanup
+            }
+        };
+        return folder;
+    }
+
     private static readonly Lazy<MnistDataset> Fashion = new(() => MnistDataset.Load(FashionMnistFolder));
 
     public static string FashionMnistFolder
