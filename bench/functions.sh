@@ -22,8 +22,7 @@ log() { printf 'functions.sh: %s\n' "$*" >&2; }
 # shellcheck source=scripts/lib.sh
 . "$repo/scripts/lib.sh"
 command -v wrk >/dev/null 2>&1 || apt_install wrk
-host=${LEPTON_FUNCTIONS_HOST:-$repo/../shared/tools/functions-host/func-host}
-[ -x "${host%% *}" ] || { log "no Functions host at $host (set LEPTON_FUNCTIONS_HOST)"; exit 1; }
+host=$(functions_host)
 if [ ! -f "$run/model.onnx" ]; then
   log "no trained model in $run"
   train_cnn "$run" "$data"
@@ -32,9 +31,7 @@ fi
 work=$(mktemp -d)
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  sleep 2
-  for pid in "${pids[@]}"; do pkill -KILL -P "$pid" 2>/dev/null || true; kill -KILL "$pid" 2>/dev/null || true; done
+  stop_processes "${pids[@]}"
   stop_azurite
   rm -rf "$work"
 }

@@ -9,7 +9,7 @@
 #   bench/transfer-serve.sh <run folder with model.onnx> <prepared dataset folder (its test images)>
 # Environment: BENCH_SECONDS (10 a measurement), BENCH_CONNECTIONS (16), BENCH_PORT (18490; +1 for the
 # Functions host), BENCH_AZURITE (a connection string for the Functions host's own storage; default: start
-# Azurite on 10000-10002 as scripts/lib.sh does), LEPTON_FUNCTIONS_HOST (default: /work/shared's func-host),
+# Azurite on 10000-10002 as scripts/lib.sh does), LEPTON_FUNCTIONS_HOST (default: ../shared's func-host),
 # BENCH_WARMUP (3: seconds of load on each server before its figures), BENCH_APP_VALUES (more app settings
 # for the Functions app, as JSON members: '"Lepton__Inference__IntraOpThreads": "1"').
 set -euo pipefail
@@ -26,15 +26,12 @@ log() { printf 'transfer-serve.sh: %s\n' "$*" >&2; }
 # shellcheck source=scripts/lib.sh
 . "$repo/scripts/lib.sh"
 command -v wrk >/dev/null 2>&1 || apt_install wrk
-host=${LEPTON_FUNCTIONS_HOST:-$repo/../../shared/tools/functions-host/func-host}
-[ -x "$host" ] || host=/work/shared/tools/functions-host/func-host
+host=$(functions_host)
 
 work=$(mktemp -d)
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  sleep 2
-  for pid in "${pids[@]}"; do pkill -KILL -P "$pid" 2>/dev/null || true; kill -KILL "$pid" 2>/dev/null || true; done
+  stop_processes "${pids[@]}"
   [ -z "${BENCH_AZURITE:-}" ] && stop_azurite
   rm -rf "$work"
 }

@@ -1,4 +1,4 @@
-# Shared by scripts/test.sh and scripts/functions-local.sh (sourced, not run): Debian packages, the
+# Shared by scripts/test.sh, scripts/functions-local.sh and the bench/ scripts (sourced, not run): Debian packages, the
 # cache folder, and Azurite (installed with npm into the cache, started on 127.0.0.1).
 # The caller defines log().
 
@@ -66,6 +66,24 @@ stop_azurite() {
     azurite_pid=
   fi
   return 0
+}
+
+# functions_host: the Azure Functions host the benchmarks run the app under: LEPTON_FUNCTIONS_HOST, else the
+# one beside the repository (../shared/tools/functions-host/func-host); fails, saying so, when there is none.
+functions_host() {
+  local root host
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  host=${LEPTON_FUNCTIONS_HOST:-$root/../shared/tools/functions-host/func-host}
+  [ -x "${host%% *}" ] || { log "no Functions host at $host (set LEPTON_FUNCTIONS_HOST)"; return 1; }
+  echo "$host"
+}
+
+# stop_processes PID...: TERM to each, then after 2 s KILL to each and to its children (the host's worker).
+stop_processes() {
+  local pid
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  [ $# -eq 0 ] || sleep 2
+  for pid in "$@"; do pkill -KILL -P "$pid" 2>/dev/null || true; kill -KILL "$pid" 2>/dev/null || true; done
 }
 
 # train_cnn RUN_FOLDER DATA_FOLDER: trains the paper's CNN (5 epochs) with the trainer into RUN_FOLDER
